@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_save
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    """Leads (prospects), the prospects admin, and the backfill and audit commands."""
+
+    name = "crm"
+    verbose_name = _("CRM")
+
+    def ready(self) -> None:
+        from mini_analysis.models import MiniAnalysis
+
+        from . import signals
+
+        post_save.connect(
+            signals.create_or_update_lead,
+            sender=MiniAnalysis,
+            dispatch_uid="crm.create_or_update_lead",
+        )

@@ -1,0 +1,113 @@
+"""The CRM's business rules, in one place: the signal, the backfill, the API and the admin call these.
+
+- A lead is one person and one brand: `identity_key` (email, brand name, trimmed and
+  case-insensitive) is the dedupe key, guarded by a unique constraint on `Lead`.
+- A lead follows the newest mini-analysis of its person and brand: status, PDF and analysis
+  preview come from it; what a sales person set (`assigned_to`, `notes`) is never overwritten.
+"""
+
+import logging
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from mini_analysis.models import MiniAnalysis
+
+from .models import ANALYSIS_PREVIEW_LENGTH, Lead, LeadSyncFailure, Source
+
+logger = logging.getLogger(__name__)
+
+# Fields a newer mini-analysis brings to an existing lead; everything else is the lead's own.
+FOLLOWED_FIELDS = ["mini_analysis", "status", "pdf_url", "analysis_text"]
+CONTACT_FIELDS = ["phone", "sector", "language"]
+
+
+def lead_fields_from(mini_analysis: MiniAnalysis) -> dict:
+    """The values a new lead takes from its mini-analysis."""
+    return {
+        "email": mini_analysis.email,
+        "phone": mini_analysis.phone,
+        "brand_name": mini_analysis.brand_name,
+        "sector": mini_analysis.sector,
+        "language": mini_analysis.language,
+        "status": mini_analysis.status,
+        "mini_analysis": mini_analysis,
+        "pdf_url": mini_analysis.pdf_url,
+        "analysis_text": mini_analysis.analysis_text[:ANALYSIS_PREVIEW_LENGTH],
+    }
+
+
+def find_lead(email: str, brand_name: str) -> Lead | None:
+    """The lead of this person and brand, if any (trimmed, case-insensitive)."""
+    return Lead.objects.filter_identity(email, brand_name).first()
+
+
+def sync_lead(mini_analysis: MiniAnalysis) -> Lead:
+    """Create the lead of a mini-analysis, or bring the existing one up to date.
+
+    Safe under concurrency: two saves of the same person and brand race on the unique
+    constraint, the loser catches the IntegrityError and updates the winner's lead.
+    """
+    with transaction.atomic():
+        lead = _locked_lead(mini_analysis)
+        if lead is None:
+            try:
+                with transaction.atomic():
+                    return Lead.objects.create(**lead_fields_from(mini_analysis), source=Source.MINI_ANALYSIS)
+            except IntegrityError:
+                lead = _locked_lead(mini_analysis)
+                if lead is None:
+                    raise
+        _follow(lead, mini_analysis)
+        return lead
+
+
+def sync_lead_after_save(mini_analysis: MiniAnalysis) -> Lead | None:
+    """What the `post_save` receiver runs. It never raises: the request is stored whatever happens.
+
+    A failure is logged with the mini-analysis id and recorded as a `LeadSyncFailure`, which
+    `check_mini_analyses` reports; `migrate_mini_analyses` later creates the missing lead.
+    """
+    try:
+        return sync_lead(mini_analysis)
+    except Exception as error:
+        logger.exception("[ERROR] Lead write failed for mini-analysis %s", mini_analysis.pk)
+        try:
+            with transaction.atomic():
+                LeadSyncFailure.objects.create(mini_analysis=mini_analysis, error=repr(error))
+        except DatabaseError:
+            logger.exception("[ERROR] Could not record the failure of mini-analysis %s", mini_analysis.pk)
+        return None
+
+
+def assign_leads(leads: QuerySet[Lead], assignee: AbstractBaseUser | None) -> int:
+    """Assign the leads to a sales person (or unassign them with None); returns how many."""
+    return leads.update(assigned_to=assignee, updated_at=timezone.now())
+
+
+def _locked_lead(mini_analysis: MiniAnalysis) -> Lead | None:
+    return (
+        Lead.objects.select_for_update(of=("self",))
+        .filter_identity(mini_analysis.email, mini_analysis.brand_name)
+        .select_related("mini_analysis")
+        .first()
+    )
+
+
+def _follow(lead: Lead, mini_analysis: MiniAnalysis) -> None:
+    """Let the lead follow this mini-analysis, unless it already follows a newer one."""
+    linked = lead.mini_analysis
+    if linked is not None and linked.pk != mini_analysis.pk and linked.created_at > mini_analysis.created_at:
+        return
+    new_values = lead_fields_from(mini_analysis)
+    changed = [name for name in FOLLOWED_FIELDS if getattr(lead, name) != new_values[name]]
+    changed += [
+        name for name in CONTACT_FIELDS if new_values[name] and getattr(lead, name) != new_values[name]
+    ]
+    if not changed:
+        return
+    for name in changed:
+        setattr(lead, name, new_values[name])
+    lead.save(update_fields=changed)

@@ -1,0 +1,174 @@
+"""The prospects page: the `Lead` changelist, its filters, actions and per-user rows."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from crm.models import Lead, Source
+from mini_analysis.models import Status
+from mini_analysis.tests.factories import MiniAnalysisFactory
+
+from .factories import LeadFactory, SalesPersonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:crm_lead_changelist")
+
+
+@pytest.fixture
+def boss(client):
+    user = UserFactory(username="boss", is_superuser=True)
+    client.force_login(user)
+    return user
+
+
+def shown(response) -> set[Lead]:
+    return set(response.context["cl"].result_list)
+
+
+def test_prospects_url_opens_the_changelist_with_its_query_string(client, boss):
+    response = client.get("/admin/crm/prospects/?status__exact=GENERATED&source__exact=mini-analysis")
+    assert response.status_code == 302
+    assert response["Location"] == f"{CHANGELIST}?status__exact=GENERATED&source__exact=mini-analysis"
+
+
+def test_anonymous_visitor_is_sent_to_the_login(client):
+    response = client.get(CHANGELIST, follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("admin:login"))
+    assert "cl" not in response.context
+
+
+def test_the_page_is_named_prospects(client, boss):
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert response.context["cl"].opts.verbose_name_plural == "prospects"
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "wanted", "other"),
+    [
+        ("status__exact=GENERATED", "status", Status.GENERATED, Status.ERROR),
+        ("source__exact=mini-analysis-migration", "source", Source.MIGRATION, Source.MANUAL),
+        ("language__exact=he", "language", "he", "fr"),
+        ("sector=Fashion", "sector", "Fashion", "Retail"),
+    ],
+)
+def test_each_filter_returns_only_its_rows(client, boss, query, field, wanted, other):
+    match = LeadFactory(**{field: wanted})
+    LeadFactory(**{field: other})
+    response = client.get(f"{CHANGELIST}?{query}")
+    assert shown(response) == {match}
+
+
+def test_assigned_to_filter_returns_the_leads_of_that_person(client, boss):
+    seller = UserFactory()
+    mine = LeadFactory(assigned_to=seller)
+    LeadFactory()
+    response = client.get(f"{CHANGELIST}?assigned_to__id__exact={seller.pk}")
+    assert shown(response) == {mine}
+
+
+def test_newest_prospect_comes_first(client, boss):
+    old = LeadFactory(created_at="2024-01-01T00:00Z")
+    new = LeadFactory(created_at="2025-01-01T00:00Z")
+    response = client.get(CHANGELIST)
+    assert list(response.context["cl"].result_list) == [new, old]
+
+
+def test_search_finds_by_email_brand_or_phone(client, boss):
+    target = LeadFactory(email="ana@unique.example", brand_name="Zebra Café", phone="+972541112233")
+    LeadFactory()
+    for term in ["ana@unique", "zebra", "541112233"]:
+        assert shown(client.get(CHANGELIST, {"q": term})) == {target}
+
+
+def test_a_sales_person_sees_only_their_own_and_unassigned_prospects(client):
+    seller, colleague = SalesPersonFactory(), SalesPersonFactory()
+    mine, unassigned = LeadFactory(assigned_to=seller), LeadFactory()
+    theirs = LeadFactory(assigned_to=colleague)
+    client.force_login(seller)
+
+    assert shown(client.get(CHANGELIST)) == {mine, unassigned}
+    assert client.get(reverse("admin:crm_lead_change", args=[theirs.pk])).status_code == 302
+
+
+def test_a_sales_person_can_open_and_edit_a_visible_prospect(client):
+    seller = SalesPersonFactory()
+    lead = LeadFactory()
+    client.force_login(seller)
+    url = reverse("admin:crm_lead_change", args=[lead.pk])
+    assert client.get(url).status_code == 200
+
+
+def test_assign_to_me_assigns_the_selection(client):
+    seller = SalesPersonFactory()
+    chosen, other = LeadFactory(), LeadFactory()
+    client.force_login(seller)
+    response = client.post(
+        CHANGELIST, {"action": "assign_to_me", "_selected_action": [chosen.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    chosen.refresh_from_db(), other.refresh_from_db()
+    assert (chosen.assigned_to, other.assigned_to) == (seller, None)
+
+
+def test_assign_to_a_chosen_sales_person_needs_the_assign_permission(client, boss):
+    seller = SalesPersonFactory()
+    lead = LeadFactory()
+    data = {"action": "assign_to_sales_person", "_selected_action": [lead.pk], "assignee": seller.pk}
+    client.post(CHANGELIST, data)
+    lead.refresh_from_db()
+    assert lead.assigned_to == seller
+
+    client.force_login(SalesPersonFactory())
+    offered = dict(client.get(CHANGELIST).context["action_form"].fields["action"].choices)
+    assert "assign_to_me" in offered
+    assert "assign_to_sales_person" not in offered
+    other = LeadFactory()
+    data["_selected_action"] = [other.pk]
+    client.post(CHANGELIST, data)
+    other.refresh_from_db()
+    assert other.assigned_to is None
+
+
+def test_export_csv_writes_the_selected_prospects(client, boss):
+    seller = UserFactory(username="dana")
+    lead = LeadFactory(
+        email="ana@x.com", brand_name="=HYPERLINK(evil)", assigned_to=seller, notes="Call back"
+    )
+    LeadFactory()
+    response = client.post(CHANGELIST, {"action": "export_csv", "_selected_action": [lead.pk]})
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 1
+    assert rows[0]["email"] == "ana@x.com"
+    assert rows[0]["brand_name"] == "'=HYPERLINK(evil)"
+    assert rows[0]["assigned_to"] == "dana"
+    assert rows[0]["status"] == "NEW"
+    assert rows[0]["notes"] == "Call back"
+
+
+def test_the_mini_analysis_admin_links_to_its_prospect_and_back(client, boss):
+    mini_analysis = MiniAnalysisFactory()
+    lead = Lead.objects.get()
+    page = client.get(reverse("admin:mini_analysis_minianalysis_change", args=[mini_analysis.pk]))
+    assert reverse("admin:crm_lead_change", args=[lead.pk]) in page.content.decode()
+
+    page = client.get(reverse("admin:crm_lead_change", args=[lead.pk]))
+    assert (
+        reverse("admin:mini_analysis_minianalysis_change", args=[mini_analysis.pk]) in page.content.decode()
+    )
+
+
+def test_a_duplicate_typed_in_the_admin_is_a_form_error_not_a_crash(client, boss):
+    LeadFactory(email="ana@x.com", brand_name="My Brand")
+    response = client.post(
+        reverse("admin:crm_lead_add"),
+        {"email": "ANA@x.com", "brand_name": "my brand ", "language": "fr", "status": "NEW"},
+    )
+    assert response.status_code == 200
+    assert "brand_name" in response.context["adminform"].form.errors
+    assert Lead.objects.count() == 1

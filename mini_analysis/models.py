@@ -1,0 +1,70 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from .keys import identity_key
+
+
+class Language(models.TextChoices):
+    FRENCH = "fr", _("French")
+    ENGLISH = "en", _("English")
+    HEBREW = "he", _("Hebrew")
+
+
+class Status(models.TextChoices):
+    """How the generation of the analysis went; the seed's spelling is a contract."""
+
+    NEW = "NEW", _("New")
+    QUOTA_BLOCKED = "QUOTA_BLOCKED", _("Quota blocked")
+    GENERATED = "GENERATED", _("Generated")
+    ERROR = "ERROR", _("Error")
+
+
+class MiniAnalysis(models.Model):
+    """One request sent through the public form (the legacy `mini_analyses` collection)."""
+
+    request_id = models.UUIDField(_("request id"), default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(_("email"))
+    phone = PhoneNumberField(_("phone"), blank=True)
+    brand_name = models.CharField(_("brand name"), max_length=200)
+    sector = models.CharField(_("sector"), max_length=120, blank=True)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    analysis_text = models.TextField(_("analysis"), blank=True)
+    pdf_url = models.CharField(_("PDF URL"), max_length=500, blank=True)
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    # The `_id` of the document in the legacy MongoDB collection, so a re-import changes nothing.
+    legacy_id = models.CharField(
+        _("legacy id"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    # Normalized (email, brand) identity, see `mini_analysis.keys`.
+    email_key = models.CharField(max_length=254, editable=False)
+    brand_key = models.CharField(max_length=200, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        db_table = "mini_analyses"
+        verbose_name = _("mini-analysis")
+        verbose_name_plural = _("mini-analyses")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["email_key", "brand_key", "created_at"], name="mini_analysis_identity"),
+            models.Index(fields=["-created_at"], name="mini_analysis_created"),
+            models.Index(fields=["status"], name="mini_analysis_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_name} | {self.email}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email_key, self.brand_key = identity_key(self.email, self.brand_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"email", "brand_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "email_key", "brand_key"}
+        super().save(*args, **kwargs)
