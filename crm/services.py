@@ -88,10 +88,12 @@ def assign_leads(leads: QuerySet[Lead], assignee: AbstractBaseUser | None) -> in
 
 
 def _locked_lead(mini_analysis: MiniAnalysis) -> Lead | None:
+    # No select_related: after waiting for the lock, PostgreSQL re-reads the locked lead row but
+    # keeps the joined row it read before, so the linked request would be stale. `_follow` reads
+    # it after the lock is held.
     return (
-        Lead.objects.select_for_update(of=("self",))
+        Lead.objects.select_for_update()
         .filter_identity(mini_analysis.email, mini_analysis.brand_name)
-        .select_related("mini_analysis")
         .first()
     )
 

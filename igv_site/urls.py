@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from .views import healthz
+
 urlpatterns = [
     path(
         "admin/crm/prospects/",
@@ -11,4 +13,5 @@ urlpatterns = [
         name="prospects",
     ),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]

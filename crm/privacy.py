@@ -1,0 +1,136 @@
+"""Personal data requests (GDPR): export everything kept about one email address, or erase it.
+
+A person is found by the same normalized email as the dedupe key (`mini_analysis.keys`), so
+`Ana@X.com ` and `ana@x.com` are one person. Erasure is all or nothing (one transaction), and the
+generated PDFs go with the rows.
+"""
+
+import csv
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TextIO
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import QuerySet
+
+from mini_analysis.keys import normalize_key
+from mini_analysis.models import MiniAnalysis
+
+from .models import Lead, LeadSyncFailure
+
+logger = logging.getLogger(__name__)
+
+EXPORT_COLUMNS = [
+    "record",
+    "id",
+    "email",
+    "phone",
+    "brand_name",
+    "sector",
+    "language",
+    "status",
+    "source",
+    "consent_at",
+    "created_at",
+    "updated_at",
+    "pdf_url",
+    "analysis_text",
+    "notes",
+]
+
+
+@dataclass(frozen=True)
+class Erasure:
+    mini_analyses: int
+    leads: int
+    files: int
+
+
+def mini_analyses_of(email: str) -> QuerySet[MiniAnalysis]:
+    return MiniAnalysis.objects.filter(email_key=normalize_key(email)).order_by("created_at", "id")
+
+
+def leads_of(email: str) -> QuerySet[Lead]:
+    return Lead.objects.filter(email_key=normalize_key(email)).order_by("created_at", "id")
+
+
+def write_personal_data_csv(email: str, output: TextIO) -> int:
+    """Every request and lead of this person as CSV rows; returns the number of rows."""
+    writer = csv.DictWriter(output, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for row in _personal_rows(email):
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def erase_personal_data(email: str, *, anonymise: bool = False) -> Erasure:
+    """Delete the person's requests and leads, or with `anonymise` keep them without personal data.
+
+    Anonymised rows keep brand, sector, language, status and dates (the business history) and lose
+    email, phone, analysis, PDF and notes.
+    """
+    mini_analyses, leads = mini_analyses_of(email), leads_of(email)
+    pdf_urls = {
+        url
+        for url in [
+            *mini_analyses.values_list("pdf_url", flat=True),
+            *leads.values_list("pdf_url", flat=True),
+        ]
+        if url
+    }
+    with transaction.atomic():
+        counts = (mini_analyses.count(), leads.count())
+        if anonymise:
+            LeadSyncFailure.objects.filter(mini_analysis__in=mini_analyses).delete()
+            for record in [*mini_analyses, *leads]:
+                _anonymise(record)
+        else:
+            leads.delete()
+            mini_analyses.delete()
+    files = sum(_delete_file(url) for url in pdf_urls)
+    return Erasure(mini_analyses=counts[0], leads=counts[1], files=files)
+
+
+def _anonymise(record: MiniAnalysis | Lead) -> None:
+    # update(), not save(): saving a request would make the CRM's receiver write a lead again.
+    email = f"erased-{type(record).__name__.lower()}-{record.pk}@erased.invalid"
+    erased = {
+        "email": email,
+        "email_key": normalize_key(email),
+        "phone": "",
+        "analysis_text": "",
+        "pdf_url": "",
+    }
+    if isinstance(record, Lead):
+        erased["notes"] = ""
+    type(record).objects.filter(pk=record.pk).update(**erased)
+
+
+def _delete_file(url: str) -> bool:
+    """Delete a generated file given its public URL; URLs outside our media are left alone."""
+    media_url = "/" + settings.MEDIA_URL.lstrip("/")
+    if not url.startswith(media_url):
+        return False
+    name = url.removeprefix(media_url)
+    if not default_storage.exists(name):
+        return False
+    default_storage.delete(name)
+    return True
+
+
+def _personal_rows(email: str) -> Iterator[dict]:
+    for mini_analysis in mini_analyses_of(email).iterator():
+        yield {"record": "mini_analysis", **_values(mini_analysis)}
+    for lead in leads_of(email).iterator():
+        yield {"record": "lead", **_values(lead)}
+
+
+def _values(record: MiniAnalysis | Lead) -> dict:
+    values = {column: getattr(record, column, "") for column in EXPORT_COLUMNS[1:]}
+    values["phone"] = str(record.phone or "")
+    return values

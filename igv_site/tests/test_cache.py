@@ -1,0 +1,29 @@
+"""The shared cache (rate limits, quotas) is configured from CACHE_URL and works across processes."""
+
+import environ
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+def build_cache(url: str):
+    config = environ.Env.cache_url_config(url)
+    backend = import_string(config.pop("BACKEND"))
+    location = config.pop("LOCATION")
+    return backend(location, config)
+
+
+def test_default_cache_is_the_database_cache_shared_by_every_worker():
+    assert settings.CACHES["default"]["BACKEND"] in {
+        "django.core.cache.backends.db.DatabaseCache",
+        "django_redis.cache.RedisCache",
+    }
+    assert "locmem" not in settings.CACHES["default"]["BACKEND"]
+
+
+def test_redis_cache_url_gives_a_working_redis_cache():
+    """Needs the Redis server on 127.0.0.1:6379 (scripts/start_services.sh starts it)."""
+    cache = build_cache("redis://127.0.0.1:6379/15")
+    assert type(cache).__module__.startswith("django_redis")
+    cache.set("igv-crm-test", 41, timeout=10)
+    assert cache.incr("igv-crm-test") == 42
+    cache.delete("igv-crm-test")
