@@ -38,7 +38,7 @@ serve: $(VENV)/.installed .env
 	$(PY) manage.py collectstatic --noinput
 	$(BIN)/gunicorn igv_site.wsgi -c gunicorn.conf.py
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev services
 	DATABASE_URL=sqlite:///$(CURDIR)/test-db.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-dev services
