@@ -1,8 +1,13 @@
-"""Project URLs. The seed's `/admin/crm/prospects/` is the prospects changelist, query string kept."""
+"""Project URLs. The seed's `/admin/crm/prospects/` is the prospects changelist, query string kept.
 
+Public pages are language-prefixed (`/fr/…`, `/en/…`, `/he/…`); the API and the admin are not.
+"""
+
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
 
 from .views import healthz
 
@@ -14,4 +19,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/crm/", include("crm.api_urls")),
+    path("api/", include("mini_analysis.api_urls")),
+    *i18n_patterns(path("", include("mini_analysis.urls"))),
 ]

@@ -1,0 +1,3 @@
+"""JSON API of the request side: `POST /api/mini-analysis`."""
+
+urlpatterns: list = []
