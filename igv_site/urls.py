@@ -20,7 +20,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/crm/", include("crm.api_urls")),
-    path("api/", include("mini_analysis.api_urls")),
+    path("api/", include("crm.api_urls")),
     *i18n_patterns(path("", include("mini_analysis.urls"))),
 ]

@@ -1,3 +1,0 @@
-"""JSON API of the request side: `POST /api/mini-analysis`."""
-
-urlpatterns: list = []
