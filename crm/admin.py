@@ -18,6 +18,7 @@ from mini_analysis.models import MiniAnalysis
 from . import services
 from .exports import lead_csv_lines
 from .models import Lead, LeadSyncFailure
+from .pagination import EstimatedCountPaginator
 
 
 class AssignActionForm(ActionForm):
@@ -52,8 +53,9 @@ class LeadAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["assigned_to"]
     list_per_page = 50
-    # No COUNT(*) of the whole table on every page view.
+    # No COUNT(*) of the whole table on every page view (see `crm.pagination`).
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     action_form = AssignActionForm
     actions = ["assign_to_me", "assign_to_sales_person", "export_csv"]
     readonly_fields = [
