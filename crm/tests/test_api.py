@@ -1,0 +1,214 @@
+"""The JSON API (`crm/api.py`): `GET /api/crm/leads`, its token command and the OpenAPI schema."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from crm.models import Source
+from mini_analysis.models import Status
+
+from .factories import LeadFactory, SalesPersonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LEADS = "/api/crm/leads"
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def bearer(client: APIClient, user) -> APIClient:
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    return client
+
+
+@pytest.fixture
+def admin_client(api_client) -> APIClient:
+    return bearer(api_client, UserFactory(username="boss", is_superuser=True))
+
+
+def ids(response) -> list[int]:
+    return [lead["id"] for lead in response.json()["results"]]
+
+
+# --- authentication and permissions ----------------------------------------------------------
+
+
+def test_leads_without_a_token_answer_401(api_client):
+    response = api_client.get(LEADS)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_leads_with_an_unknown_token_answer_401(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-real-token")
+    assert api_client.get(LEADS).status_code == 401
+
+
+def test_leads_with_a_non_staff_token_answer_403(api_client):
+    user = UserFactory(is_staff=False)
+    user.user_permissions.add(Permission.objects.get(codename="view_lead"))
+    assert bearer(api_client, user).get(LEADS).status_code == 403
+
+
+def test_leads_with_a_staff_token_without_view_permission_answer_403(api_client):
+    assert bearer(api_client, UserFactory(is_staff=True)).get(LEADS).status_code == 403
+
+
+def test_leads_with_an_admin_token_answer_200_with_the_lead_fields(admin_client):
+    lead = LeadFactory(email="ana@example.com", brand_name="Maison", status=Status.GENERATED)
+    response = admin_client.get(LEADS)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    (row,) = body["results"]
+    assert row["id"] == lead.pk
+    assert row["email"] == "ana@example.com"
+    assert row["phone"] == "+972501234567"
+    assert row["brand_name"] == "Maison"
+    assert row["status"] == "GENERATED"
+    assert row["source"] == "mini-analysis"
+    assert row["assigned_to"] is None
+    assert set(row) >= {"sector", "language", "mini_analysis_id", "pdf_url", "analysis_text", "created_at"}
+
+
+def test_leads_with_a_session_login_answer_200_too(api_client):
+    api_client.force_login(UserFactory(is_superuser=True))
+    assert api_client.get(LEADS).status_code == 200
+
+
+def test_leads_path_answers_without_a_trailing_slash_redirect(admin_client):
+    assert admin_client.get(LEADS).status_code == 200
+
+
+def test_sales_person_sees_only_their_own_and_unassigned_leads(api_client):
+    sales_person = SalesPersonFactory()
+    colleague = SalesPersonFactory()
+    own = LeadFactory(assigned_to=sales_person)
+    unassigned = LeadFactory()
+    LeadFactory(assigned_to=colleague)
+    response = bearer(api_client, sales_person).get(LEADS)
+    assert response.status_code == 200
+    assert set(ids(response)) == {own.pk, unassigned.pk}
+    assert response.json()["count"] == 2
+
+
+# --- pagination, order, filters --------------------------------------------------------------
+
+
+def test_leads_are_newest_first(admin_client):
+    now = timezone.now()
+    old = LeadFactory(created_at=now - timedelta(days=2))
+    new = LeadFactory(created_at=now)
+    middle = LeadFactory(created_at=now - timedelta(days=1))
+    assert ids(admin_client.get(LEADS)) == [new.pk, middle.pk, old.pk]
+
+
+def test_limit_and_offset_page_through_the_leads(admin_client):
+    now = timezone.now()
+    leads = [LeadFactory(created_at=now - timedelta(minutes=minute)) for minute in range(5)]
+    response = admin_client.get(LEADS, {"limit": 2, "offset": 2})
+    body = response.json()
+    assert body["count"] == 5
+    assert ids(response) == [leads[2].pk, leads[3].pk]
+    assert "offset=4" in body["next"]
+    assert body["previous"] is not None
+
+
+def test_default_page_is_fifty_leads(admin_client):
+    LeadFactory.create_batch(51)
+    assert len(ids(admin_client.get(LEADS))) == 50
+
+
+def test_limit_is_capped_at_two_hundred(admin_client):
+    LeadFactory.create_batch(201)
+    assert len(ids(admin_client.get(LEADS, {"limit": 1000}))) == 200
+
+
+def test_status_and_source_filters_combine(admin_client):
+    wanted = LeadFactory(status=Status.GENERATED, source=Source.MIGRATION)
+    LeadFactory(status=Status.GENERATED, source=Source.MINI_ANALYSIS)
+    LeadFactory(status=Status.ERROR, source=Source.MIGRATION)
+    response = admin_client.get(LEADS, {"status": "GENERATED", "source": "mini-analysis-migration"})
+    assert response.status_code == 200
+    assert ids(response) == [wanted.pk]
+
+
+@pytest.mark.parametrize(("name", "value"), [("status", "DONE"), ("status", "generated"), ("source", "web")])
+def test_an_unknown_filter_value_answers_400(admin_client, name, value):
+    LeadFactory()
+    response = admin_client.get(LEADS, {name: value})
+    assert response.status_code == 400
+    assert name in response.json()
+
+
+def test_listing_leads_costs_the_same_queries_for_one_or_fifty(admin_client):
+    sales_person = SalesPersonFactory()
+    LeadFactory(assigned_to=sales_person)
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get(LEADS)
+    LeadFactory.create_batch(49, assigned_to=sales_person)
+    with CaptureQueriesContext(connection) as fifty:
+        response = admin_client.get(LEADS)
+    assert {lead["assigned_to"] for lead in response.json()["results"]} == {sales_person.username}
+    assert len(fifty) == len(one)
+
+
+# --- create_api_token ------------------------------------------------------------------------
+
+
+def test_create_api_token_prints_a_token_that_opens_the_api(api_client):
+    UserFactory(username="boss", is_superuser=True)
+    out = io.StringIO()
+    call_command("create_api_token", "boss", stdout=out)
+    key = out.getvalue().strip()
+    assert key == Token.objects.get(user__username="boss").key
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert api_client.get(LEADS).status_code == 200
+
+
+def test_create_api_token_twice_prints_the_same_token():
+    UserFactory(username="boss")
+    first, second = io.StringIO(), io.StringIO()
+    call_command("create_api_token", "boss", stdout=first)
+    call_command("create_api_token", "boss", stdout=second)
+    assert first.getvalue() == second.getvalue()
+
+
+def test_create_api_token_reset_replaces_the_token():
+    user = UserFactory(username="boss")
+    old = Token.objects.create(user=user).key
+    out = io.StringIO()
+    call_command("create_api_token", "boss", "--reset", stdout=out)
+    assert out.getvalue().strip() != old
+    assert not Token.objects.filter(key=old).exists()
+
+
+def test_create_api_token_warns_for_a_non_staff_user():
+    UserFactory(username="visitor", is_staff=False)
+    err = io.StringIO()
+    call_command("create_api_token", "visitor", stdout=io.StringIO(), stderr=err)
+    assert "403" in err.getvalue()
+
+
+def test_create_api_token_for_an_unknown_user_is_a_command_error():
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("create_api_token", "nobody", stdout=io.StringIO())
+    assert not Token.objects.exists()
+
+
+def test_create_api_token_refuses_an_inactive_user():
+    UserFactory(username="gone", is_active=False)
+    with pytest.raises(CommandError, match="inactive"):
+        call_command("create_api_token", "gone", stdout=io.StringIO())
