@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run serve test test-postgres lint format messages clean services
+.PHONY: run serve test test-postgres lint format messages clean services chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,11 +40,19 @@ serve: $(VENV)/.installed .env
 	$(PY) manage.py collectstatic --noinput
 	$(BIN)/gunicorn igv_site.wsgi -c gunicorn.conf.py
 
-test: $(VENV)/.installed-dev services
+test: $(VENV)/.installed-dev services $(CHROMIUM)
 	DATABASE_URL=sqlite:///$(CURDIR)/test-db.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-dev services
+test-postgres: $(VENV)/.installed-dev services $(CHROMIUM)
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser test drives Debian's Chromium (Playwright never downloads a browser). Installed only
+# when missing, so this is instant once it is there; needs root, or sudo.
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium
 
 # Starts PostgreSQL and Redis when they are not running (machines of this project have both).
 services:
