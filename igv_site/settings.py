@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "phonenumber_field",
     "axes",
+    "django_admin_lightweight_date_hierarchy",
     "mini_analysis",
     "crm",
 ]
@@ -115,6 +116,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
@@ -135,6 +137,21 @@ BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="IL")
 PHONENUMBER_DB_FORMAT = "E164"
+
+# The mini-analysis generator: `offline` (deterministic, no key, no network) or `gemini`.
+MINI_ANALYSIS_GENERATOR = env.str("MINI_ANALYSIS_GENERATOR", default="offline")
+GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")
+GEMINI_MODEL = env.str("GEMINI_MODEL", default="gemini-2.5-flash")
+# Seconds; kept well under gunicorn's timeout (GUNICORN_TIMEOUT, 60 s) so the visitor gets a page.
+GEMINI_TIMEOUT = env.float("GEMINI_TIMEOUT", default=20.0)
+# Gemini calls allowed per day (server's TIME_ZONE), counted in the shared cache; unset: no limit.
+MINI_ANALYSIS_DAILY_QUOTA = env.int("MINI_ANALYSIS_DAILY_QUOTA", default=None)
+# Form and API submissions per client address, django-ratelimit syntax: `5/10m`, `100/h`, `20/d`.
+MINI_ANALYSIS_RATE_LIMIT = env.str("MINI_ANALYSIS_RATE_LIMIT", default="5/10m")
+# How many proxies in front of the app append to X-Forwarded-For (Render, a load balancer: 1).
+# 0 trusts no header and uses the connection's address; a wrong value lets clients pick their IP.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "mini_analysis.throttling.client_ip"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,41 @@
+"""Analysis generators: one small interface, the implementation chosen by `MINI_ANALYSIS_GENERATOR`.
+
+A generator turns an `AnalysisRequest` into text, or raises `QuotaExceeded` (the provider's quota,
+or our own daily one, is used up) or any other exception (a technical failure). Mapping those to
+the request's status is the job of `mini_analysis.services`, so every generator behaves the same.
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class QuotaExceeded(Exception):
+    """The generator may not be called now; the request is kept as QUOTA_BLOCKED and retried later."""
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    brand_name: str
+    sector: str
+    language: str
+
+
+class Generator(Protocol):
+    def generate(self, request: AnalysisRequest) -> str: ...
+
+
+def get_generator() -> Generator:
+    """The generator named by `MINI_ANALYSIS_GENERATOR` (`offline` or `gemini`)."""
+    name = settings.MINI_ANALYSIS_GENERATOR
+    if name == "offline":
+        from .offline import OfflineGenerator
+
+        return OfflineGenerator()
+    if name == "gemini":
+        from .gemini import GeminiGenerator
+
+        return GeminiGenerator.from_settings()
+    raise ImproperlyConfigured(f"MINI_ANALYSIS_GENERATOR must be 'offline' or 'gemini', not {name!r}.")

@@ -1,0 +1,128 @@
+"""The one-page PDF of a generated analysis (reportlab), saved through Django's default storage.
+
+Hebrew is drawn right to left: each paragraph is wrapped in logical order, then each line is
+reordered for display with python-bidi and right-aligned. DejaVu Sans, shipped in `fonts/`, has
+the Latin and Hebrew glyphs, so nothing is downloaded at run time.
+"""
+
+import io
+from pathlib import Path
+
+from bidi import get_display
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import cm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from .models import MiniAnalysis
+from .sectors import sector_label
+
+FONT_NAME = "DejaVuSans"
+FONT_PATH = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
+MARGIN = 2 * cm
+BODY_SIZES = [10.5, 9.5, 8.5, 7.5]  # the largest that fits on one page wins
+TRUNCATION_MARK = "…"
+
+
+def pdf_storage_name(mini_analysis: MiniAnalysis) -> str:
+    return f"mini-analyses/{mini_analysis.request_id}.pdf"
+
+
+def save_pdf(mini_analysis: MiniAnalysis) -> str:
+    """Render and store the PDF (replacing an older one); return the URL that serves it."""
+    name = pdf_storage_name(mini_analysis)
+    content = render_pdf(mini_analysis)
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    default_storage.save(name, ContentFile(content))
+    with translation.override(mini_analysis.language):
+        return reverse("mini_analysis:pdf", kwargs={"request_id": mini_analysis.request_id})
+
+
+def render_pdf(mini_analysis: MiniAnalysis) -> bytes:
+    _register_font()
+    right_to_left = translation.get_language_info(mini_analysis.language)["bidi"]
+    with translation.override(mini_analysis.language):
+        title = mini_analysis.brand_name
+        subtitle = "{sector_heading}: {sector} · {date_heading}: {date}".format(
+            sector_heading=_("Sector"),
+            sector=sector_label(mini_analysis.sector) or "—",
+            date_heading=_("Date"),
+            date=formats.date_format(mini_analysis.created_at, "DATE_FORMAT"),
+        )
+        heading = _("Market mini-analysis")
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    page.setTitle(f"{heading} — {mini_analysis.brand_name}")
+    page.setAuthor("Israel Growth Ventures")
+    width, height = A4
+    text_width = width - 2 * MARGIN
+    writer = _LineWriter(page, right_to_left, left=MARGIN, right=width - MARGIN)
+
+    y = height - MARGIN
+    y = writer.paragraph(heading, 11, y, text_width, leading=15)
+    y = writer.paragraph(title, 18, y, text_width, leading=24)
+    y = writer.paragraph(subtitle, 10, y, text_width, leading=14)
+    y -= 10
+    page.setLineWidth(0.5)
+    page.line(MARGIN, y + 6, width - MARGIN, y + 6)
+    y -= 8
+
+    available = y - MARGIN
+    for size in BODY_SIZES:
+        lines = _wrap(mini_analysis.analysis_text, size, text_width)
+        leading = size * 1.35
+        if len(lines) * leading <= available:
+            break
+    else:
+        fitting = int(available // leading)
+        lines = [*lines[: fitting - 1], lines[fitting - 1] + " " + TRUNCATION_MARK]
+    for line in lines:
+        writer.line(line, size, y - size)
+        y -= leading
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+class _LineWriter:
+    def __init__(self, page: canvas.Canvas, right_to_left: bool, *, left: float, right: float) -> None:
+        self.page = page
+        self.right_to_left = right_to_left
+        self.left = left
+        self.right = right
+
+    def line(self, text: str, size: float, baseline: float) -> None:
+        self.page.setFont(FONT_NAME, size)
+        visual = get_display(text, base_dir="R" if self.right_to_left else "L")
+        if self.right_to_left:
+            self.page.drawRightString(self.right, baseline, visual)
+        else:
+            self.page.drawString(self.left, baseline, visual)
+
+    def paragraph(self, text: str, size: float, y: float, width: float, *, leading: float) -> float:
+        for line in _wrap(text, size, width):
+            self.line(line, size, y - size)
+            y -= leading
+        return y
+
+
+def _wrap(text: str, size: float, width: float) -> list[str]:
+    """Lines in logical order; an empty source line stays an empty line (paragraph spacing)."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        lines.extend(simpleSplit(paragraph, FONT_NAME, size, width) or [""])
+    return lines
+
+
+def _register_font() -> None:
+    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH)))

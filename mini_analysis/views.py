@@ -1,0 +1,50 @@
+"""The public pages: the form, its result and the PDF. Validation is in the form, work in services."""
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods
+
+from . import services
+from .forms import MiniAnalysisForm
+from .models import MiniAnalysis
+from .pdf import pdf_storage_name
+from .sectors import sector_label
+from .throttling import submission_rate_limited
+
+
+@require_http_methods(["GET", "POST"])
+def mini_analysis_form(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "mini_analysis/form.html", {"form": MiniAnalysisForm()})
+    if submission_rate_limited(request):
+        return render(request, "mini_analysis/rate_limited.html", status=429)
+    form = MiniAnalysisForm(request.POST)
+    if form.is_spam():
+        # Neutral answer: a bot learns nothing, and nothing is stored.
+        return render(request, "mini_analysis/received.html")
+    if not form.is_valid():
+        return render(request, "mini_analysis/form.html", {"form": form})
+    mini_analysis = services.submit_mini_analysis(**form.submission(), language=get_language())
+    return redirect("mini_analysis:result", request_id=mini_analysis.request_id)
+
+
+def mini_analysis_result(request: HttpRequest, request_id) -> HttpResponse:
+    """The analysis, or a polite note when it could not be generated yet. The request id is a
+    random UUID, so only the visitor who was redirected here knows the address."""
+    mini_analysis = get_object_or_404(MiniAnalysis, request_id=request_id)
+    context = {"mini_analysis": mini_analysis, "sector": sector_label(mini_analysis.sector)}
+    return render(request, "mini_analysis/result.html", context)
+
+
+def mini_analysis_pdf(request: HttpRequest, request_id) -> FileResponse:
+    mini_analysis = get_object_or_404(MiniAnalysis, request_id=request_id)
+    name = pdf_storage_name(mini_analysis)
+    if not mini_analysis.pdf_url or not default_storage.exists(name):
+        raise Http404
+    return FileResponse(
+        default_storage.open(name, "rb"),
+        content_type="application/pdf",
+        filename=f"mini-analysis-{mini_analysis.request_id}.pdf",
+    )
