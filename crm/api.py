@@ -5,17 +5,125 @@ for the form's rules) and handled by `submit_mini_analysis`, the same flow as th
 """
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
+from django.utils import translation
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import BasePermission, IsAdminUser
+from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mini_analysis.models import Status
+from mini_analysis.forms import MiniAnalysisForm
+from mini_analysis.models import Language, Status
+from mini_analysis.services import submit_mini_analysis
+from mini_analysis.throttling import submission_rate_limited
 
 from .models import Lead, Source
+
+# --- POST /api/mini-analysis ------------------------------------------------------------------
+
+
+class MiniAnalysisRequestSerializer(serializers.Serializer):
+    """The shape of the JSON body: types only. Which fields are required, and every other rule,
+    is `MiniAnalysisForm`'s, so the API and the HTML form cannot drift apart."""
+
+    email = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    phone = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    brand_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    sector = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    consent = serializers.BooleanField(required=False, default=False, help_text="Must be true.")
+    language = serializers.ChoiceField(
+        choices=Language.choices, required=False, help_text="Defaults to the request's language, else fr."
+    )
+    website = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="Honeypot: leave it out."
+    )
+
+
+class MiniAnalysisResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    lead_id = serializers.IntegerField(allow_null=True)
+    analysis_text = serializers.CharField(allow_blank=True)
+    pdf_url = serializers.CharField(allow_blank=True)
+
+
+class SubmissionRateLimited(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class MiniAnalysisSubmitView(APIView):
+    """Submit a mini-analysis request, as the public form does.
+
+    Anonymous by design: no authentication class runs, so no session is read and no CSRF token
+    is needed (a JSON API used by other origins and scripts; nothing it does depends on who is
+    logged in). Spam is held back by the same per-IP rate limit and honeypot as the form.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=MiniAnalysisRequestSerializer,
+        responses={201: MiniAnalysisResultSerializer, 400: dict, 429: SubmissionRateLimited},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        if submission_rate_limited(request):
+            return Response(
+                {"detail": translation.gettext("Too many requests. Please try again in a few minutes.")},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        body = MiniAnalysisRequestSerializer(data=request.data)
+        if not body.is_valid():
+            return Response(body.errors, status=status.HTTP_400_BAD_REQUEST)
+        language = body.validated_data.get("language") or _request_language(request)
+        with translation.override(language):
+            form = MiniAnalysisForm(data=_form_data(body.validated_data))
+            if form.is_spam():
+                # Honest clients leave the honeypot out; nothing is stored for those who fill it.
+                errors = {"website": [translation.gettext("Leave this field empty")]}
+                return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+            if not form.is_valid():
+                return Response(_field_errors(form), status=status.HTTP_400_BAD_REQUEST)
+        mini_analysis = submit_mini_analysis(**form.submission(), language=language)
+        lead = Lead.objects.filter_identity(mini_analysis.email, mini_analysis.brand_name).first()
+        result = MiniAnalysisResultSerializer(
+            {
+                "id": mini_analysis.pk,
+                "status": mini_analysis.status,
+                "lead_id": lead.pk if lead is not None else None,
+                "analysis_text": mini_analysis.analysis_text,
+                "pdf_url": mini_analysis.pdf_url,
+            }
+        )
+        return Response(result.data, status=status.HTTP_201_CREATED)
+
+
+def _request_language(request: Request) -> str:
+    """The language LocaleMiddleware picked (Accept-Language), if it is one we write in."""
+    code = (getattr(request, "LANGUAGE_CODE", "") or "")[:2]
+    return code if code in Language.values else Language.FRENCH
+
+
+def _form_data(validated: dict) -> dict:
+    """The JSON body as the HTML form would post it (a checkbox is present only when ticked)."""
+    data = {name: validated.get(name, "") for name in ("email", "phone", "brand_name", "sector", "website")}
+    if validated["consent"]:
+        data["consent"] = "on"
+    return data
+
+
+def _field_errors(form: MiniAnalysisForm) -> dict[str, list[str]]:
+    """The form's errors in DRF's shape: `{field: [message, ...]}`, `non_field_errors` for the rest."""
+    return {
+        "non_field_errors" if field == NON_FIELD_ERRORS else field: list(messages)
+        for field, messages in form.errors.items()
+    }
+
 
 # --- GET /api/crm/leads -----------------------------------------------------------------------
 

@@ -10,5 +10,6 @@ from django.urls import path
 from . import api
 
 urlpatterns = [
+    path("mini-analysis", api.MiniAnalysisSubmitView.as_view(), name="api-mini-analysis"),
     path("crm/leads", api.LeadListView.as_view(), name="api-leads"),
 ]

@@ -1,7 +1,9 @@
-"""The JSON API (`crm/api.py`): `GET /api/crm/leads`, its token command and the OpenAPI schema."""
+"""The JSON API (`crm/api.py`): `POST /api/mini-analysis`, `GET /api/crm/leads`, the token command
+and the OpenAPI schema."""
 
 import io
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -12,14 +14,22 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from crm.models import Source
-from mini_analysis.models import Status
+from crm.models import Lead, Source
+from mini_analysis.models import MiniAnalysis, Status
 
 from .factories import LeadFactory, SalesPersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 LEADS = "/api/crm/leads"
+SUBMIT = "/api/mini-analysis"
+VALID = {
+    "email": "ana@example.com",
+    "phone": "050-234-5678",
+    "brand_name": "Maison Lumière",
+    "sector": "food",
+    "consent": True,
+}
 
 
 @pytest.fixture
@@ -40,6 +50,165 @@ def admin_client(api_client) -> APIClient:
 
 def ids(response) -> list[int]:
     return [lead["id"] for lead in response.json()["results"]]
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def submit(client: APIClient, payload: dict, **extra):
+    return client.post(SUBMIT, payload, format="json", **extra)
+
+
+# --- POST /api/mini-analysis -----------------------------------------------------------------
+
+
+def test_valid_submission_answers_201_with_the_request_and_its_lead(api_client):
+    response = submit(api_client, VALID)
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"id", "status", "lead_id", "analysis_text", "pdf_url"}
+    mini_analysis = MiniAnalysis.objects.get()
+    lead = Lead.objects.get()
+    assert body["id"] == mini_analysis.pk
+    assert body["lead_id"] == lead.pk
+    assert body["status"] == Status.GENERATED == lead.status
+    assert body["analysis_text"] == mini_analysis.analysis_text != ""
+    assert body["pdf_url"] == mini_analysis.pdf_url == lead.pdf_url != ""
+    assert str(mini_analysis.phone) == "+972502345678"
+    assert mini_analysis.consent_at is not None
+    assert lead.source == Source.MINI_ANALYSIS
+
+
+def test_same_person_and_brand_twice_gives_two_requests_and_one_lead(api_client):
+    first = submit(api_client, VALID).json()
+    second = submit(
+        api_client, {**VALID, "email": " ANA@Example.com", "brand_name": "maison  LUMIÈRE"}
+    ).json()
+    assert first["id"] != second["id"]
+    assert first["lead_id"] == second["lead_id"]
+    assert MiniAnalysis.objects.count() == 2
+    assert Lead.objects.count() == 1
+
+
+def test_submission_path_answers_without_a_trailing_slash_redirect(api_client):
+    assert submit(api_client, VALID).status_code == 201
+    assert api_client.get(SUBMIT).status_code == 405
+
+
+def test_form_encoded_submission_is_accepted_too(api_client):
+    response = api_client.post(SUBMIT, {**VALID, "consent": "true"})
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("extra", "headers", "language"),
+    [
+        ({"language": "he"}, {}, "he"),
+        ({}, {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.8"}, "en"),
+        ({}, {"HTTP_ACCEPT_LANGUAGE": "de"}, "fr"),
+        ({"language": "fr"}, {"HTTP_ACCEPT_LANGUAGE": "he"}, "fr"),
+    ],
+)
+def test_language_comes_from_the_payload_then_the_request_then_french(api_client, extra, headers, language):
+    response = submit(api_client, {**VALID, **extra}, **headers)
+    assert response.status_code == 201
+    assert MiniAnalysis.objects.get().language == language
+    assert Lead.objects.get().language == language
+
+
+def test_missing_fields_answer_400_with_each_field_error_and_store_nothing(api_client):
+    response = submit(api_client, {})
+    assert response.status_code == 400
+    assert set(response.json()) == {"email", "brand_name", "sector", "consent"}
+    assert not MiniAnalysis.objects.exists()
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("fr", "Ce champ est obligatoire."),
+        ("en", "This field is required."),
+        ("he", "יש להזין תוכן בשדה זה."),
+    ],
+)
+def test_field_errors_are_in_the_submission_language(api_client, language, message):
+    response = submit(api_client, {**VALID, "brand_name": "", "language": language})
+    assert response.json() == {"brand_name": [message]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", "not-an-email"),
+        ("phone", "12"),
+        ("brand_name", "x" * 10_000),
+        ("brand_name", "   "),
+        ("sector", "astrology"),
+        ("consent", False),
+        ("language", "de"),
+        ("email", ["ana@example.com"]),
+        ("brand_name", {"name": "Maison"}),
+        ("consent", "maybe"),
+    ],
+)
+def test_an_invalid_field_answers_400_naming_it_and_stores_nothing(api_client, field, value):
+    response = submit(api_client, {**VALID, field: value})
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not MiniAnalysis.objects.exists()
+
+
+@pytest.mark.parametrize("body", ["{not json", "[1, 2]", '"a string"', "null"])
+def test_a_body_that_is_not_a_json_object_answers_400(api_client, body):
+    response = api_client.post(SUBMIT, body, content_type="application/json")
+    assert response.status_code == 400
+    assert not MiniAnalysis.objects.exists()
+
+
+def test_filled_honeypot_answers_400_and_stores_nothing(api_client):
+    response = submit(api_client, {**VALID, "website": "http://spam.example"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"website"}
+    assert not MiniAnalysis.objects.exists()
+
+
+def test_over_the_rate_limit_answers_429_and_stores_nothing_more(api_client, settings):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "2/m"
+    assert [submit(api_client, VALID).status_code for _ in range(3)] == [201, 201, 429]
+    assert MiniAnalysis.objects.count() == 2
+
+
+def test_rate_limit_is_per_client_address(api_client, settings):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "1/m"
+    assert submit(api_client, VALID, REMOTE_ADDR="10.0.0.1").status_code == 201
+    assert submit(api_client, VALID, REMOTE_ADDR="10.0.0.1").status_code == 429
+    assert submit(api_client, VALID, REMOTE_ADDR="10.0.0.2").status_code == 201
+
+
+def test_form_and_api_share_one_rate_limit(api_client, client, settings):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "1/m"
+    client.post("/fr/mini-analysis/", {**VALID, "consent": "on"})
+    assert submit(api_client, VALID).status_code == 429
+
+
+def test_a_logged_in_browser_needs_no_csrf_token_and_gains_nothing():
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(UserFactory(is_superuser=True))
+    assert submit(client, VALID).status_code == 201
+
+
+def test_a_failing_generator_still_answers_201_with_the_request_and_its_lead(api_client):
+    with mock.patch(
+        "mini_analysis.generators.offline.OfflineGenerator.generate", side_effect=RuntimeError("down")
+    ):
+        response = submit(api_client, VALID)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == Status.ERROR
+    assert body["lead_id"] == Lead.objects.get(status=Status.ERROR).pk
 
 
 # --- authentication and permissions ----------------------------------------------------------
@@ -212,3 +381,16 @@ def test_create_api_token_refuses_an_inactive_user():
     UserFactory(username="gone", is_active=False)
     with pytest.raises(CommandError, match="inactive"):
         call_command("create_api_token", "gone", stdout=io.StringIO())
+
+
+# --- the OpenAPI schema ----------------------------------------------------------------------
+
+
+def test_schema_lists_both_paths(api_client):
+    response = api_client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/crm/leads" in paths
+    assert "/api/mini-analysis" in paths
+    leads_parameters = {parameter["name"] for parameter in paths["/api/crm/leads"]["get"]["parameters"]}
+    assert leads_parameters >= {"limit", "offset", "status", "source"}
