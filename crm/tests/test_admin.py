@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Lead, Source
 from mini_analysis.models import Status
@@ -68,6 +69,38 @@ def test_assigned_to_filter_returns_the_leads_of_that_person(client, boss):
     LeadFactory()
     response = client.get(f"{CHANGELIST}?assigned_to__id__exact={seller.pk}")
     assert shown(response) == {mine}
+
+
+def filter_choices(response, field_path: str) -> list[str]:
+    spec = next(spec for spec in response.context["cl"].filter_specs if spec.field_path == field_path)
+    return [str(choice["display"]) for choice in spec.choices(response.context["cl"])]
+
+
+def test_sector_filter_offers_each_sector_of_the_visible_prospects_once(client):
+    seller = SalesPersonFactory()
+    LeadFactory(sector="Retail"), LeadFactory(sector="Food"), LeadFactory(sector="Retail")
+    LeadFactory(sector="Fashion", assigned_to=SalesPersonFactory())
+    client.force_login(seller)
+    choices = filter_choices(client.get(CHANGELIST), "sector")
+    assert choices[1:] == ["Food", "Retail"]
+
+
+def test_sales_person_filter_offers_staff_accounts_and_unassigned_not_visitors(client, boss):
+    UserFactory(username="dana")
+    UserFactory(username="visitor", is_staff=False)
+    choices = filter_choices(client.get(CHANGELIST), "assigned_to")
+    assert "dana" in choices and "boss" in choices
+    assert "visitor" not in choices
+
+
+def test_date_bar_offers_the_years_from_the_oldest_prospect_to_this_one(client, boss):
+    LeadFactory(created_at="2023-05-01T12:00Z")
+    LeadFactory()
+    page = client.get(CHANGELIST).content.decode()
+    this_year = timezone.localdate().year
+    for year in range(2023, this_year + 1):
+        assert f"created_at__year={year}" in page
+    assert "created_at__year=2022" not in page
 
 
 def test_newest_prospect_comes_first(client, boss):
