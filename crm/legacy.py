@@ -1,0 +1,311 @@
+"""The import of the legacy MongoDB collections (`mini_analyses`, `leads`) into Django rows.
+
+Documents come from a `mongoexport` file (JSON lines or a JSON array, relaxed or canonical
+Extended JSON, parsed by `bson.json_util`) or straight from a server through pymongo. The
+document's `_id` is kept as `legacy_id` (unique), so importing the same documents again changes
+nothing. Rows are written with `bulk_create`: importing mini-analyses fires no signal and so
+creates no lead (the backfill does, and the audit shows the history as it was).
+"""
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bson import ObjectId, json_util
+from bson.errors import InvalidId
+from bson.json_util import JSONOptions
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+
+from mini_analysis.keys import identity_key
+from mini_analysis.models import MiniAnalysis
+
+from .models import ANALYSIS_PREVIEW_LENGTH, Lead, Source
+
+COLLECTIONS = ("mini_analyses", "leads")
+JSON_OPTIONS = JSONOptions(tz_aware=True, tzinfo=UTC)
+DEFAULT_BATCH_SIZE = 1000
+
+# Model field -> the names legacy documents use for it: the request's French names or the CRM's.
+ALIASES = {
+    "email": ("email",),
+    "phone": ("phone", "telephone"),
+    "brand_name": ("brand_name", "nom_de_marque"),
+    "sector": ("sector", "secteur"),
+    "language": ("language", "langue"),
+    "status": ("status",),
+    "analysis_text": ("analysis_text", "analysis"),
+    "pdf_url": ("pdf_url",),
+    "notes": ("notes",),
+    "source": ("source",),
+}
+
+
+class LegacyDocumentError(ValueError):
+    """A document that cannot become a row; the message says why."""
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+# --- Reading --------------------------------------------------------------------------------------
+
+
+def read_file(path: Path) -> Iterator[tuple[int, dict | LegacyDocumentError]]:
+    """(line number, document), or (line number, error) for a line that is not a JSON object.
+
+    JSON lines are read one line at a time; a JSON array (`mongoexport --jsonArray`) is parsed
+    whole, its elements numbered from 1.
+    """
+    with path.open(encoding="utf-8-sig") as file:
+        first = file.read(1)
+        while first.isspace():
+            first = file.read(1)
+        if first == "[":
+            yield from _read_array(first + file.read())
+            return
+        file.seek(0)
+        for number, line in enumerate(file, start=1):
+            if line.strip():
+                yield number, _parse(line)
+
+
+def _read_array(text: str) -> Iterator[tuple[int, dict | LegacyDocumentError]]:
+    try:
+        documents = json_util.loads(text, json_options=JSON_OPTIONS)
+    except ValueError as error:
+        yield 1, LegacyDocumentError(f"the JSON array is malformed: {error}")
+        return
+    for number, document in enumerate(documents, start=1):
+        yield number, document if isinstance(document, dict) else LegacyDocumentError("not a JSON object")
+
+
+def _parse(line: str) -> dict | LegacyDocumentError:
+    try:
+        document = json_util.loads(line, json_options=JSON_OPTIONS)
+    except (ValueError, TypeError, InvalidId) as error:
+        return LegacyDocumentError(f"malformed JSON: {error}")
+    return document if isinstance(document, dict) else LegacyDocumentError("not a JSON object")
+
+
+def read_mongo(uri: str, database: str | None, collection: str) -> Iterator[tuple[int, dict]]:
+    """The collection's documents from a MongoDB server, numbered from 1 in `_id` order."""
+    from pymongo import MongoClient
+
+    client = MongoClient(uri, tz_aware=True, tzinfo=UTC)
+    try:
+        db = client[database] if database else client.get_default_database()
+        yield from enumerate(db[collection].find().sort("_id", 1), start=1)
+    finally:
+        client.close()
+
+
+# --- Mapping --------------------------------------------------------------------------------------
+
+
+def _get(document: dict, name: str, default=None):
+    for alias in ALIASES.get(name, (name,)):
+        if document.get(alias) is not None:
+            return document[alias]
+    return default
+
+
+def _text(document: dict, name: str) -> str:
+    value = _get(document, name, "")
+    return value if isinstance(value, str) else str(value)
+
+
+def _datetime(document: dict, name: str) -> datetime | None:
+    value = document.get(name)
+    if value is None or isinstance(value, datetime):
+        return value
+    raise LegacyDocumentError(f"{name} is not a date: {value!r}")
+
+
+def _legacy_id(document: dict) -> str:
+    if document.get("_id") in (None, ""):
+        raise LegacyDocumentError("the document has no _id")
+    return str(document["_id"])
+
+
+def _created_at(document: dict) -> datetime:
+    """The document's date; an ObjectId `_id` carries its creation time when the field is missing."""
+    created_at = _datetime(document, "created_at")
+    if created_at is None and isinstance(document.get("_id"), ObjectId):
+        created_at = document["_id"].generation_time
+    if created_at is None:
+        raise LegacyDocumentError("the document has no created_at")
+    return created_at
+
+
+def _validated(row: Model, exclude: Iterable[str]) -> Model:
+    """The model's own validation, but for the phone: a number today's metadata rejects is kept as
+    written (the field stores it raw) rather than losing the request or lead."""
+    try:
+        row.full_clean(
+            exclude=[*exclude, "phone", "email_key", "brand_key"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as error:
+        raise LegacyDocumentError(
+            "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
+        ) from None
+    row.email_key, row.brand_key = identity_key(row.email, row.brand_name)
+    return row
+
+
+def mini_analysis_from(document: dict) -> MiniAnalysis:
+    """A legacy `mini_analyses` document as an unsaved, validated `MiniAnalysis`."""
+    try:
+        request_id = uuid.UUID(str(document.get("request_id")))
+    except ValueError:
+        request_id = uuid.uuid4()
+    row = MiniAnalysis(
+        legacy_id=_legacy_id(document),
+        request_id=request_id,
+        email=_text(document, "email").strip(),
+        phone=_text(document, "phone"),
+        brand_name=_text(document, "brand_name").strip(),
+        sector=_text(document, "sector"),
+        language=_text(document, "language").lower() or "fr",
+        status=_text(document, "status").upper() or "NEW",
+        analysis_text=_text(document, "analysis_text"),
+        pdf_url=_text(document, "pdf_url"),
+        consent_at=_datetime(document, "consent_at"),
+        created_at=_created_at(document),
+    )
+    return _validated(row, exclude=["updated_at"])
+
+
+def lead_from(document: dict) -> Lead:
+    """A legacy `leads` document, or a rollback backup's line, as an unsaved, validated `Lead`."""
+    created_at = _created_at(document)
+    row = Lead(
+        legacy_id=_legacy_id(document),
+        email=_text(document, "email").strip(),
+        phone=_text(document, "phone"),
+        brand_name=_text(document, "brand_name").strip(),
+        sector=_text(document, "sector"),
+        language=_text(document, "language").lower() or "fr",
+        status=_text(document, "status").upper() or "NEW",
+        source=_text(document, "source") or Source.MINI_ANALYSIS,
+        assigned_to=_assignee(document.get("assigned_to")),
+        mini_analysis_id=_mini_analysis_pk(document),
+        analysis_text=_text(document, "analysis_text")[:ANALYSIS_PREVIEW_LENGTH],
+        pdf_url=_text(document, "pdf_url"),
+        notes=_text(document, "notes"),
+        created_at=created_at,
+        updated_at=_datetime(document, "updated_at") or created_at,
+        migrated_at=_datetime(document, "migrated_at"),
+    )
+    return _validated(row, exclude=["assigned_to", "mini_analysis"])
+
+
+def _assignee(value):
+    """The sales person a legacy lead was assigned to, by user name or email; they must exist."""
+    if value in (None, ""):
+        return None
+    users = get_user_model().objects
+    user = users.filter(username=value).first() or users.filter(email__iexact=value).first()
+    if user is None:
+        raise LegacyDocumentError(f"assigned_to: no user {value!r} (create the account, then import again)")
+    return user
+
+
+def _mini_analysis_pk(document: dict) -> int | None:
+    """The linked request: by its legacy `_id` (`mini_analysis_id`), else by id (`mini_analysis_pk`)."""
+    legacy = document.get("mini_analysis_id")
+    if legacy not in (None, ""):
+        pk = MiniAnalysis.objects.filter(legacy_id=str(legacy)).values_list("pk", flat=True).first()
+        if pk is not None:
+            return pk
+    pk = document.get("mini_analysis_pk")
+    if isinstance(pk, int) and MiniAnalysis.objects.filter(pk=pk).exists():
+        return pk
+    return None
+
+
+# --- Writing --------------------------------------------------------------------------------------
+
+
+def import_documents(
+    documents: Iterable[tuple[int, dict | Exception]],
+    collection: str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> ImportResult:
+    """Write the documents of one legacy collection, one transaction per batch."""
+    model, build = (MiniAnalysis, mini_analysis_from) if collection == "mini_analyses" else (Lead, lead_from)
+    result = ImportResult()
+    batch: list[tuple[int, Model]] = []
+    for number, document in documents:
+        if isinstance(document, Exception):
+            result.rejected.append((number, str(document)))
+            continue
+        try:
+            batch.append((number, build(document)))
+        except LegacyDocumentError as error:
+            result.rejected.append((number, str(error)))
+        if len(batch) >= batch_size:
+            _write_batch(model, batch, result)
+            batch = []
+    _write_batch(model, batch, result)
+    return result
+
+
+def _write_batch(model: type[Model], batch: list[tuple[int, Model]], result: ImportResult) -> None:
+    """New legacy ids are inserted, known ones count as unchanged; a lead whose person and brand
+    already has another lead is rejected (one lead per person and brand)."""
+    if not batch:
+        return
+    with transaction.atomic():
+        seen = set(
+            model.objects.filter(legacy_id__in=[row.legacy_id for _, row in batch]).values_list(
+                "legacy_id", flat=True
+            )
+        )
+        one_per_identity = model is Lead
+        taken = _identities_taken(batch) if one_per_identity else set()
+        new = []
+        for number, row in batch:
+            identity = (row.email_key, row.brand_key)
+            if row.legacy_id in seen:
+                result.unchanged += 1
+            elif one_per_identity and identity in taken:
+                result.rejected.append((number, "a lead with this email and brand name already exists"))
+            else:
+                seen.add(row.legacy_id)
+                taken.add(identity)
+                new.append((number, row))
+        try:
+            with transaction.atomic():
+                model.objects.bulk_create([row for _, row in new])
+            result.imported += len(new)
+        except IntegrityError:  # a concurrent import won a race: sort the rows out one by one
+            for number, row in new:
+                _write_one(model, number, row, result)
+
+
+def _identities_taken(batch: list[tuple[int, Model]]) -> set[tuple[str, str]]:
+    email_keys = {row.email_key for _, row in batch}
+    return set(Lead.objects.filter(email_key__in=email_keys).values_list("email_key", "brand_key"))
+
+
+def _write_one(model: type[Model], number: int, row: Model, result: ImportResult) -> None:
+    try:
+        with transaction.atomic():
+            model.objects.bulk_create([row])
+    except IntegrityError as error:
+        if model.objects.filter(legacy_id=row.legacy_id).exists():
+            result.unchanged += 1
+        else:
+            result.rejected.append((number, str(error).strip()))
+    else:
+        result.imported += 1

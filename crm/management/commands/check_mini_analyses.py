@@ -1,0 +1,56 @@
+import json
+from dataclasses import asdict
+
+from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.utils.timezone import localtime
+
+from crm.selectors import backfill_audit
+
+
+class Command(BaseCommand):
+    help = (
+        "Audit the backfill: counts of mini-analyses, leads and mini-analyses without a lead (same email "
+        "and brand name), the oldest ones to migrate, and the automatic leads that failed."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--limit", type=int, default=50, help="Rows listed in each list (default 50).")
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="Print the same facts as one JSON object."
+        )
+
+    @no_translations
+    def handle(self, *args, limit: int, as_json: bool, **options) -> None:
+        if limit < 0:
+            raise CommandError("--limit cannot be negative.")
+        audit = backfill_audit(limit)
+        if as_json:
+            self._write_json(audit)
+            return
+        self.stdout.write(f"Mini-analyses: {audit.mini_analyses}")
+        self.stdout.write(f"Leads: {audit.leads}")
+        self.stdout.write(f"Mini-analyses without lead: {audit.without_lead}")
+        for row in audit.to_migrate:
+            self.stdout.write(f"  {_date(row)} | {row.brand_name} | {row.email} | {row.status}")
+        if audit.more_to_migrate > 0:
+            self.stdout.write(f"  ... and {audit.more_to_migrate} more (--limit to see them)")
+        self.stdout.write(f"Automatic lead failures: {audit.lead_sync_failures}")
+        self.stdout.write(f"Automatic lead failures still without lead: {audit.failures_without_lead}")
+        for row in audit.failed:
+            self.stdout.write(
+                f"  {_date(row)} | {row.brand_name} | {row.email} | mini-analysis {row.id}: {row.error}"
+            )
+        if audit.more_failed > 0:
+            self.stdout.write(f"  ... and {audit.more_failed} more (--limit to see them)")
+        if audit.without_lead:
+            self.stdout.write("Run `python manage.py migrate_mini_analyses` to create the missing leads.")
+
+    def _write_json(self, audit) -> None:
+        facts = asdict(audit)
+        facts["more_to_migrate"] = audit.more_to_migrate
+        facts["more_failed"] = audit.more_failed
+        self.stdout.write(json.dumps(facts, default=str, ensure_ascii=False))
+
+
+def _date(row) -> str:
+    return f"{localtime(row.created_at):%Y-%m-%d %H:%M}"

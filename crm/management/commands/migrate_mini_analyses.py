@@ -1,0 +1,96 @@
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.utils import timezone
+from tqdm import tqdm
+
+from crm import backfill
+from crm.models import Lead
+from crm.selectors import migration_candidates
+from mini_analysis.models import MiniAnalysis
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a lead (source mini-analysis-migration) for every mini-analysis whose email and brand name "
+        "have none; safe to interrupt and re-run. --rollback deletes those leads after a JSON backup."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print what would be created; write nothing."
+        )
+        parser.add_argument("--batch-size", type=int, default=backfill.DEFAULT_BATCH_SIZE)
+        parser.add_argument(
+            "--rollback", action="store_true", help="Delete the migrated leads (backup first)."
+        )
+        parser.add_argument("--force", action="store_true", help="Rollback: delete worked-on leads too.")
+        parser.add_argument("--backup", type=Path, help="Rollback: backup file (default under BACKUP_DIR).")
+
+    @no_translations
+    def handle(self, *args, dry_run: bool, batch_size: int, rollback: bool, force: bool, backup, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        if rollback:
+            self._rollback(backup, force, batch_size)
+        elif force or backup:
+            raise CommandError("--force and --backup go with --rollback.")
+        else:
+            self._migrate(dry_run, batch_size, options["verbosity"])
+
+    def _migrate(self, dry_run: bool, batch_size: int, verbosity: int) -> None:
+        mini_analyses = MiniAnalysis.objects.count()
+        self.stdout.write("[BEFORE MIGRATION]" + (" (dry run: nothing is written)" if dry_run else ""))
+        self.stdout.write(f"Mini-analyses: {mini_analyses}")
+        self.stdout.write(f"Leads: {Lead.objects.count()}")
+        tag = "[DRY RUN] would migrate" if dry_run else "[MIGRATED]"
+        created = errors = 0
+        interactive = self.stderr.isatty()
+        total = migration_candidates().count() if interactive else None
+        with tqdm(total=total, unit="lead", file=sys.stderr, disable=not interactive) as progress:
+            for batch in backfill.migrate_mini_analyses(batch_size=batch_size, dry_run=dry_run):
+                created += len(batch.created)
+                errors += len(batch.errors)
+                if verbosity >= 1:
+                    for lead in batch.created:
+                        self.stdout.write(f"{tag} {lead.brand_name} | {lead.email}")
+                for mini_analysis, reason in batch.errors:
+                    self.stdout.write(
+                        self.style.ERROR(
+                            f"[ERROR] mini-analysis {mini_analysis.pk} ({mini_analysis.brand_name} | "
+                            f"{mini_analysis.email}): {reason}"
+                        )
+                    )
+                progress.update(len(batch.created) + len(batch.errors) + batch.skipped)
+        self.stdout.write("[AFTER MIGRATION]" + (" (dry run: nothing was written)" if dry_run else ""))
+        self.stdout.write(f"Leads {'that would be ' if dry_run else ''}created: {created}")
+        self.stdout.write(f"Skipped (already exist): {max(mini_analyses - created - errors, 0)}")
+        self.stdout.write(f"Errors: {errors}")
+        self.stdout.write(f"Total leads now: {Lead.objects.count()}")
+        if errors:
+            raise CommandError(
+                f"{errors} mini-analyses could not be migrated, see the [ERROR] lines.", returncode=1
+            )
+
+    def _rollback(self, backup: Path | None, force: bool, batch_size: int) -> None:
+        path = backup or Path(settings.BACKUP_DIR) / f"migrated-leads-{_stamp(timezone.now())}.jsonl"
+        if path.exists():
+            raise CommandError(f"{path} exists; choose another --backup file.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as file:
+            result = backfill.rollback_migration(file, force=force, batch_size=batch_size)
+        self.stdout.write(f"Backup of {result.backed_up} leads written to {path}")
+        self.stdout.write(f"Restore with: python manage.py import_legacy {path} --collection leads")
+        for lead, reasons in result.kept:
+            self.stdout.write(f"[KEPT] {lead.brand_name} | {lead.email} ({', '.join(reasons)})")
+        self.stdout.write(f"Leads deleted: {result.deleted}")
+        self.stdout.write(
+            f"Kept (modified since migration): {len(result.kept) + result.backed_up - result.deleted}"
+        )
+
+
+def _stamp(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y%m%d-%H%M%S")

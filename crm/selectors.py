@@ -1,0 +1,109 @@
+"""Reads of the CRM: the audit's set-based queries, shared by `check_mini_analyses` and the backfill.
+
+"Without lead" means no lead with the same stored identity (`email_key`, `brand_key`, see
+`mini_analysis.keys`): one indexed anti-join (`NOT EXISTS`), never a Python loop over the rows.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from mini_analysis.models import MiniAnalysis
+
+from .models import Lead, LeadSyncFailure
+
+
+def _lead_of_same_identity() -> Exists:
+    return Exists(Lead.objects.filter(email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key")))
+
+
+def mini_analyses_without_lead() -> QuerySet[MiniAnalysis]:
+    """Mini-analyses whose person and brand have no lead (the seed's "mini-analyses to migrate")."""
+    return MiniAnalysis.objects.filter(~_lead_of_same_identity())
+
+
+def migration_candidates() -> QuerySet[MiniAnalysis]:
+    """The oldest mini-analysis of each person and brand without a lead: one lead each.
+
+    "Oldest" is the earliest `created_at`, the smallest id among equal dates; the
+    (email_key, brand_key, created_at) index answers the second anti-join.
+    """
+    older = MiniAnalysis.objects.filter(
+        Q(created_at__lt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")),
+        email_key=OuterRef("email_key"),
+        brand_key=OuterRef("brand_key"),
+    )
+    return mini_analyses_without_lead().filter(~Exists(older))
+
+
+def lead_sync_failures_without_lead() -> QuerySet[LeadSyncFailure]:
+    """Failed automatic leads whose mini-analysis still has no lead (the backfill repairs them)."""
+    no_lead = ~Exists(
+        Lead.objects.filter(
+            email_key=OuterRef("mini_analysis__email_key"), brand_key=OuterRef("mini_analysis__brand_key")
+        )
+    )
+    return LeadSyncFailure.objects.filter(no_lead)
+
+
+@dataclass
+class MiniAnalysisRow:
+    id: int
+    created_at: datetime
+    brand_name: str
+    email: str
+    status: str
+    error: str = ""
+
+
+@dataclass
+class BackfillAudit:
+    mini_analyses: int
+    leads: int
+    without_lead: int
+    to_migrate: list[MiniAnalysisRow] = field(default_factory=list)
+    lead_sync_failures: int = 0
+    failures_without_lead: int = 0
+    failed: list[MiniAnalysisRow] = field(default_factory=list)
+
+    @property
+    def more_to_migrate(self) -> int:
+        return self.without_lead - len(self.to_migrate)
+
+    @property
+    def more_failed(self) -> int:
+        return self.failures_without_lead - len(self.failed)
+
+
+def backfill_audit(limit: int = 50) -> BackfillAudit:
+    """The facts `check_mini_analyses` prints: counts, then the oldest `limit` rows of each list."""
+    without_lead = mini_analyses_without_lead()
+    to_migrate = [
+        MiniAnalysisRow(*row)
+        for row in without_lead.order_by("created_at", "pk").values_list(
+            "pk", "created_at", "brand_name", "email", "status"
+        )[:limit]
+    ]
+    failures = lead_sync_failures_without_lead()
+    failed = [
+        MiniAnalysisRow(*row)
+        for row in failures.order_by("created_at", "pk").values_list(
+            "mini_analysis_id",
+            "mini_analysis__created_at",
+            "mini_analysis__brand_name",
+            "mini_analysis__email",
+            "mini_analysis__status",
+            "error",
+        )[:limit]
+    ]
+    return BackfillAudit(
+        mini_analyses=MiniAnalysis.objects.count(),
+        leads=Lead.objects.count(),
+        without_lead=without_lead.count(),
+        to_migrate=to_migrate,
+        lead_sync_failures=LeadSyncFailure.objects.count(),
+        failures_without_lead=failures.count(),
+        failed=failed,
+    )
