@@ -136,7 +136,16 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
     # No access log: writing a line per request would be measured too. Errors go to a file shown on failure.
     errors = tempfile.NamedTemporaryFile("w+", prefix="gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "igv_site.wsgi", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "igv_site.wsgi",
+            "-c",
+            "gunicorn.conf.py",
+            "--access-logfile",
+            "/dev/null",
+        ],
         cwd=BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -172,7 +181,10 @@ class Client:
         self.cookies = dict(cookies or {})
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Referer": f"http://{HOST}/"}
+        headers = {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "Referer": f"http://{HOST}/",
+        }
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         self.connection.request(method, path, body=body, headers=headers)
@@ -262,7 +274,9 @@ def changelist_step(port: int, session_key: str):
 
 
 def report(results: list[Result]) -> None:
-    print(f"{'scenario':<28}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}  failures")
+    print(
+        f"{'scenario':<28}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}  failures"
+    )
     for result in results:
         print(
             f"{result.name:<28}{len(result.latencies):>10}{result.rps:>10.1f}{result.percentile(50):>10.1f}"
@@ -294,7 +308,9 @@ def main() -> None:
         server = start_server(env, options.port)
         try:
             results = [
-                run_scenario("trivial view (baseline)", ping_step(options.port), options.clients, options.duration),
+                run_scenario(
+                    "trivial view (baseline)", ping_step(options.port), options.clients, options.duration
+                ),
                 run_scenario("form POST", form_step(options.port), options.clients, options.duration),
                 run_scenario(
                     f"changelist, {options.leads} leads",
@@ -305,7 +321,8 @@ def main() -> None:
             ]
         finally:
             stop_server(server)
-    print(f"gunicorn 2 workers on {HOST}:{options.port}, {options.clients} clients, {options.duration:.0f} s each")
+    clients, seconds = options.clients, options.duration
+    print(f"gunicorn 2 workers on {HOST}:{options.port}, {clients} clients, {seconds:.0f} s each")
     report(results)
 
 
