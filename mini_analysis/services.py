@@ -43,12 +43,11 @@ def generate_analysis(mini_analysis: MiniAnalysis, generator: Generator | None =
 
     Also what `regenerate_mini_analyses` runs for requests left QUOTA_BLOCKED or ERROR.
     """
-    generator = generator or get_generator()
     request = AnalysisRequest(
         brand_name=mini_analysis.brand_name, sector=mini_analysis.sector, language=mini_analysis.language
     )
     try:
-        analysis_text = generator.generate(request)
+        analysis_text = (generator or get_generator()).generate(request)
     except QuotaExceeded as error:
         logger.warning("[QUOTA_BLOCKED] Mini-analysis %s: %s", mini_analysis.pk, error)
         return _save_outcome(mini_analysis, Status.QUOTA_BLOCKED)

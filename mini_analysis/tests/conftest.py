@@ -1,0 +1,62 @@
+"""Fixtures of the request side's tests: PDFs go to a temporary folder, generators can be faked."""
+
+import httpx2
+import pytest
+
+from mini_analysis.generators import AnalysisRequest, QuotaExceeded
+from mini_analysis.generators.gemini import GeminiGenerator
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+class FakeGenerator:
+    """Answers `text`, or raises `error`; records the requests it was given."""
+
+    def __init__(self, text: str = "A fake analysis.", error: Exception | None = None) -> None:
+        self.text = text
+        self.error = error
+        self.requests: list[AnalysisRequest] = []
+
+    def generate(self, request: AnalysisRequest) -> str:
+        self.requests.append(request)
+        if self.error is not None:
+            raise self.error
+        return self.text
+
+
+@pytest.fixture
+def use_generator(monkeypatch):
+    """Make every service call use the given generator: `use_generator(FakeGenerator(...))`."""
+
+    def use(generator):
+        monkeypatch.setattr("mini_analysis.services.get_generator", lambda: generator)
+        return generator
+
+    return use
+
+
+@pytest.fixture
+def quota_generator():
+    return FakeGenerator(error=QuotaExceeded("quota"))
+
+
+def gemini_answer(text: str) -> dict:
+    return {"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}]}
+
+
+def gemini_error(code: int, status: str) -> dict:
+    return {"error": {"code": code, "message": f"{status} (fake)", "status": status}}
+
+
+@pytest.fixture
+def gemini_with():
+    """A real `GeminiGenerator` whose HTTP calls go to `handler(request) -> httpx2.Response` (no network)."""
+
+    def build(handler, **options) -> GeminiGenerator:
+        options = {"api_key": "test-key", "model": "gemini-test", "timeout_seconds": 2, **options}
+        return GeminiGenerator(http_transport=httpx2.MockTransport(handler), **options)
+
+    return build

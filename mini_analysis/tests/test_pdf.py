@@ -1,0 +1,79 @@
+import io
+
+import pytest
+from bidi import get_display
+from django.core.files.storage import default_storage
+from pypdf import PdfReader
+
+from mini_analysis.generators import AnalysisRequest
+from mini_analysis.generators.offline import OfflineGenerator
+from mini_analysis.pdf import pdf_storage_name, render_pdf, save_pdf
+
+from .factories import MiniAnalysisFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def analysed(**fields):
+    mini_analysis = MiniAnalysisFactory(sector="food", **fields)
+    mini_analysis.analysis_text = OfflineGenerator().generate(
+        AnalysisRequest(mini_analysis.brand_name, mini_analysis.sector, mini_analysis.language)
+    )
+    return mini_analysis
+
+
+def read(content: bytes) -> PdfReader:
+    return PdfReader(io.BytesIO(content))
+
+
+def test_pdf_opens_is_one_page_and_contains_brand_sector_and_analysis():
+    mini_analysis = analysed(brand_name="Maison Lumière", language="en")
+    reader = read(render_pdf(mini_analysis))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "Maison Lumière" in text
+    assert "Restaurants / Food" in text
+    assert "Preliminary automatic analysis" in text
+
+
+def test_french_pdf_has_french_headings():
+    text = read(render_pdf(analysed(brand_name="Acme", language="fr"))).pages[0].extract_text()
+    assert "Secteur" in text and "Restauration" in text
+    assert "Analyse préliminaire automatique" in text
+
+
+def test_hebrew_pdf_embeds_the_shipped_font_and_draws_hebrew_right_to_left():
+    brand = "שוקולד טוב"
+    mini_analysis = analysed(brand_name=brand, language="he")
+    reader = read(render_pdf(mini_analysis))
+    page = reader.pages[0]
+    fonts = {font["/BaseFont"] for font in page["/Resources"]["/Font"].values()}
+    assert any("DejaVuSans" in name for name in fonts)
+    # Drawn in visual order (right to left), which text extraction reads back either way round.
+    text = page.extract_text()
+    assert brand in text or get_display(brand) in text
+    assert "ניתוח" in text or get_display("ניתוח") in text
+
+
+def test_very_long_analysis_is_cut_to_one_page():
+    mini_analysis = MiniAnalysisFactory(language="en")
+    mini_analysis.analysis_text = "A long paragraph of analysis. " * 2000
+    reader = read(render_pdf(mini_analysis))
+    assert len(reader.pages) == 1
+    assert "…" in reader.pages[0].extract_text()
+
+
+def test_long_brand_without_spaces_still_fits_one_page():
+    reader = read(render_pdf(analysed(brand_name="x" * 200, language="en")))
+    assert len(reader.pages) == 1
+
+
+def test_saved_pdf_goes_through_default_storage_and_replaces_an_older_one():
+    mini_analysis = analysed(brand_name="First", language="fr")
+    url = save_pdf(mini_analysis)
+    mini_analysis.brand_name = "Second"
+    assert save_pdf(mini_analysis) == url
+    assert url == f"/fr/mini-analysis/{mini_analysis.request_id}/pdf/"
+    with default_storage.open(pdf_storage_name(mini_analysis), "rb") as stored:
+        assert "Second" in read(stored.read()).pages[0].extract_text()
+    assert default_storage.listdir("mini-analyses")[1] == [f"{mini_analysis.request_id}.pdf"]

@@ -1,0 +1,89 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from crm.models import Lead
+from mini_analysis.generators import QuotaExceeded
+from mini_analysis.models import MiniAnalysis, Status
+
+from .conftest import FakeGenerator
+from .factories import MiniAnalysisFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def generator(monkeypatch):
+    generator = FakeGenerator("Regenerated.")
+    monkeypatch.setattr(
+        "mini_analysis.management.commands.regenerate_mini_analyses.get_generator", lambda: generator
+    )
+    return generator
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command("regenerate_mini_analyses", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_blocked_and_failed_requests_are_generated_and_their_leads_follow(generator):
+    blocked = MiniAnalysisFactory(status=Status.QUOTA_BLOCKED)
+    failed = MiniAnalysisFactory(status=Status.ERROR)
+    done = MiniAnalysisFactory(status=Status.GENERATED, analysis_text="Old.")
+    output = run()
+    for mini_analysis in (blocked, failed):
+        mini_analysis.refresh_from_db()
+        assert mini_analysis.status == Status.GENERATED
+        assert mini_analysis.analysis_text == "Regenerated."
+        assert mini_analysis.pdf_url
+        lead = Lead.objects.get(mini_analysis=mini_analysis)
+        assert (lead.status, lead.pdf_url) == (Status.GENERATED, mini_analysis.pdf_url)
+    assert MiniAnalysis.objects.get(pk=done.pk).analysis_text == "Old."
+    assert "Regenerated 2 mini-analyses (QUOTA_BLOCKED: 0, GENERATED: 2, ERROR: 0)." in output
+
+
+def test_status_option_selects_only_that_status(generator):
+    blocked = MiniAnalysisFactory(status=Status.QUOTA_BLOCKED)
+    failed = MiniAnalysisFactory(status=Status.ERROR)
+    run("--status", "QUOTA_BLOCKED")
+    assert MiniAnalysis.objects.get(pk=blocked.pk).status == Status.GENERATED
+    assert MiniAnalysis.objects.get(pk=failed.pk).status == Status.ERROR
+
+
+def test_limit_takes_the_oldest_first(generator):
+    requests = [MiniAnalysisFactory(status=Status.QUOTA_BLOCKED) for _ in range(3)]
+    run("--limit", "2")
+    statuses = [MiniAnalysis.objects.get(pk=request.pk).status for request in requests]
+    assert sorted(statuses) == [Status.GENERATED, Status.GENERATED, Status.QUOTA_BLOCKED]
+    oldest_two = sorted(requests, key=lambda request: (request.created_at, request.pk))[:2]
+    assert {MiniAnalysis.objects.get(pk=request.pk).status for request in oldest_two} == {Status.GENERATED}
+
+
+def test_nothing_to_do_succeeds(generator):
+    assert "Regenerated 0 mini-analyses" in run()
+    assert generator.requests == []
+
+
+def test_still_failing_requests_make_the_command_fail(generator):
+    generator.error = RuntimeError("still down")
+    mini_analysis = MiniAnalysisFactory(status=Status.ERROR)
+    with pytest.raises(CommandError, match="1 mini-analyses failed again"):
+        run()
+    assert Lead.objects.get(mini_analysis=mini_analysis).status == Status.ERROR
+
+
+def test_quota_stops_the_run_at_once(generator):
+    generator.error = QuotaExceeded("quota")
+    for _ in range(3):
+        MiniAnalysisFactory(status=Status.QUOTA_BLOCKED)
+    with pytest.raises(CommandError, match="quota is reached"):
+        run()
+    assert len(generator.requests) == 1
+
+
+@pytest.mark.parametrize("args", [["--limit", "0"], ["--status", "GENERATED"]])
+def test_bad_options_are_refused(generator, args):
+    with pytest.raises(CommandError):
+        run(*args)

@@ -1,0 +1,205 @@
+import httpx2
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from crm.models import Lead
+from mini_analysis.models import MiniAnalysis, Status
+
+from .conftest import FakeGenerator
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "email": "visitor@example.com",
+    "phone": "052-555-1234",
+    "brand_name": "Maison Lumière",
+    "sector": "retail",
+    "consent": "on",
+}
+
+
+def form_url(language: str = "fr") -> str:
+    with translation.override(language):
+        return reverse("mini_analysis:form")
+
+
+@pytest.mark.parametrize(
+    ("language", "direction", "heading"),
+    [
+        ("fr", "ltr", "Mini-analyse de marché gratuite"),
+        ("en", "ltr", "Free market mini-analysis"),
+        ("he", "rtl", "מיני-ניתוח שוק חינם"),
+    ],
+)
+def test_form_page_is_in_the_language_of_its_url(client, language, direction, heading):
+    response = client.get(f"/{language}/mini-analysis/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f'<html lang="{language}" dir="{direction}">' in page
+    assert heading in page
+    assert 'name="csrfmiddlewaretoken"' in page
+
+
+def test_unprefixed_address_redirects_to_the_default_language(client):
+    response = client.get("/mini-analysis/")
+    assert response.status_code == 302
+    assert response["Location"] == "/fr/mini-analysis/"
+
+
+def test_unprefixed_address_follows_the_browser_language(client):
+    response = client.get("/mini-analysis/", headers={"accept-language": "he,en;q=0.8"})
+    assert response["Location"] == "/he/mini-analysis/"
+
+
+def test_page_has_no_inline_style_or_script_under_the_content_security_policy(client):
+    response = client.get(form_url())
+    page = response.content.decode()
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+    assert "<script" not in page and "style=" not in page and "<style" not in page
+
+
+def test_successful_submission_shows_the_analysis_and_the_pdf_link(client):
+    response = client.post(form_url("en"), VALID, follow=True)
+    mini_analysis = MiniAnalysis.objects.get()
+    assert response.redirect_chain == [(f"/en/mini-analysis/{mini_analysis.request_id}/", 302)]
+    page = response.content.decode()
+    assert "Preliminary automatic analysis" in page
+    assert mini_analysis.pdf_url in page
+    assert mini_analysis.language == "en"
+    assert mini_analysis.phone == "+972525551234"
+    assert mini_analysis.consent_at is not None
+    assert Lead.objects.get().status == Status.GENERATED
+
+
+def test_submission_in_hebrew_is_stored_as_hebrew_and_answered_right_to_left(client):
+    response = client.post(form_url("he"), VALID, follow=True)
+    assert MiniAnalysis.objects.get().language == "he"
+    assert 'dir="rtl"' in response.content.decode()
+    assert "ניתוח אוטומטי ראשוני" in response.content.decode()
+
+
+def test_html_in_the_brand_name_is_shown_escaped(client):
+    brand = '<script>alert("x")</script><b>Brand</b>'
+    response = client.post(form_url(), {**VALID, "brand_name": brand}, follow=True)
+    page = response.content.decode()
+    assert MiniAnalysis.objects.get().brand_name == brand
+    assert "<script>alert" not in page and "<b>Brand</b>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;b&gt;Brand&lt;/b&gt;" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("fr", "Votre accord est nécessaire"), ("en", "Your consent is needed"), ("he", "נדרשת הסכמתך")],
+)
+def test_invalid_submission_shows_the_errors_in_the_page_language_and_saves_nothing(
+    client, language, message
+):
+    response = client.post(form_url(language), {**VALID, "consent": "", "brand_name": "x" * 10_000})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page
+    assert 'id="id_brand_name_errors"' in page
+    assert MiniAnalysis.objects.count() == 0
+    assert Lead.objects.count() == 0
+
+
+def test_invalid_phone_is_shown_as_a_field_error(client):
+    response = client.post(form_url("en"), {**VALID, "phone": "12"})
+    assert 'id="id_phone_errors"' in response.content.decode()
+    assert MiniAnalysis.objects.count() == 0
+
+
+def test_filled_honeypot_answers_a_neutral_page_and_saves_nothing(client):
+    response = client.post(form_url("en"), {**VALID, "website": "http://spam.example"})
+    assert response.status_code == 200
+    assert "Your request has been received." in response.content.decode()
+    assert MiniAnalysis.objects.count() == 0
+    assert Lead.objects.count() == 0
+
+
+def test_submissions_over_the_rate_limit_get_a_friendly_429(client, settings):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "2/10m"
+    for number in range(2):
+        response = client.post(form_url("en"), {**VALID, "brand_name": f"Brand {number}"})
+        assert response.status_code == 302
+    response = client.post(form_url("en"), {**VALID, "brand_name": "Brand 3"})
+    assert response.status_code == 429
+    assert "Please wait a few minutes" in response.content.decode()
+    assert MiniAnalysis.objects.count() == 2
+
+
+def test_rate_limit_counts_invalid_and_spam_posts_but_not_page_views(client, settings):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "2/10m"
+    for _ in range(5):
+        client.get(form_url())
+    client.post(form_url(), {**VALID, "email": "bad"})
+    client.post(form_url(), {**VALID, "website": "spam"})
+    assert client.post(form_url(), VALID).status_code == 429
+
+
+def test_rate_limit_is_per_client_address(client, settings):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "1/10m"
+    assert client.post(form_url(), VALID, REMOTE_ADDR="203.0.113.1").status_code == 302
+    assert client.post(form_url(), VALID, REMOTE_ADDR="203.0.113.1").status_code == 429
+    assert client.post(form_url(), VALID, REMOTE_ADDR="203.0.113.2").status_code == 302
+
+
+def test_same_person_and_brand_twice_gets_two_analyses_and_stays_one_lead(client):
+    client.post(form_url(), VALID)
+    client.post(form_url("en"), {**VALID, "email": "VISITOR@example.com", "brand_name": " maison lumière "})
+    assert MiniAnalysis.objects.count() == 2
+    lead = Lead.objects.get()
+    assert lead.mini_analysis == MiniAnalysis.objects.latest("created_at", "id")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        (RuntimeError("generator crashed"), Status.ERROR, "We could not prepare your mini-analysis yet"),
+        (httpx2.ReadTimeout("too slow"), Status.ERROR, "We could not prepare your mini-analysis yet"),
+    ],
+)
+def test_generator_failure_shows_a_polite_page_not_a_server_error(
+    client, use_generator, error, status, message
+):
+    use_generator(FakeGenerator(error=error))
+    response = client.post(form_url("en"), VALID, follow=True)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert "Download the PDF" not in response.content.decode()
+    assert MiniAnalysis.objects.get().status == status
+    assert Lead.objects.get().status == status
+
+
+def test_quota_blocked_generation_shows_a_polite_page(client, use_generator, quota_generator):
+    use_generator(quota_generator)
+    response = client.post(form_url("en"), VALID, follow=True)
+    assert response.status_code == 200
+    assert "very busy right now" in response.content.decode()
+    assert MiniAnalysis.objects.get().status == Status.QUOTA_BLOCKED
+    assert Lead.objects.get().status == Status.QUOTA_BLOCKED
+
+
+def test_gemini_timeout_through_the_form_is_an_error_page_not_a_500(client, use_generator, gemini_with):
+    def slow(request):
+        raise httpx2.ReadTimeout("timed out", request=request)
+
+    use_generator(gemini_with(slow))
+    response = client.post(form_url("fr"), VALID, follow=True)
+    assert response.status_code == 200
+    assert "Nous n'avons pas encore pu préparer" in response.content.decode()
+    assert Lead.objects.get().status == Status.ERROR
+
+
+def test_pdf_link_serves_the_stored_pdf(client):
+    client.post(form_url(), VALID)
+    response = client.get(MiniAnalysis.objects.get().pdf_url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_unknown_result_or_pdf_is_a_404(client):
+    assert client.get("/fr/mini-analysis/00000000-0000-0000-0000-000000000000/").status_code == 404
+    assert client.get("/fr/mini-analysis/00000000-0000-0000-0000-000000000000/pdf/").status_code == 404
