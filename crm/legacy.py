@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.utils.dateparse import parse_datetime
 
 from mini_analysis.keys import identity_key
 from mini_analysis.models import MiniAnalysis
@@ -125,8 +126,13 @@ def _text(document: dict, name: str) -> str:
 
 def _datetime(document: dict, name: str) -> datetime | None:
     value = document.get(name)
-    if value is None or isinstance(value, datetime):
-        return value
+    if value is None:
+        return None
+    if isinstance(value, str) and (parsed := parse_datetime(value)):
+        value = parsed
+    if isinstance(value, datetime):
+        # BSON dates are UTC; a driver not asked for aware datetimes returns them naive.
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     raise LegacyDocumentError(f"{name} is not a date: {value!r}")
 
 
@@ -150,9 +156,8 @@ def _validated(row: Model, exclude: Iterable[str]) -> Model:
     """The model's own validation, but for the phone: a number today's metadata rejects is kept as
     written (the field stores it raw) rather than losing the request or lead."""
     try:
-        row.full_clean(
-            exclude=[*exclude, "phone", "email_key", "brand_key"], validate_unique=False, validate_constraints=False
-        )
+        exclude = [*exclude, "phone", "email_key", "brand_key"]
+        row.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         raise LegacyDocumentError(
             "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())

@@ -40,7 +40,9 @@ def migrate(*args: str) -> tuple[str, int]:
 
 def final_state() -> list[tuple]:
     return sorted(
-        Lead.objects.values_list("email_key", "brand_key", "mini_analysis_id", "status", "source", "created_at")
+        Lead.objects.values_list(
+            "email_key", "brand_key", "mini_analysis_id", "status", "source", "created_at"
+        )
     )
 
 
@@ -60,7 +62,7 @@ def test_migrated_lead_takes_every_field_from_its_mini_analysis():
     )
     before = timezone.now()
 
-    output, status = migrate()
+    _, status = migrate()
 
     lead = Lead.objects.get()
     assert status == 0
@@ -81,7 +83,7 @@ def test_output_follows_the_seed_contract():
     make_history({"email": "a@x.com", "brand_name": "One"}, {"email": "b@x.com", "brand_name": "Two"})
     LeadFactory(email="b@x.com", brand_name="two")
 
-    output, status = migrate()
+    output, _ = migrate()
 
     assert output.splitlines() == [
         "[BEFORE MIGRATION]",
@@ -113,7 +115,9 @@ def test_verbosity_zero_prints_no_migrated_lines():
         (Status.ERROR, "", Status.ERROR),
     ],
 )
-def test_status_is_generated_when_the_analysis_exists_else_the_recorded_one(recorded, analysis_text, expected):
+def test_status_is_generated_when_the_analysis_exists_else_the_recorded_one(
+    recorded, analysis_text, expected
+):
     make_history({"status": recorded, "analysis_text": analysis_text})
     migrate()
     assert Lead.objects.get().status == expected
@@ -221,7 +225,7 @@ def test_interrupted_after_the_first_batch_then_rerun_gives_the_same_state():
 
 
 def test_a_lead_written_meanwhile_counts_as_skipped():
-    [request] = make_history({"email": "a@x.com", "brand_name": "One"})
+    make_history({"email": "a@x.com", "brand_name": "One"})
     batches = backfill.migrate_mini_analyses()
     # The form wins the race between the backfill's read and its insert.
     original = Lead.objects.bulk_create

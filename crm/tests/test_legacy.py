@@ -1,0 +1,248 @@
+"""The import of the legacy MongoDB collections (`crm.legacy`, `import_legacy`)."""
+
+import datetime as dt
+import io
+import json
+import uuid
+
+import mongomock
+import pytest
+from bson import ObjectId
+from django.core.management import CommandError, call_command
+
+from crm.models import Lead, Source
+from crm.tests.factories import UserFactory
+from mini_analysis.models import MiniAnalysis
+
+pytestmark = pytest.mark.django_db
+
+OID = "65a1b2c3d4e5f60718293a4b"
+WHEN = dt.datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC)
+MILLIS = int(WHEN.timestamp() * 1000)
+
+
+def run_import(path, collection: str = "mini_analyses", *args: str) -> tuple[str, int]:
+    out = io.StringIO()
+    arguments = ([str(path)] if path else []) + ["--collection", collection, *args]
+    try:
+        call_command("import_legacy", *arguments, stdout=out)
+    except CommandError as error:
+        return out.getvalue(), error.returncode
+    return out.getvalue(), 0
+
+
+def write_lines(tmp_path, *lines: str):
+    path = tmp_path / "export.json"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def document(**fields) -> dict:
+    return {
+        "_id": {"$oid": OID},
+        "email": "ana@example.com",
+        "phone": "+33612345678",
+        "nom_de_marque": "Ma Marque",
+        "secteur": "Restauration / Food",
+        "language": "fr",
+        "status": "GENERATED",
+        "analysis_text": "Premier aperçu",
+        "pdf_url": "/media/ma-marque.pdf",
+        "created_at": {"$date": "2025-01-02T03:04:05.678Z"},
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("oid", "date"),
+    [
+        ({"$oid": OID}, {"$date": "2025-01-02T03:04:05.678Z"}),  # relaxed
+        ({"$oid": OID}, {"$date": {"$numberLong": str(MILLIS)}}),  # canonical
+        (OID, {"$date": MILLIS}),  # legacy mongoexport: milliseconds as a number
+    ],
+    ids=["relaxed", "canonical", "legacy"],
+)
+def test_each_extended_json_form_imports_the_same_mini_analysis(tmp_path, oid, date):
+    path = write_lines(tmp_path, json.dumps(document(_id=oid, created_at=date)))
+
+    output, status = run_import(path)
+
+    assert status == 0
+    request = MiniAnalysis.objects.get()
+    assert request.legacy_id == OID
+    assert request.created_at == WHEN
+    assert (request.email, request.brand_name, request.sector) == (
+        "ana@example.com",
+        "Ma Marque",
+        "Restauration / Food",
+    )
+    assert (request.status, request.analysis_text, request.pdf_url) == (
+        "GENERATED",
+        "Premier aperçu",
+        "/media/ma-marque.pdf",
+    )
+    assert (request.email_key, request.brand_key) == ("ana@example.com", "ma marque")
+    assert "Imported: 1" in output
+
+
+def test_english_field_names_are_accepted_too(tmp_path):
+    fields = document()
+    fields["brand_name"], fields["sector"] = fields.pop("nom_de_marque"), fields.pop("secteur")
+    run_import(write_lines(tmp_path, json.dumps(fields)))
+    assert MiniAnalysis.objects.values_list("brand_name", "sector").get() == (
+        "Ma Marque",
+        "Restauration / Food",
+    )
+
+
+def test_a_json_array_is_read_like_json_lines(tmp_path):
+    path = tmp_path / "export.json"
+    second = document(_id={"$oid": "65a1b2c3d4e5f60718293a4c"}, email="bob@example.com")
+    path.write_text(json.dumps([document(), second]))
+    _, status = run_import(path)
+    assert (status, MiniAnalysis.objects.count()) == (0, 2)
+
+
+def test_importing_mini_analyses_creates_no_lead(tmp_path):
+    run_import(write_lines(tmp_path, json.dumps(document())))
+    assert MiniAnalysis.objects.count() == 1
+    assert Lead.objects.count() == 0
+
+
+def test_reimport_changes_nothing(tmp_path):
+    path = write_lines(tmp_path, json.dumps(document()))
+    run_import(path)
+    before = list(MiniAnalysis.objects.values())
+
+    output, status = run_import(path)
+
+    assert status == 0
+    assert list(MiniAnalysis.objects.values()) == before
+    assert "Imported: 0" in output
+    assert "Unchanged (already imported): 1" in output
+
+
+def test_missing_created_at_comes_from_the_object_id(tmp_path):
+    fields = document()
+    del fields["created_at"]
+    run_import(write_lines(tmp_path, json.dumps(fields)))
+    assert MiniAnalysis.objects.get().created_at == ObjectId(OID).generation_time
+
+
+def test_legacy_request_id_is_kept_when_it_is_a_uuid(tmp_path):
+    request_id = uuid.uuid4()
+    run_import(write_lines(tmp_path, json.dumps(document(request_id=str(request_id)))))
+    assert MiniAnalysis.objects.get().request_id == request_id
+
+
+def test_malformed_lines_are_reported_with_their_numbers_and_skipped(tmp_path):
+    path = write_lines(
+        tmp_path,
+        json.dumps(document()),
+        '{"_id": {"$oid": "65a1b2c3d4e5f60718293a4c"}, "email": ',
+        json.dumps(document(_id={"$oid": "65a1b2c3d4e5f60718293a4d"}, language="de")),
+        "[1, 2]",
+        json.dumps(document(_id={"$oid": "65a1b2c3d4e5f60718293a4e"}, email="bob@example.com")),
+    )
+
+    output, status = run_import(path)
+
+    assert status == 1
+    assert "[ERROR] line 2: malformed JSON" in output
+    assert "[ERROR] line 3: language:" in output
+    assert "[ERROR] line 4: not a JSON object" in output
+    assert "Imported: 2" in output
+    assert "Rejected: 3" in output
+    assert MiniAnalysis.objects.count() == 2
+
+
+def test_a_document_without_email_or_brand_is_rejected(tmp_path):
+    fields = document()
+    del fields["nom_de_marque"]
+    output, status = run_import(write_lines(tmp_path, json.dumps(fields)))
+    assert status == 1
+    assert "[ERROR] line 1: brand_name:" in output
+
+
+def test_leads_import_keeps_dates_assignee_and_link(tmp_path):
+    run_import(write_lines(tmp_path, json.dumps(document())))
+    sales = UserFactory(username="dana", email="dana@igv.example")
+    lead = {
+        "_id": {"$oid": "75a1b2c3d4e5f60718293a4b"},
+        "email": "Ana@Example.com",
+        "brand_name": "Ma Marque",
+        "sector": "Restauration / Food",
+        "language": "he",
+        "status": "GENERATED",
+        "source": "mini-analysis",
+        "assigned_to": "dana@igv.example",
+        "mini_analysis_id": {"$oid": OID},
+        "notes": "Rappeler lundi",
+        "created_at": {"$date": "2025-01-02T03:04:05.678Z"},
+        "updated_at": {"$date": "2025-01-03T00:00:00Z"},
+    }
+    path = tmp_path / "leads.json"
+    path.write_text(json.dumps(lead))
+
+    output, status = run_import(path, "leads")
+
+    assert status == 0, output
+    imported = Lead.objects.get()
+    assert (imported.legacy_id, imported.assigned_to, imported.notes) == (
+        "75a1b2c3d4e5f60718293a4b",
+        sales,
+        "Rappeler lundi",
+    )
+    assert imported.mini_analysis == MiniAnalysis.objects.get()
+    assert (imported.created_at, imported.updated_at) == (WHEN, dt.datetime(2025, 1, 3, tzinfo=dt.UTC))
+    assert (imported.source, imported.language, imported.email_key) == (
+        Source.MINI_ANALYSIS,
+        "he",
+        "ana@example.com",
+    )
+
+
+def test_a_second_lead_of_the_same_person_and_brand_is_rejected(tmp_path):
+    first = {"_id": "a", "email": "ana@x.com", "brand_name": "Brand", "created_at": {"$date": MILLIS}}
+    second = {**first, "_id": "b", "email": "ANA@x.com ", "brand_name": " brand"}
+    path = write_lines(tmp_path, json.dumps(first), json.dumps(second))
+
+    output, status = run_import(path, "leads")
+
+    assert status == 1
+    assert "[ERROR] line 2: a lead with this email and brand name already exists" in output
+    assert Lead.objects.get().legacy_id == "a"
+
+
+def test_a_lead_assigned_to_an_unknown_user_is_rejected(tmp_path):
+    lead = {
+        "_id": "a",
+        "email": "ana@x.com",
+        "brand_name": "Brand",
+        "assigned_to": "ghost",
+        "created_at": {"$date": MILLIS},
+    }
+    output, status = run_import(write_lines(tmp_path, json.dumps(lead)), "leads")
+    assert status == 1
+    assert "no user 'ghost'" in output
+
+
+def test_mongo_uri_reads_the_collection_from_the_server(monkeypatch):
+    client = mongomock.MongoClient()
+    fields = json.loads(json.dumps(document()))
+    fields.update(_id=ObjectId(OID), created_at=WHEN)
+    client["igv"]["mini_analyses"].insert_one(fields)
+    monkeypatch.setattr("pymongo.MongoClient", lambda *args, **kwargs: client)
+
+    output, status = run_import(
+        None, "mini_analyses", "--mongo-uri", "mongodb://legacy.example/igv", "--db", "igv"
+    )
+
+    assert status == 0, output
+    request = MiniAnalysis.objects.get()
+    assert (request.legacy_id, request.brand_name, request.created_at) == (OID, "Ma Marque", WHEN)
+
+
+def test_file_and_mongo_uri_are_exclusive(tmp_path):
+    with pytest.raises(CommandError, match="either FILE or --mongo-uri"):
+        call_command("import_legacy", "--collection", "leads", stdout=io.StringIO())

@@ -1,0 +1,102 @@
+"""The audit's reads (`crm.selectors`) and `check_mini_analyses`, which prints them."""
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils.timezone import localtime
+
+from crm import selectors
+from crm.models import LeadSyncFailure
+from crm.tests.factories import LeadFactory
+from crm.tests.test_backfill import make_history
+from mini_analysis.models import Status
+
+pytestmark = pytest.mark.django_db
+
+DAY = dt.datetime(2025, 1, 15, 9, 30, tzinfo=dt.UTC)
+
+
+def check(*args: str) -> str:
+    out = io.StringIO()
+    call_command("check_mini_analyses", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def history():
+    """Three requests without lead (two of one brand, in other case), one with a lead."""
+    make_history(
+        {"email": "ana@x.com", "brand_name": "Alpha", "created_at": DAY, "status": Status.GENERATED},
+        {"email": "ANA@x.com ", "brand_name": "alpha", "created_at": DAY + dt.timedelta(days=1)},
+        {"email": "bob@x.com", "brand_name": "Beta", "created_at": DAY + dt.timedelta(days=2)},
+        {"email": "eve@x.com", "brand_name": "Gamma", "created_at": DAY + dt.timedelta(days=3)},
+    )
+    LeadFactory(email="Eve@X.com", brand_name=" GAMMA")
+
+
+def test_without_lead_matches_email_and_brand_trimmed_and_case_insensitive(history):
+    assert sorted(selectors.mini_analyses_without_lead().values_list("brand_name", flat=True)) == [
+        "Alpha",
+        "Beta",
+        "alpha",
+    ]
+
+
+def test_migration_candidates_are_the_oldest_request_of_each_brand(history):
+    assert sorted(selectors.migration_candidates().values_list("brand_name", "created_at")) == [
+        ("Alpha", DAY),
+        ("Beta", DAY + dt.timedelta(days=2)),
+    ]
+
+
+def test_audit_counts_in_a_fixed_number_of_queries_whatever_the_size(history):
+    with CaptureQueriesContext(connection) as queries:
+        selectors.backfill_audit(limit=50)
+    make_history(*({"brand_name": f"More {i}"} for i in range(30)))
+    with CaptureQueriesContext(connection) as more_queries:
+        audit = selectors.backfill_audit(limit=50)
+    assert len(more_queries) == len(queries)
+    assert audit.without_lead == 33
+    assert "NOT EXISTS" in more_queries[-1]["sql"].upper() or any(
+        "NOT EXISTS" in query["sql"].upper() for query in more_queries
+    )
+
+
+def test_check_prints_the_contract_lines_and_the_list(history):
+    lines = check().splitlines()
+
+    assert lines[:3] == ["Mini-analyses: 4", "Leads: 1", "Mini-analyses without lead: 3"]
+    assert lines[3] == f"  {localtime(DAY):%Y-%m-%d %H:%M} | Alpha | ana@x.com | GENERATED"
+    assert "| alpha | ANA@x.com  | NEW" in lines[4]
+    assert "| Beta | bob@x.com | NEW" in lines[5]
+    assert "Automatic lead failures: 0" in lines
+
+
+def test_check_caps_the_list_and_says_how_many_more(history):
+    output = check("--limit", "1")
+    assert "| Alpha |" in output
+    assert "| Beta |" not in output
+    assert "  ... and 2 more (--limit to see them)" in output
+
+
+def test_check_reports_failed_automatic_leads(history):
+    request = make_history({"email": "zoe@x.com", "brand_name": "Zeta"})[0]
+    LeadSyncFailure.objects.create(mini_analysis=request, error="OperationalError('database is locked')")
+
+    output = check()
+
+    assert "Automatic lead failures: 1" in output
+    assert "Automatic lead failures still without lead: 1" in output
+    assert f"mini-analysis {request.pk}: OperationalError('database is locked')" in output
+
+
+def test_check_json_prints_the_same_facts(history):
+    facts = json.loads(check("--json"))
+    assert (facts["mini_analyses"], facts["leads"], facts["without_lead"]) == (4, 1, 3)
+    assert [row["brand_name"] for row in facts["to_migrate"]] == ["Alpha", "alpha", "Beta"]
+    assert facts["more_to_migrate"] == 0
