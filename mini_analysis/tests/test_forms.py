@@ -84,10 +84,19 @@ def test_sector_outside_the_list_is_refused(sector):
     assert list(form.errors) == ["sector"]
 
 
-def test_sector_list_ends_with_other():
-    choices = MiniAnalysisForm().fields["sector"].choices
-    assert ("retail", "Retail / Commerce") in choices
-    assert choices[-1] == ("other", "Other")
+@pytest.mark.parametrize(
+    ("language", "retail", "other"),
+    [
+        ("fr", "Commerce de détail", "Autre"),
+        ("en", "Retail / Commerce", "Other"),
+        ("he", "קמעונאות / מסחר", "אחר"),
+    ],
+)
+def test_sector_list_is_translated_and_ends_with_other(language, retail, other):
+    with translation.override(language):
+        choices = [(value, str(label)) for value, label in MiniAnalysisForm().fields["sector"].choices]
+    assert ("retail", retail) in choices
+    assert choices[-1] == ("other", other)
 
 
 def test_missing_consent_is_refused():
