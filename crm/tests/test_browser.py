@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from crm.models import Lead
@@ -46,6 +47,9 @@ def browser(monkeypatch) -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # The test's ORM calls, made while Playwright's loop runs, got connections of their own:
+        # close them, or PostgreSQL refuses to drop the test database ("accessed by other users").
+        connections.close_all()
 
 
 @pytest.fixture
