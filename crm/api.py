@@ -8,7 +8,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
 from django.utils import translation
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser
@@ -51,7 +52,7 @@ class MiniAnalysisResultSerializer(serializers.Serializer):
     pdf_url = serializers.CharField(allow_blank=True)
 
 
-class SubmissionRateLimited(serializers.Serializer):
+class SubmissionRateLimitedSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
@@ -68,20 +69,29 @@ class MiniAnalysisSubmitView(APIView):
 
     @extend_schema(
         request=MiniAnalysisRequestSerializer,
-        responses={201: MiniAnalysisResultSerializer, 400: dict, 429: SubmissionRateLimited},
+        responses={
+            201: MiniAnalysisResultSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description='Nothing stored. `{"field": ["message", ...], "non_field_errors": [...]}`',
+            ),
+            429: OpenApiResponse(
+                SubmissionRateLimitedSerializer, description="Too many submissions from this address."
+            ),
+        },
         auth=[],
     )
     def post(self, request: Request) -> Response:
         if submission_rate_limited(request):
-            return Response(
-                {"detail": translation.gettext("Too many requests. Please try again in a few minutes.")},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            message = translation.gettext(
+                "You have sent several requests in a short time. Please wait a few minutes and try again."
             )
-        body = MiniAnalysisRequestSerializer(data=request.data)
-        if not body.is_valid():
-            return Response(body.errors, status=status.HTTP_400_BAD_REQUEST)
-        language = body.validated_data.get("language") or _request_language(request)
+            return Response({"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        language = _submission_language(request)
         with translation.override(language):
+            body = MiniAnalysisRequestSerializer(data=request.data)
+            if not body.is_valid():
+                return Response(body.errors, status=status.HTTP_400_BAD_REQUEST)
             form = MiniAnalysisForm(data=_form_data(body.validated_data))
             if form.is_spam():
                 # Honest clients leave the honeypot out; nothing is stored for those who fill it.
@@ -103,8 +113,14 @@ class MiniAnalysisSubmitView(APIView):
         return Response(result.data, status=status.HTTP_201_CREATED)
 
 
-def _request_language(request: Request) -> str:
-    """The language LocaleMiddleware picked (Accept-Language), if it is one we write in."""
+def _submission_language(request: Request) -> str:
+    """The payload's `language` when it is one we write in, else the one LocaleMiddleware picked
+    from `Accept-Language`, else French. An invalid `language` is still refused by the serializer,
+    in this language."""
+    data = request.data
+    requested = data.get("language") if isinstance(data, dict) else None
+    if isinstance(requested, str) and requested in Language.values:
+        return requested
     code = (getattr(request, "LANGUAGE_CODE", "") or "")[:2]
     return code if code in Language.values else Language.FRENCH
 

@@ -181,6 +181,20 @@ def test_over_the_rate_limit_answers_429_and_stores_nothing_more(api_client, set
     assert MiniAnalysis.objects.count() == 2
 
 
+@pytest.mark.parametrize(
+    ("accept_language", "message"),
+    [
+        ("fr", "Vous avez envoyé plusieurs demandes"),
+        ("en", "You have sent several requests in a short time."),
+    ],
+)
+def test_rate_limit_answer_is_in_the_request_language(api_client, settings, accept_language, message):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "0/m"
+    response = submit(api_client, VALID, HTTP_ACCEPT_LANGUAGE=accept_language)
+    assert response.status_code == 429
+    assert response.json()["detail"].startswith(message)
+
+
 def test_rate_limit_is_per_client_address(api_client, settings):
     settings.MINI_ANALYSIS_RATE_LIMIT = "1/m"
     assert submit(api_client, VALID, REMOTE_ADDR="10.0.0.1").status_code == 201
@@ -384,6 +398,10 @@ def test_create_api_token_refuses_an_inactive_user():
 
 
 # --- the OpenAPI schema ----------------------------------------------------------------------
+
+
+def test_schema_generates_without_warnings():
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=io.StringIO())
 
 
 def test_schema_lists_both_paths(api_client):
