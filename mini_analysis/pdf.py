@@ -8,7 +8,7 @@ the Latin and Hebrew glyphs, so nothing is downloaded at run time.
 import io
 from pathlib import Path
 
-from bidi import get_display
+from bidi.algorithm import get_display
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
@@ -51,12 +51,10 @@ def render_pdf(mini_analysis: MiniAnalysis) -> bytes:
     right_to_left = translation.get_language_info(mini_analysis.language)["bidi"]
     with translation.override(mini_analysis.language):
         title = mini_analysis.brand_name
-        subtitle = "{sector_heading}: {sector} · {date_heading}: {date}".format(
-            sector_heading=_("Sector"),
-            sector=sector_label(mini_analysis.sector) or "—",
-            date_heading=_("Date"),
-            date=formats.date_format(mini_analysis.created_at, "DATE_FORMAT"),
-        )
+        subtitle = _("Sector: %(sector)s · Date: %(date)s") % {
+            "sector": sector_label(mini_analysis.sector) or "—",
+            "date": formats.date_format(mini_analysis.created_at, "DATE_FORMAT"),
+        }
         heading = _("Market mini-analysis")
 
     buffer = io.BytesIO()
@@ -102,7 +100,7 @@ class _LineWriter:
 
     def line(self, text: str, size: float, baseline: float) -> None:
         self.page.setFont(FONT_NAME, size)
-        visual = get_display(text, base_dir="R" if self.right_to_left else "L")
+        visual = display_order(text, self.right_to_left)
         if self.right_to_left:
             self.page.drawRightString(self.right, baseline, visual)
         else:
@@ -113,6 +111,13 @@ class _LineWriter:
             self.line(line, size, y - size)
             y -= leading
         return y
+
+
+def display_order(line: str, right_to_left: bool) -> str:
+    """One line in the order its glyphs are drawn, left to right. python-bidi's pure-Python
+    algorithm, not the package's top-level (Rust) `get_display`, which does not mirror brackets:
+    with it `(שלום)` would be drawn `)םולש(`."""
+    return get_display(line, base_dir="R" if right_to_left else "L")
 
 
 def _wrap(text: str, size: float, width: float) -> list[str]:

@@ -1,13 +1,13 @@
 import io
 
 import pytest
-from bidi import get_display
+from bidi.algorithm import get_display
 from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from mini_analysis.generators import AnalysisRequest
 from mini_analysis.generators.offline import OfflineGenerator
-from mini_analysis.pdf import pdf_storage_name, render_pdf, save_pdf
+from mini_analysis.pdf import display_order, pdf_storage_name, render_pdf, save_pdf
 
 from .factories import MiniAnalysisFactory
 
@@ -53,6 +53,12 @@ def test_hebrew_pdf_embeds_the_shipped_font_and_draws_hebrew_right_to_left():
     text = page.extract_text()
     assert brand in text or get_display(brand) in text
     assert "ניתוח" in text or get_display("ניתוח") in text
+
+
+def test_hebrew_lines_are_reversed_for_drawing_with_brackets_mirrored():
+    assert display_order("מזון (ומסעדנות)", right_to_left=True) == "(תונדעסמו) ןוזמ"
+    assert display_order("שוק: Acme 2026", right_to_left=True) == "Acme 2026 :קוש"
+    assert display_order("Brand (food)", right_to_left=False) == "Brand (food)"
 
 
 def test_very_long_analysis_is_cut_to_one_page():
