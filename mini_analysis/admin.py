@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import MiniAnalysis
+from .sectors import sector_label
 
 
 @admin.register(MiniAnalysis)
@@ -11,9 +13,14 @@ class MiniAnalysisAdmin(admin.ModelAdmin):
     imports the CRM.
     """
 
-    list_display = ["brand_name", "email", "sector", "language", "status", "created_at"]
+    list_display = ["brand_name", "email", "sector_name", "language", "status", "created_at"]
     list_filter = ["status", "language"]
     search_fields = ["email", "brand_name", "phone"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     readonly_fields = ["request_id", "legacy_id", "consent_at", "created_at", "updated_at"]
+
+    @admin.display(description=_("sector"), ordering="sector")
+    def sector_name(self, mini_analysis: MiniAnalysis) -> str:
+        """The form stores a sector's code (`retail`); show its label in the admin's language."""
+        return sector_label(mini_analysis.sector)
