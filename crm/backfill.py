@@ -1,11 +1,13 @@
 """The backfill: one lead for every person and brand of the history that has none, and its rollback.
 
-Writes go through `bulk_create`, one transaction per batch, so an interruption loses at most
-the batch in flight and a re-run finishes the work (the candidates are re-read from the database).
-The lead's fields come from `crm.services.lead_fields_from` and its key from `identity_key`,
-like the automatic lead's; `bulk_create` bypasses `Lead.save()`, so the key is computed here.
-The unique constraint on (email_key, brand_key) is the last guard against a concurrent writer
-(another backfill, or the form): a row it refuses counts as skipped.
+The leads are written set-based, one `INSERT … SELECT` per batch of mini-analysis ids (a keyset
+range), each batch in its own transaction: memory stays constant, an interruption loses at most
+the batch in flight, and a re-run finishes the work (the candidates are re-read from the database).
+The lead's fields come from `crm.services.lead_expressions_from`, the SQL twin of the
+`lead_fields_from` the automatic lead uses (`COPIED_FIELDS` is their one list), and the identity
+key is the one `identity_key` stored on the mini-analysis. The unique constraint on
+(email_key, brand_key) is the last guard against a concurrent writer (another backfill, or the
+form): `ON CONFLICT DO NOTHING` leaves their lead alone, and the row counts as skipped.
 """
 
 from collections.abc import Iterator
@@ -15,8 +17,9 @@ from pathlib import Path
 from typing import IO
 
 from bson import json_util
-from django.db import DatabaseError, transaction
-from django.db.models import CharField, F
+from django.db import DatabaseError, connections, transaction
+from django.db.models import Case, CharField, DateTimeField, F, Max, Min, Q, QuerySet, Value, When
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from mini_analysis.keys import identity_key
@@ -24,25 +27,13 @@ from mini_analysis.models import Language, MiniAnalysis, Status
 
 from .models import Lead, Source
 from .selectors import migration_candidates
-from .services import lead_fields_from
+from .services import COPIED_FIELDS, lead_expressions_from, lead_fields_from
 
 MIGRATION_NOTE = "Migrated from mini-analysis collection on {date}"
-DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 10_000
 # Statuses a request records about itself that its migrated lead keeps; any other becomes GENERATED
 # when the analysis exists (text or PDF), else stays NEW.
-KEPT_STATUSES = {Status.QUOTA_BLOCKED, Status.ERROR, Status.GENERATED}
-MINI_ANALYSIS_FIELDS = [
-    "pk",
-    "email",
-    "phone",
-    "brand_name",
-    "sector",
-    "language",
-    "status",
-    "pdf_url",
-    "analysis_text",
-    "created_at",
-]
+KEPT_STATUSES = [Status.GENERATED, Status.QUOTA_BLOCKED, Status.ERROR]
 _CHAR_LIMITS = {
     f.name: f.max_length for f in Lead._meta.concrete_fields if isinstance(f, CharField) and f.max_length
 }
@@ -59,8 +50,18 @@ def migrated_status(mini_analysis: MiniAnalysis) -> str:
     return Status.GENERATED if (mini_analysis.analysis_text or mini_analysis.pdf_url) else Status.NEW
 
 
+def migrated_status_expression() -> Case:
+    """`migrated_status` in SQL."""
+    return Case(
+        When(status__in=KEPT_STATUSES, then=F("status")),
+        When(~Q(analysis_text="") | ~Q(pdf_url=""), then=Value(Status.GENERATED)),
+        default=Value(Status.NEW),
+        output_field=CharField(),
+    )
+
+
 def migrated_lead(mini_analysis: MiniAnalysis, migrated_at: datetime) -> Lead:
-    """The lead the backfill creates for a mini-analysis (not saved)."""
+    """The lead the backfill creates for a mini-analysis, in Python (not saved)."""
     lead = Lead(
         **lead_fields_from(mini_analysis),
         source=Source.MIGRATION,
@@ -74,8 +75,24 @@ def migrated_lead(mini_analysis: MiniAnalysis, migrated_at: datetime) -> Lead:
     return lead
 
 
+def migrated_lead_expressions(migrated_at: datetime) -> dict:
+    """`migrated_lead` in SQL: each lead column as an expression over the mini-analysis row."""
+    moment = Value(migrated_at, output_field=DateTimeField())
+    return {
+        **lead_expressions_from(),
+        "status": migrated_status_expression(),
+        "source": Value(Source.MIGRATION),
+        "notes": Value(migration_note(migrated_at)),
+        "email_key": F("email_key"),
+        "brand_key": F("brand_key"),
+        "created_at": F("created_at"),
+        "updated_at": moment,
+        "migrated_at": moment,
+    }
+
+
 def lead_problem(lead: Lead) -> str | None:
-    """Why the database would refuse this lead, said before it does (cheap checks, no query)."""
+    """Why the database would refuse this lead, or why it would be wrong (cheap checks, no query)."""
     if not lead.email_key:
         return "email is empty"
     if not lead.brand_key:
@@ -91,94 +108,108 @@ def lead_problem(lead: Lead) -> str | None:
     return None
 
 
+def _split_by_validity(mini_analyses: QuerySet[MiniAnalysis]) -> tuple[QuerySet, QuerySet]:
+    """`lead_problem` in SQL: (the mini-analyses whose lead the checks accept, those they refuse)."""
+    lengths = {f"{name}_length": Length(name) for name in COPIED_FIELDS if name in _CHAR_LIMITS}
+    invalid = (
+        ~Q(language__in=Language.values) | ~Q(status__in=Status.values) | Q(email_key="") | Q(brand_key="")
+    )
+    for alias in lengths:
+        invalid |= Q(**{f"{alias}__gt": _CHAR_LIMITS[alias.removesuffix("_length")]})
+    mini_analyses = mini_analyses.alias(**lengths)
+    return mini_analyses.exclude(invalid), mini_analyses.filter(invalid)
+
+
 @dataclass
 class BatchResult:
-    """What one batch did; `created` leads are committed when the batch is yielded (unless a dry run)."""
+    """What one batch did; its leads are committed when it is yielded (unless a dry run)."""
 
-    created: list[Lead] = field(default_factory=list)
+    created: int = 0
+    leads: list[tuple[str, str]] = field(default_factory=list)  # (brand name, email) of each lead
     errors: list[tuple[MiniAnalysis, str]] = field(default_factory=list)
-    skipped: int = 0
+
+
+def id_ranges(batch_size: int) -> Iterator[tuple[int, int]]:
+    """(after, up_to) ranges of mini-analysis ids covering the table: the keyset batches."""
+    bounds = MiniAnalysis.objects.aggregate(first=Min("pk"), last=Max("pk"))
+    if bounds["first"] is None:
+        return
+    for after in range(bounds["first"] - 1, bounds["last"], batch_size):
+        yield after, min(after + batch_size, bounds["last"])
 
 
 def migrate_mini_analyses(
-    *, batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = False, migrated_at: datetime | None = None
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    dry_run: bool = False,
+    list_leads: bool = True,
+    migrated_at: datetime | None = None,
 ) -> Iterator[BatchResult]:
-    """Create the missing leads, one committed batch at a time (keyset on the mini-analysis id).
+    """Create the missing leads, one committed batch of mini-analysis ids at a time.
 
-    Only the oldest mini-analysis of each person and brand without a lead is a candidate, so
-    memory stays one batch whatever the history's size; a dry run reads the same batches and writes nothing.
+    Only the oldest mini-analysis of each person and brand without a lead is a candidate. With
+    `list_leads`, each result names the leads it created; a dry run names those it would create.
     """
     migrated_at = migrated_at or timezone.now()
-    candidates = migration_candidates().only(*MINI_ANALYSIS_FIELDS).order_by("pk")
-    last_pk = 0
-    while True:
-        batch = list(candidates.filter(pk__gt=last_pk)[:batch_size])
-        if not batch:
-            return
-        last_pk = batch[-1].pk
-        yield _migrate_batch(batch, migrated_at, dry_run)
+    for ids in id_ranges(batch_size):
+        yield _migrate_batch(ids, migrated_at, dry_run=dry_run, list_leads=list_leads)
 
 
-def _migrate_batch(batch: list[MiniAnalysis], migrated_at: datetime, dry_run: bool) -> BatchResult:
+def _migrate_batch(
+    ids: tuple[int, int], migrated_at: datetime, *, dry_run: bool, list_leads: bool
+) -> BatchResult:
+    after, up_to = ids
+    in_range = MiniAnalysis.objects.filter(pk__gt=after, pk__lte=up_to).order_by()
     result = BatchResult()
-    leads: list[Lead] = []
-    for mini_analysis in batch:
-        lead = migrated_lead(mini_analysis, migrated_at)
-        if problem := lead_problem(lead):
-            result.errors.append((mini_analysis, problem))
-        else:
-            leads.append(lead)
-    if dry_run:
-        result.created = leads
+    if not migration_candidates(in_range).exists():  # a re-run: one indexed pass, no more
         return result
+    valid, invalid = (migration_candidates(rows) for rows in _split_by_validity(in_range))
+    for mini_analysis in invalid.order_by("pk"):
+        problem = lead_problem(migrated_lead(mini_analysis, migrated_at)) or "a value the lead cannot take"
+        result.errors.append((mini_analysis, problem))
+    if dry_run:
+        result.leads = list(valid.order_by("pk").values_list("brand_name", "email"))
+        result.created = len(result.leads)
+        return result
+    expressions = migrated_lead_expressions(migrated_at)
     try:
         with transaction.atomic():
-            # ON CONFLICT DO NOTHING: a lead written meanwhile by the form or another backfill wins.
-            Lead.objects.bulk_create(leads, ignore_conflicts=True)
+            result.created = _insert_select(valid, expressions)
     except DatabaseError:
-        leads = _insert_one_by_one(leads, result)
-    return _sort_out(leads, result, migrated_at)
+        result.created = _insert_one_by_one(valid, expressions, result)
+    if list_leads and result.created:
+        created = Lead.objects.filter(
+            migrated_at=migrated_at, mini_analysis_id__gt=after, mini_analysis_id__lte=up_to
+        )
+        result.leads = list(created.order_by("mini_analysis_id").values_list("brand_name", "email"))
+    return result
 
 
-def _insert_one_by_one(leads: list[Lead], result: BatchResult) -> list[Lead]:
+def _insert_select(mini_analyses: QuerySet[MiniAnalysis], expressions: dict) -> int:
+    """`INSERT INTO leads (…) SELECT …` of these mini-analyses; returns how many leads were written."""
+    select = mini_analyses.order_by().values(**{f"lead_{name}": value for name, value in expressions.items()})
+    sql, params = select.query.sql_with_params()
+    connection = connections[mini_analyses.db]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(Lead._meta.get_field(name).column) for name in expressions)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Lead._meta.db_table)} ({columns}) {sql} ON CONFLICT DO NOTHING",
+            params,
+        )
+        return cursor.rowcount
+
+
+def _insert_one_by_one(mini_analyses: QuerySet[MiniAnalysis], expressions: dict, result: BatchResult) -> int:
     """The batch failed as a whole: insert its rows one by one to find the guilty ones."""
-    inserted = []
-    for lead in leads:
+    created = 0
+    for mini_analysis in mini_analyses.order_by("pk"):
         try:
             with transaction.atomic():
-                Lead.objects.bulk_create([lead], ignore_conflicts=True)
+                created += _insert_select(MiniAnalysis.objects.filter(pk=mini_analysis.pk), expressions)
         except DatabaseError as error:
-            result.errors.append((lead.mini_analysis, str(error).strip()))
-        else:
-            inserted.append(lead)
-    return inserted
-
-
-def _sort_out(leads: list[Lead], result: BatchResult, migrated_at: datetime) -> BatchResult:
-    """Tell created from skipped: ours are the leads linked to these requests with this run's stamp.
-
-    A lead not written is skipped when its person and brand has a lead now (a concurrent writer
-    won the race), an error otherwise (SQLite's INSERT OR IGNORE also drops rows it refuses).
-    """
-    created = set(
-        Lead.objects.filter(
-            mini_analysis__in=[lead.mini_analysis_id for lead in leads], migrated_at=migrated_at
-        ).values_list("mini_analysis_id", flat=True)
-    )
-    result.created = [lead for lead in leads if lead.mini_analysis_id in created]
-    not_written = [lead for lead in leads if lead.mini_analysis_id not in created]
-    if not_written:
-        existing = set(
-            Lead.objects.filter(email_key__in={lead.email_key for lead in not_written}).values_list(
-                "email_key", "brand_key"
-            )
-        )
-        for lead in not_written:
-            if (lead.email_key, lead.brand_key) in existing:
-                result.skipped += 1
-            else:
-                result.errors.append((lead.mini_analysis, "the database did not write the lead"))
-    return result
+            result.errors.append((mini_analysis, str(error).strip().splitlines()[0]))
+    return created
 
 
 # --- Rollback -------------------------------------------------------------------------------------

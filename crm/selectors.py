@@ -18,12 +18,17 @@ def _lead_of_same_identity() -> Exists:
     return Exists(Lead.objects.filter(email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key")))
 
 
-def mini_analyses_without_lead() -> QuerySet[MiniAnalysis]:
-    """Mini-analyses whose person and brand have no lead (the seed's "mini-analyses to migrate")."""
-    return MiniAnalysis.objects.filter(~_lead_of_same_identity())
+def mini_analyses_without_lead(mini_analyses: QuerySet[MiniAnalysis] | None = None) -> QuerySet[MiniAnalysis]:
+    """Mini-analyses whose person and brand have no lead (the seed's "mini-analyses to migrate").
+
+    The anti-join is added after the filters of `mini_analyses` (default: all), so the database
+    tests those cheap ones first.
+    """
+    mini_analyses = MiniAnalysis.objects.all() if mini_analyses is None else mini_analyses
+    return mini_analyses.filter(~_lead_of_same_identity())
 
 
-def migration_candidates() -> QuerySet[MiniAnalysis]:
+def migration_candidates(mini_analyses: QuerySet[MiniAnalysis] | None = None) -> QuerySet[MiniAnalysis]:
     """The oldest mini-analysis of each person and brand without a lead: one lead each.
 
     "Oldest" is the earliest `created_at`, the smallest id among equal dates; the
@@ -35,7 +40,7 @@ def migration_candidates() -> QuerySet[MiniAnalysis]:
         email_key=OuterRef("email_key"),
         brand_key=OuterRef("brand_key"),
     )
-    return mini_analyses_without_lead().filter(~Exists(older))
+    return mini_analyses_without_lead(mini_analyses).filter(~Exists(older))
 
 
 def lead_sync_failures_without_lead() -> QuerySet[LeadSyncFailure]:

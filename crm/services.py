@@ -10,7 +10,8 @@ import logging
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from mini_analysis.models import MiniAnalysis
@@ -24,18 +25,26 @@ FOLLOWED_FIELDS = ["mini_analysis", "status", "pdf_url", "analysis_text"]
 CONTACT_FIELDS = ["phone", "sector", "language"]
 
 
+# The fields a lead copies from its mini-analysis, the same name on both models. The one mapping:
+# `lead_fields_from` applies it in Python (the signal), `lead_expressions_from` in SQL (the backfill).
+COPIED_FIELDS = ["email", "phone", "brand_name", "sector", "language", "status", "pdf_url"]
+
+
 def lead_fields_from(mini_analysis: MiniAnalysis) -> dict:
     """The values a new lead takes from its mini-analysis."""
     return {
-        "email": mini_analysis.email,
-        "phone": mini_analysis.phone,
-        "brand_name": mini_analysis.brand_name,
-        "sector": mini_analysis.sector,
-        "language": mini_analysis.language,
-        "status": mini_analysis.status,
+        **{name: getattr(mini_analysis, name) for name in COPIED_FIELDS},
         "mini_analysis": mini_analysis,
-        "pdf_url": mini_analysis.pdf_url,
         "analysis_text": mini_analysis.analysis_text[:ANALYSIS_PREVIEW_LENGTH],
+    }
+
+
+def lead_expressions_from() -> dict:
+    """`lead_fields_from` as SQL expressions over a `MiniAnalysis` queryset (for INSERT … SELECT)."""
+    return {
+        **{name: F(name) for name in COPIED_FIELDS},
+        "mini_analysis_id": F("pk"),
+        "analysis_text": Substr("analysis_text", 1, ANALYSIS_PREVIEW_LENGTH),
     }
 
 

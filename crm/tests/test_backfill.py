@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Case, F, When
 from django.utils import timezone
 
 from crm import backfill
@@ -190,22 +191,52 @@ def test_a_row_that_fails_is_an_error_and_the_rest_still_migrate():
 
 def test_a_row_the_database_refuses_is_an_error_and_the_rest_still_migrate(monkeypatch):
     good, bad, other = make_history({"brand_name": "Good"}, {"brand_name": "Bad"}, {"brand_name": "Other"})
-    build = backfill.migrated_lead
+    expressions = backfill.migrated_lead_expressions
 
-    def refused_by_the_database(request, migrated_at):
-        lead = build(request, migrated_at)
-        if request.pk == bad.pk:
-            lead.created_at = None  # NOT NULL: no Python check catches it, the database does
-        return lead
+    def refused_by_the_database(migrated_at):
+        # NOT NULL: no check before the insert catches it, the database refuses the whole batch.
+        created_at = Case(When(pk=bad.pk, then=None), default=F("created_at"))
+        return {**expressions(migrated_at), "created_at": created_at}
 
-    monkeypatch.setattr(backfill, "migrated_lead", refused_by_the_database)
+    monkeypatch.setattr(backfill, "migrated_lead_expressions", refused_by_the_database)
 
     output, status = migrate()
 
     assert status == 1
     assert f"[ERROR] mini-analysis {bad.pk} (Bad | {bad.email}):" in output
     assert "Errors: 1" in output
+    assert "Leads created: 2" in output
     assert set(Lead.objects.values_list("mini_analysis_id", flat=True)) == {good.pk, other.pk}
+
+
+def test_sql_and_python_mappings_give_the_same_lead():
+    """The backfill writes in SQL what `migrated_lead` (built on `lead_fields_from`) says in Python."""
+    statuses = [Status.NEW, Status.GENERATED, Status.QUOTA_BLOCKED, Status.ERROR]
+    requests = make_history(
+        *(
+            {
+                "status": status,
+                "analysis_text": text,
+                "pdf_url": pdf,
+                "created_at": DAY,
+                "brand_name": f"B{i}",
+            }
+            for i, (status, text, pdf) in enumerate(
+                (status, text, pdf)
+                for status in statuses
+                for text in ("", "y" * 700)
+                for pdf in ("", "/a.pdf")
+            )
+        )
+    )
+    migrated_at = timezone.now()
+    list(backfill.migrate_mini_analyses(migrated_at=migrated_at))
+    columns = [f.attname for f in Lead._meta.concrete_fields if f.attname != "id"]
+
+    for request in requests:
+        expected = backfill.migrated_lead(request, migrated_at)
+        written = Lead.objects.get(mini_analysis=request)
+        assert {c: getattr(written, c) for c in columns} == {c: getattr(expected, c) for c in columns}
 
 
 def test_interrupted_after_the_first_batch_then_rerun_gives_the_same_state():
@@ -224,22 +255,21 @@ def test_interrupted_after_the_first_batch_then_rerun_gives_the_same_state():
     assert final_state() == interrupted
 
 
-def test_a_lead_written_meanwhile_counts_as_skipped():
+def test_a_lead_written_meanwhile_counts_as_skipped(monkeypatch):
     make_history({"email": "a@x.com", "brand_name": "One"})
-    batches = backfill.migrate_mini_analyses()
-    # The form wins the race between the backfill's read and its insert.
-    original = Lead.objects.bulk_create
+    insert = backfill._insert_select
 
-    def racing_bulk_create(leads, **kwargs):
-        LeadFactory(email="A@x.com", brand_name="one")
-        return original(leads, **kwargs)
+    def form_wins_the_race(mini_analyses, expressions):
+        LeadFactory(email="A@x.com", brand_name="one")  # between the backfill's read and its insert
+        return insert(mini_analyses, expressions)
 
-    Lead.objects.bulk_create = racing_bulk_create
-    try:
-        [result] = list(batches)
-    finally:
-        del Lead.objects.bulk_create
-    assert (result.created, result.errors, result.skipped) == ([], [], 1)
+    monkeypatch.setattr(backfill, "_insert_select", form_wins_the_race)
+
+    output, status = migrate()
+
+    assert status == 0
+    assert "Leads created: 0" in output
+    assert "Skipped (already exist): 1" in output
     assert Lead.objects.get().source == Source.MINI_ANALYSIS
 
 

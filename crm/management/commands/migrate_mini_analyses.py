@@ -4,12 +4,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.db.models import Max
 from django.utils import timezone
 from tqdm import tqdm
 
 from crm import backfill
 from crm.models import Lead
-from crm.selectors import migration_candidates
 from mini_analysis.models import MiniAnalysis
 
 
@@ -48,23 +48,23 @@ class Command(BaseCommand):
         self.stdout.write(f"Leads: {Lead.objects.count()}")
         tag = "[DRY RUN] would migrate" if dry_run else "[MIGRATED]"
         created = errors = 0
+        batches = backfill.migrate_mini_analyses(
+            batch_size=batch_size, dry_run=dry_run, list_leads=verbosity >= 1
+        )
         interactive = self.stderr.isatty()
-        total = migration_candidates().count() if interactive else None
-        with tqdm(total=total, unit="lead", file=sys.stderr, disable=not interactive) as progress:
-            for batch in backfill.migrate_mini_analyses(batch_size=batch_size, dry_run=dry_run):
-                created += len(batch.created)
-                errors += len(batch.errors)
-                if verbosity >= 1:
-                    for lead in batch.created:
-                        self.stdout.write(f"{tag} {lead.brand_name} | {lead.email}")
-                for mini_analysis, reason in batch.errors:
-                    self.stdout.write(
-                        self.style.ERROR(
-                            f"[ERROR] mini-analysis {mini_analysis.pk} ({mini_analysis.brand_name} | "
-                            f"{mini_analysis.email}): {reason}"
-                        )
+        total = len(range(0, MiniAnalysis.objects.aggregate(last=Max("pk"))["last"] or 0, batch_size))
+        for batch in tqdm(batches, total=total, unit="batch", file=sys.stderr, disable=not interactive):
+            created += batch.created
+            errors += len(batch.errors)
+            for brand_name, email in batch.leads:
+                self.stdout.write(f"{tag} {brand_name} | {email}")
+            for mini_analysis, reason in batch.errors:
+                self.stdout.write(
+                    self.style.ERROR(
+                        f"[ERROR] mini-analysis {mini_analysis.pk} ({mini_analysis.brand_name} | "
+                        f"{mini_analysis.email}): {reason}"
                     )
-                progress.update(len(batch.created) + len(batch.errors) + batch.skipped)
+                )
         self.stdout.write("[AFTER MIGRATION]" + (" (dry run: nothing was written)" if dry_run else ""))
         self.stdout.write(f"Leads {'that would be ' if dry_run else ''}created: {created}")
         self.stdout.write(f"Skipped (already exist): {max(mini_analyses - created - errors, 0)}")
