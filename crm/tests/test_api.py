@@ -208,7 +208,7 @@ def test_form_and_api_share_one_rate_limit(api_client, client, settings):
     assert submit(api_client, VALID).status_code == 429
 
 
-def test_a_logged_in_browser_needs_no_csrf_token_and_gains_nothing():
+def test_a_logged_in_browser_needs_no_csrf_token():
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(UserFactory(is_superuser=True))
     assert submit(client, VALID).status_code == 201

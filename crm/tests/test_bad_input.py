@@ -134,6 +134,14 @@ def test_api_answers_any_body_without_a_server_error_or_a_half_write(body, conte
         assert_nothing_written(before)
 
 
+@bounded
+@given(query=st.dictionaries(st.sampled_from(["limit", "offset", "status", "source", "other"]), any_text))
+def test_leads_api_answers_any_query_string_with_200_or_400(admin_client, query):
+    response = admin_client.get("/api/crm/leads", query)
+    event(f"HTTP {response.status_code}")
+    assert response.status_code in (200, 400)
+
+
 # --- the HTML form ---------------------------------------------------------------------------
 
 form_value = st.one_of(any_text, st.lists(any_text, min_size=2, max_size=3))  # a list: repeated keys
