@@ -10,3 +10,6 @@ class MiniAnalysisConfig(AppConfig):
 
     name = "mini_analysis"
     verbose_name = _("Mini-analyses")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the settings checks
