@@ -3,12 +3,16 @@
 Real concurrency needs a server database: these tests run in the PostgreSQL pass of `.ci/run`.
 """
 
+import io
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections
 
 from crm.models import Lead
+from crm.selectors import mini_analyses_without_lead
+from mini_analysis.keys import identity_key
 from mini_analysis.models import MiniAnalysis
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -57,3 +61,52 @@ def test_fifty_simultaneous_requests_of_one_brand_give_one_lead():
     assert (lead.email_key, lead.brand_key) == ("ana@x.com", "my brand")
     newest = MiniAnalysis.objects.order_by("-created_at").first()
     assert lead.mini_analysis.created_at == newest.created_at  # the lead follows the newest request
+
+
+def backfill_history(count: int) -> None:
+    """`count` requests of distinct people and brands stored without their lead, as the legacy history is."""
+    rows = [
+        MiniAnalysis(email=f"client{i}@example.com", brand_name=f"Brand {i}", sector="Retail")
+        for i in range(count)
+    ]
+    for row in rows:
+        row.email_key, row.brand_key = identity_key(row.email, row.brand_name)
+    MiniAnalysis.objects.bulk_create(rows)
+
+
+def run_backfill(outputs: list[str]) -> None:
+    out = io.StringIO()
+    call_command("migrate_mini_analyses", "--batch-size", "10", stdout=out)
+    outputs.append(out.getvalue())
+
+
+def created(output: str) -> int:
+    return int(output.split("Leads created: ")[1].split()[0])
+
+
+def test_backfill_and_form_at_once_give_one_lead_per_brand_and_lose_nothing():
+    backfill_history(200)
+    outputs: list[str] = []
+
+    def backfill_or_submit(index: int) -> None:
+        if index == 0:
+            run_backfill(outputs)
+        else:  # a visitor of the history's brands (another spelling) or a new one
+            person = index * 7 if index % 2 else 1000 + index
+            MiniAnalysis.objects.create(email=f"CLIENT{person}@example.com ", brand_name=f"brand {person}")
+
+    assert run_at_once(backfill_or_submit, 20) == []
+    identities = MiniAnalysis.objects.values("email_key", "brand_key").distinct().count()
+    assert Lead.objects.count() == identities == 209  # 200 of the history, 9 new
+    assert not mini_analyses_without_lead().exists()
+    assert "Errors: 0" in outputs[0]
+
+
+def test_two_backfills_at_once_create_each_lead_once():
+    backfill_history(300)
+    outputs: list[str] = []
+
+    assert run_at_once(lambda index: run_backfill(outputs), 2) == []
+    assert Lead.objects.count() == 300
+    assert sum(created(output) for output in outputs) == 300
+    assert not mini_analyses_without_lead().exists()
