@@ -1,7 +1,9 @@
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from crm.models import Lead
 from mini_analysis.generators import QuotaExceeded
@@ -87,3 +89,19 @@ def test_quota_stops_the_run_at_once(generator):
 def test_bad_options_are_refused(generator, args):
     with pytest.raises(CommandError):
         run(*args)
+
+
+def test_new_status_retries_only_requests_left_new_for_a_while(generator):
+    stale = MiniAnalysisFactory(status=Status.NEW, created_at=timezone.now() - timedelta(hours=1))
+    recent = MiniAnalysisFactory(status=Status.NEW)
+    failed = MiniAnalysisFactory(status=Status.ERROR)
+    run("--status", "NEW")
+    assert MiniAnalysis.objects.get(pk=stale.pk).status == Status.GENERATED
+    assert MiniAnalysis.objects.get(pk=recent.pk).status == Status.NEW
+    assert MiniAnalysis.objects.get(pk=failed.pk).status == Status.ERROR
+
+
+def test_new_requests_are_not_retried_by_default(generator):
+    MiniAnalysisFactory(status=Status.NEW, created_at=timezone.now() - timedelta(hours=1))
+    run()
+    assert generator.requests == []

@@ -1,12 +1,19 @@
 """Retry the mini-analyses whose generation was blocked by the quota or failed; their leads follow."""
 
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+from django.utils import timezone
 
 from mini_analysis.generators import get_generator
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.services import generate_analysis
 
 RETRIABLE = [Status.QUOTA_BLOCKED, Status.ERROR]
+# A request still NEW after this long lost its generation (a killed worker, say); younger ones may
+# still be in progress.
+STALE_AFTER = timedelta(minutes=10)
 
 
 class Command(BaseCommand):
@@ -16,8 +23,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--status",
             action="append",
-            choices=[status.value for status in RETRIABLE],
-            help="Only this status (repeatable). Default: QUOTA_BLOCKED and ERROR.",
+            choices=[status.value for status in [*RETRIABLE, Status.NEW]],
+            help="Only this status (repeatable). Default: QUOTA_BLOCKED and ERROR. "
+            f"NEW selects requests left NEW for more than {STALE_AFTER.seconds // 60} minutes.",
         )
         parser.add_argument("--limit", type=int, help="At most this many mini-analyses.")
 
@@ -25,7 +33,10 @@ class Command(BaseCommand):
         if limit is not None and limit < 1:
             raise CommandError("--limit must be a positive number.")
         statuses = status or [status.value for status in RETRIABLE]
-        queryset = MiniAnalysis.objects.filter(status__in=statuses).order_by("created_at", "id")
+        selected = Q(status__in=[value for value in statuses if value != Status.NEW])
+        if Status.NEW in statuses:
+            selected |= Q(status=Status.NEW, created_at__lt=timezone.now() - STALE_AFTER)
+        queryset = MiniAnalysis.objects.filter(selected).order_by("created_at", "id")
         if limit is not None:
             queryset = queryset[:limit]
         generator = get_generator()
