@@ -5,6 +5,8 @@ Counted with django-ratelimit in Django's default cache, so every worker and ins
 few over the limit; Redis, `CACHE_URL=redis://…`, counts exactly).
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit import ALL
@@ -21,9 +23,17 @@ def client_ip(request: HttpRequest) -> str:
     if proxies > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= proxies:
+        if len(forwarded) >= proxies and _is_ip_address(forwarded[-proxies]):
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def _is_ip_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def submission_rate_limited(request: HttpRequest) -> bool:

@@ -45,3 +45,11 @@ def test_limit_uses_the_forwarded_address_behind_a_proxy(settings):
     assert not submission_rate_limited(post(forwarded="203.0.113.1"))
     assert submission_rate_limited(post(forwarded="203.0.113.1"))
     assert not submission_rate_limited(post(forwarded="203.0.113.2"))
+
+
+@pytest.mark.parametrize("forwarded", ["unknown", "203.0.113.9:51234", "<script>"])
+def test_malformed_forwarded_address_falls_back_to_the_connection_address(settings, forwarded):
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = post(forwarded=forwarded)
+    assert client_ip(request) == "198.51.100.7"
+    assert not submission_rate_limited(request)
