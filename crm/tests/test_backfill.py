@@ -366,3 +366,18 @@ def test_rollback_refuses_to_overwrite_a_backup(tmp_path):
     with pytest.raises(CommandError, match="exists"):
         call_command("migrate_mini_analyses", "--rollback", "--backup", str(tmp_path / "backup.jsonl"))
     assert (tmp_path / "backup.jsonl").read_text() == "precious"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(capsys):
+    make_history({"brand_name": "One"})
+    call_command("migrate_mini_analyses", stdout=io.StringIO(), stderr=io.StringIO())
+    assert capsys.readouterr().err == ""
+
+    make_history({"brand_name": "Two"})
+    call_command("migrate_mini_analyses", stdout=io.StringIO(), stderr=Terminal())
+    assert "1/1" in capsys.readouterr().err
