@@ -13,7 +13,6 @@ form): `ON CONFLICT DO NOTHING` leaves their lead alone, and the row counts as s
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import IO
 
 from bson import json_util
@@ -265,7 +264,6 @@ def worked_on(lead: Lead) -> list[str]:
 
 @dataclass
 class RollbackResult:
-    backup_path: Path
     backed_up: int = 0
     deleted: int = 0
     kept: list[tuple[Lead, list[str]]] = field(default_factory=list)
@@ -279,7 +277,7 @@ def rollback_migration(
     The backup is complete and flushed before anything is deleted; the deletion is one
     transaction and re-checks "untouched" in SQL, so a lead assigned in between is kept.
     """
-    result = RollbackResult(backup_path=Path(getattr(backup, "name", "")))
+    result = RollbackResult()
     to_delete: list[int] = []
     migrated = (
         Lead.objects.filter(source=Source.MIGRATION)

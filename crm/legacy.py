@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pymongo
 from bson import ObjectId, json_util
 from bson.errors import InvalidId
 from bson.json_util import JSONOptions
@@ -99,9 +100,7 @@ def _parse(line: str) -> dict | LegacyDocumentError:
 
 def read_mongo(uri: str, database: str | None, collection: str) -> Iterator[tuple[int, dict]]:
     """The collection's documents from a MongoDB server, numbered from 1 in `_id` order."""
-    from pymongo import MongoClient
-
-    client = MongoClient(uri, tz_aware=True, tzinfo=UTC)
+    client = pymongo.MongoClient(uri, tz_aware=True, tzinfo=UTC)
     try:
         db = client[database] if database else client.get_default_database()
         yield from enumerate(db[collection].find().sort("_id", 1), start=1)

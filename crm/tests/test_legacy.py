@@ -6,6 +6,7 @@ import json
 import uuid
 
 import mongomock
+import pymongo.errors
 import pytest
 from bson import ObjectId
 from django.core.management import CommandError, call_command
@@ -246,3 +247,12 @@ def test_mongo_uri_reads_the_collection_from_the_server(monkeypatch):
 def test_file_and_mongo_uri_are_exclusive(tmp_path):
     with pytest.raises(CommandError, match="either FILE or --mongo-uri"):
         call_command("import_legacy", "--collection", "leads", stdout=io.StringIO())
+
+
+def test_an_unreachable_mongo_server_is_a_clear_error(monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise pymongo.errors.ServerSelectionTimeoutError("legacy.example:27017: timed out")
+
+    monkeypatch.setattr("pymongo.MongoClient", unreachable)
+    with pytest.raises(CommandError, match=r"MongoDB: legacy\.example:27017: timed out"):
+        call_command("import_legacy", "--collection", "leads", "--mongo-uri", "mongodb://legacy.example/igv")

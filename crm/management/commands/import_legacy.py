@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
+from pymongo.errors import PyMongoError
 
 from crm import legacy
 
@@ -38,10 +39,8 @@ class Command(BaseCommand):
             documents, unit = legacy.read_mongo(mongo_uri, db, collection), "document"
         try:
             result = legacy.import_documents(documents, collection, batch_size=options["batch_size"])
-        except Exception as error:
-            if type(error).__module__.startswith(("pymongo", "bson")):
-                raise CommandError(f"MongoDB: {error}") from error
-            raise
+        except PyMongoError as error:
+            raise CommandError(f"MongoDB: {error}") from error
         for number, reason in result.rejected:
             self.stdout.write(self.style.ERROR(f"[ERROR] {unit} {number}: {reason}"))
         self.stdout.write(f"Imported: {result.imported}")
