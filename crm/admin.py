@@ -20,6 +20,7 @@ from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import 
 
 from mini_analysis.admin import MiniAnalysisAdmin
 from mini_analysis.models import MiniAnalysis
+from mini_analysis.sectors import sector_label
 
 from . import services
 from .exports import lead_csv_lines
@@ -32,6 +33,10 @@ class SalesPersonFilter(admin.RelatedFieldListFilter):
 
     Django's `RelatedOnlyFieldListFilter` would read every lead to find who has some.
     """
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.empty_value_display = _("Unassigned")
 
     def field_choices(self, field, request, model_admin):
         ordering = self.field_admin_ordering(field, request, model_admin) or ("username",)
@@ -49,7 +54,12 @@ class SectorFilter(admin.AllValuesFieldListFilter):
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
-        self.lookup_choices = self._sectors(model_admin.get_queryset(request), field.name)
+        sectors = self._sectors(model_admin.get_queryset(request), field.name)
+        self.lookup_choices = sorted(sectors, key=lambda sector: sector_label(sector).casefold())
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            yield {**choice, "display": sector_label(choice["display"])}
 
     def _sectors(self, leads: QuerySet[Lead], name: str) -> list[str]:
         values = leads.order_by(name).values_list(name, flat=True)
@@ -75,7 +85,7 @@ class LeadAdmin(admin.ModelAdmin):
         "brand_name",
         "email",
         "phone",
-        "sector",
+        "sector_name",
         "language",
         "status",
         "source",
@@ -150,6 +160,10 @@ class LeadAdmin(admin.ModelAdmin):
 
     def has_assign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("crm.assign_lead")
+
+    @admin.display(description=_("sector"), ordering="sector")
+    def sector_name(self, lead: Lead) -> str:
+        return sector_label(lead.sector)
 
     @admin.display(description=_("Mini-analysis"))
     def mini_analysis_link(self, lead: Lead) -> str:
