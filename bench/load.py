@@ -7,7 +7,7 @@ Measures, in one run against the same gunicorn (2 workers, offline generator, Po
 Prints requests per second and p50/p95/p99 latency of each, and the ratios to the baseline.
 Targets: form POST >= 40% of the baseline's throughput; changelist p95 <= 10x the baseline's p95.
 
-    .venv/bin/python bench/load.py [--duration 10] [--clients 4] [--leads 100000]
+    .venv/bin/python bench/load.py [--duration 10] [--clients 4] [--leads 100000] [--cache-url URL]
 
 Loopback only; every loop is bounded in count and time, and the server is stopped at the end.
 """
@@ -51,7 +51,7 @@ class Result:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(p) - 1] * 1000
 
 
-def environment(database_url: str, media_root: str, port: int) -> dict[str, str]:
+def environment(database_url: str, cache_url: str, media_root: str, port: int) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -59,7 +59,7 @@ def environment(database_url: str, media_root: str, port: int) -> dict[str, str]
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": HOST,
         "DATABASE_URL": database_url,
-        "CACHE_URL": "dbcache://django_cache",
+        "CACHE_URL": cache_url,
         "MEDIA_ROOT": media_root,
         "SECURE_SSL_REDIRECT": "false",
         "SESSION_COOKIE_SECURE": "false",
@@ -296,12 +296,14 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/igv_bench_load")
+    # The project's default cache; `redis://127.0.0.1:6379/14` measures the Redis deployment.
+    parser.add_argument("--cache-url", default="dbcache://django_cache")
     options = parser.parse_args()
     if not 0 < options.duration <= 120 or not 0 < options.clients <= 64:
         parser.error("--duration must be in (0, 120] and --clients in (0, 64]")
 
     with tempfile.TemporaryDirectory() as media_root:
-        env = environment(options.database_url, media_root, options.port)
+        env = environment(options.database_url, options.cache_url, media_root, options.port)
         recreate_database(options.database_url)
         print(f"Preparing {options.leads} leads ...", flush=True)
         session_key = prepare(env, options.leads)
@@ -323,6 +325,7 @@ def main() -> None:
             stop_server(server)
     clients, seconds = options.clients, options.duration
     print(f"gunicorn 2 workers on {HOST}:{options.port}, {clients} clients, {seconds:.0f} s each")
+    print(f"cache: {options.cache_url}")
     report(results)
 
 
