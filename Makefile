@@ -66,9 +66,10 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# DEBUG=true: the message tools need no production SECRET_KEY.
 messages: $(VENV)/.installed-dev
-	$(PY) manage.py makemessages --locale fr --locale en --locale he --ignore .venv
-	$(PY) manage.py compilemessages --ignore .venv
+	DEBUG=true $(PY) manage.py makemessages --locale fr --locale en --locale he --ignore .venv --ignore test-artifacts
+	DEBUG=true $(PY) manage.py compilemessages --ignore .venv
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
