@@ -10,6 +10,9 @@ key is the one `identity_key` stored on the mini-analysis. The unique constraint
 form): `ON CONFLICT DO NOTHING` leaves their lead alone, and the row counts as skipped.
 """
 
+import contextlib
+import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -296,6 +299,8 @@ def rollback_migration(
             backup.write("\n")
             to_delete.append(lead.pk)
     backup.flush()
+    with contextlib.suppress(AttributeError, io.UnsupportedOperation):
+        os.fsync(backup.fileno())  # on disk before anything is deleted
     result.backed_up = len(to_delete)
     with transaction.atomic():
         for start in range(0, len(to_delete), batch_size):

@@ -339,14 +339,15 @@ def test_rollback_backup_restores_with_import_legacy(tmp_path):
     rollback(tmp_path)
     assert Lead.objects.count() == 0
     out = io.StringIO()
-    try:
-        call_command("import_legacy", str(tmp_path / "backup.jsonl"), "--collection", "leads", stdout=out)
-    finally:
-        print(out.getvalue())
+    call_command("import_legacy", str(tmp_path / "backup.jsonl"), "--collection", "leads", stdout=out)
     assert "Imported: 2" in out.getvalue()
 
     assert sorted(Lead.objects.values_list(*fields)) == before
     assert "Leads created: 0" in migrate()[0]
+    again = io.StringIO()
+    call_command("import_legacy", str(tmp_path / "backup.jsonl"), "--collection", "leads", stdout=again)
+    assert "Unchanged (already imported): 2" in again.getvalue()
+    assert sorted(Lead.objects.values_list(*fields)) == before
 
 
 def test_rollback_default_backup_goes_under_backup_dir(tmp_path, settings):
