@@ -152,11 +152,11 @@ def _created_at(document: dict) -> datetime:
 
 
 def _validated(row: Model, exclude: Iterable[str]) -> Model:
-    """The model's own validation, but for the phone: a number today's metadata rejects is kept as
+    """The fields' own validation, but for the phone: a number today's metadata rejects is kept as
     written (the field stores it raw) rather than losing the request or lead."""
     try:
         exclude = [*exclude, "phone", "email_key", "brand_key"]
-        row.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        row.clean_fields(exclude=exclude)  # not clean(): duplicates are the batch's to tell
     except ValidationError as error:
         raise LegacyDocumentError(
             "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
