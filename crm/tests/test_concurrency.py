@@ -9,11 +9,12 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections
+from django.test import Client
 
 from crm.models import Lead
 from crm.selectors import mini_analyses_without_lead
 from mini_analysis.keys import identity_key
-from mini_analysis.models import MiniAnalysis
+from mini_analysis.models import MiniAnalysis, Status
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +62,27 @@ def test_fifty_simultaneous_requests_of_one_brand_give_one_lead():
     assert (lead.email_key, lead.brand_key) == ("ana@x.com", "my brand")
     newest = MiniAnalysis.objects.order_by("-created_at").first()
     assert lead.mini_analysis.created_at == newest.created_at  # the lead follows the newest request
+
+
+def test_fifty_visitors_posting_the_form_for_one_brand_at_once_give_one_lead_and_no_error(settings, tmp_path):
+    """The same, through the real view: the form, the rate limit, the generator and the PDF."""
+    settings.MINI_ANALYSIS_RATE_LIMIT = "1000/m"
+    settings.MEDIA_ROOT = tmp_path
+    spellings = ["Ana@X.com", "ana@x.com", " ANA@x.COM ", "ana@X.com"]
+    brands = ["My Brand", "my brand", " MY  BRAND", "My brand "]
+    statuses: list[int] = []
+
+    def post(index: int) -> None:
+        form = {"email": spellings[index % 4], "brand_name": brands[index % 4], "sector": "retail"}
+        response = Client(REMOTE_ADDR=f"10.0.0.{index}").post("/fr/mini-analysis/", {**form, "consent": "on"})
+        statuses.append(response.status_code)
+
+    assert run_at_once(post, WRITERS) == []
+    assert statuses == [302] * WRITERS
+    assert MiniAnalysis.objects.count() == WRITERS
+    assert set(MiniAnalysis.objects.values_list("status", flat=True)) == {Status.GENERATED}
+    lead = Lead.objects.get()
+    assert (lead.email_key, lead.brand_key, lead.status) == ("ana@x.com", "my brand", Status.GENERATED)
 
 
 def backfill_history(count: int) -> None:
