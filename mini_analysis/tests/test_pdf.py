@@ -59,6 +59,7 @@ def test_hebrew_lines_are_reversed_for_drawing_with_brackets_mirrored():
     assert display_order("מזון (ומסעדנות)", right_to_left=True) == "(תונדעסמו) ןוזמ"
     assert display_order("שוק: Acme 2026", right_to_left=True) == "Acme 2026 :קוש"
     assert display_order("Brand (food)", right_to_left=False) == "Brand (food)"
+    assert display_order("Brand שוק (food)", right_to_left=False) == "Brand קוש (food)"
 
 
 def test_very_long_analysis_is_cut_to_one_page():
