@@ -4,7 +4,9 @@ import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104 - behind the host's proxy
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threads (gunicorn's gthread worker): a submission waits on Gemini for up to GEMINI_TIMEOUT; with
+# one thread a worker could serve nobody else meanwhile, and two such visitors would stall the site.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # The form waits for the analysis generator (GEMINI_TIMEOUT); a worker may take that long, not forever.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
