@@ -13,3 +13,13 @@ class MiniAnalysisFactory(factory.django.DjangoModelFactory):
     sector = "Restauration / Food"
     language = Language.FRENCH
     status = Status.NEW
+
+
+# What a visitor posts in a valid form (the form's and the views' tests start from it).
+VALID_FORM_DATA = {
+    "email": "visitor@example.com",
+    "phone": "052-555-1234",
+    "brand_name": "Maison Lumière",
+    "sector": "retail",
+    "consent": "on",
+}

@@ -2,14 +2,7 @@ import pytest
 from django.utils import translation
 
 from mini_analysis.forms import MiniAnalysisForm
-
-VALID = {
-    "email": "visitor@example.com",
-    "phone": "052-555-1234",
-    "brand_name": "Maison Lumière",
-    "sector": "retail",
-    "consent": "on",
-}
+from mini_analysis.tests.factories import VALID_FORM_DATA as VALID
 
 
 def form_with(**changes) -> MiniAnalysisForm:

@@ -7,16 +7,9 @@ from crm.models import Lead
 from mini_analysis.models import MiniAnalysis, Status
 
 from .conftest import FakeGenerator
+from .factories import VALID_FORM_DATA as VALID
 
 pytestmark = pytest.mark.django_db
-
-VALID = {
-    "email": "visitor@example.com",
-    "phone": "052-555-1234",
-    "brand_name": "Maison Lumière",
-    "sector": "retail",
-    "consent": "on",
-}
 
 
 def form_url(language: str = "fr") -> str:
