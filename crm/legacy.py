@@ -165,6 +165,19 @@ def _validated(row: Model, exclude: Iterable[str]) -> Model:
     return row
 
 
+def _request_fields(document: dict) -> dict:
+    """The fields a request and its lead share, read the same way from either collection."""
+    return {
+        "email": _text(document, "email").strip(),
+        "phone": _text(document, "phone"),
+        "brand_name": _text(document, "brand_name").strip(),
+        "sector": _text(document, "sector"),
+        "language": _text(document, "language").lower() or "fr",
+        "status": _text(document, "status").upper() or "NEW",
+        "pdf_url": _text(document, "pdf_url"),
+    }
+
+
 def mini_analysis_from(document: dict) -> MiniAnalysis:
     """A legacy `mini_analyses` document as an unsaved, validated `MiniAnalysis`."""
     try:
@@ -174,14 +187,8 @@ def mini_analysis_from(document: dict) -> MiniAnalysis:
     row = MiniAnalysis(
         legacy_id=_legacy_id(document),
         request_id=request_id,
-        email=_text(document, "email").strip(),
-        phone=_text(document, "phone"),
-        brand_name=_text(document, "brand_name").strip(),
-        sector=_text(document, "sector"),
-        language=_text(document, "language").lower() or "fr",
-        status=_text(document, "status").upper() or "NEW",
+        **_request_fields(document),
         analysis_text=_text(document, "analysis_text"),
-        pdf_url=_text(document, "pdf_url"),
         consent_at=_datetime(document, "consent_at"),
         created_at=_created_at(document),
     )
@@ -193,17 +200,11 @@ def lead_from(document: dict) -> Lead:
     created_at = _created_at(document)
     row = Lead(
         legacy_id=_legacy_id(document),
-        email=_text(document, "email").strip(),
-        phone=_text(document, "phone"),
-        brand_name=_text(document, "brand_name").strip(),
-        sector=_text(document, "sector"),
-        language=_text(document, "language").lower() or "fr",
-        status=_text(document, "status").upper() or "NEW",
+        **_request_fields(document),
         source=_text(document, "source") or Source.MINI_ANALYSIS,
         assigned_to=_assignee(document.get("assigned_to")),
         mini_analysis_id=_mini_analysis_pk(document),
         analysis_text=_text(document, "analysis_text")[:ANALYSIS_PREVIEW_LENGTH],
-        pdf_url=_text(document, "pdf_url"),
         notes=_text(document, "notes"),
         created_at=created_at,
         updated_at=_datetime(document, "updated_at") or created_at,
