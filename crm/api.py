@@ -23,6 +23,7 @@ from mini_analysis.services import submit_mini_analysis
 from mini_analysis.throttling import submission_rate_limited
 
 from .models import Lead, Source
+from .services import find_lead
 
 # --- POST /api/mini-analysis ------------------------------------------------------------------
 
@@ -100,7 +101,7 @@ class MiniAnalysisSubmitView(APIView):
             if not form.is_valid():
                 return Response(_field_errors(form), status=status.HTTP_400_BAD_REQUEST)
         mini_analysis = submit_mini_analysis(**form.submission(), language=language)
-        lead = Lead.objects.filter_identity(mini_analysis.email, mini_analysis.brand_name).first()
+        lead = find_lead(mini_analysis.email, mini_analysis.brand_name)
         result = MiniAnalysisResultSerializer(
             {
                 "id": mini_analysis.pk,
