@@ -32,7 +32,7 @@ class LeadFactory(factory.django.DjangoModelFactory):
         model = Lead
 
     email = factory.Sequence(lambda n: f"lead{n}@example.com")
-    phone = "+972501234567"
+    phone = "+972502345678"
     brand_name = factory.Sequence(lambda n: f"Lead brand {n}")
     sector = "Retail"
     language = Language.FRENCH

@@ -258,7 +258,7 @@ def test_leads_with_an_admin_token_answer_200_with_the_lead_fields(admin_client)
     (row,) = body["results"]
     assert row["id"] == lead.pk
     assert row["email"] == "ana@example.com"
-    assert row["phone"] == "+972501234567"
+    assert row["phone"] == "+972502345678"
     assert row["brand_name"] == "Maison"
     assert row["status"] == "GENERATED"
     assert row["source"] == "mini-analysis"

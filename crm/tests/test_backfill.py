@@ -328,7 +328,7 @@ def test_rollback_with_force_deletes_worked_leads_too(tmp_path):
 
 def test_rollback_backup_restores_with_import_legacy(tmp_path):
     make_history(
-        {"email": "a@x.com", "phone": "+972501234567", "brand_name": "One", "created_at": DAY},
+        {"email": "a@x.com", "phone": "+972502345678", "brand_name": "One", "created_at": DAY},
         {"email": "b@x.com", "phone": "", "brand_name": "Two", "status": Status.QUOTA_BLOCKED},
     )
     migrate()

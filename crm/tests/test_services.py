@@ -29,7 +29,7 @@ def test_new_mini_analysis_creates_its_lead_from_the_form_source():
         "Retail",
         "he",
     )
-    assert str(lead.phone) == "+972501234567"
+    assert str(lead.phone) == "+972502345678"
 
 
 @pytest.mark.parametrize("status", [Status.GENERATED, Status.QUOTA_BLOCKED, Status.ERROR])

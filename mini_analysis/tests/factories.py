@@ -8,7 +8,7 @@ class MiniAnalysisFactory(factory.django.DjangoModelFactory):
         model = MiniAnalysis
 
     email = factory.Sequence(lambda n: f"client{n}@example.com")
-    phone = "+972501234567"
+    phone = "+972502345678"
     brand_name = factory.Sequence(lambda n: f"Brand {n}")
     sector = "Restauration / Food"
     language = Language.FRENCH
