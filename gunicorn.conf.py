@@ -6,6 +6,7 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads (gunicorn's gthread worker): a submission waits on Gemini for up to GEMINI_TIMEOUT; with
 # one thread a worker could serve nobody else meanwhile, and two such visitors would stall the site.
+# They cost CPU-bound pages some throughput (the GIL); measured in docs/load.md.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # The form waits for the analysis generator (GEMINI_TIMEOUT); a worker may take that long, not forever.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
