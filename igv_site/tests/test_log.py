@@ -1,4 +1,5 @@
 import logging
+import re
 
 import pytest
 
@@ -39,3 +40,20 @@ def test_every_response_returns_its_request_id(client):
     assert client.get("/healthz", headers={"X-Request-ID": "proxy-42"})["X-Request-ID"] == "proxy-42"
     forged = client.get("/healthz", headers={"X-Request-ID": "bad id\nINFO injected"})["X-Request-ID"]
     assert forged != "bad id\nINFO injected"
+
+
+def test_django_s_own_line_for_an_error_answer_carries_the_request_id(client, caplog):
+    """Django logs "Not Found: /x" after the middleware has returned; the line still names the request."""
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/no-such-page", headers={"X-Request-ID": "proxy-404"})
+    assert response.status_code == 404
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    RequestIdFilter().filter(record)
+    assert record.request_id == "proxy-404"
+
+
+def test_log_times_carry_their_utc_offset():
+    line = OneLineFormatter("%(asctime)s %(message)s").format(
+        logging.LogRecord("test", logging.INFO, __file__, 1, "hello", None, None)
+    )
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d hello$", line), line
