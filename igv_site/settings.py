@@ -183,6 +183,10 @@ CONTENT_SECURITY_POLICY = {
 # Security headers. HTTPS settings are on unless DEBUG, and every one can be set explicitly.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# The host's health checker calls the service directly over plain HTTP: a redirect would answer
+# 301 whatever the database's state, and a checker that counts 3xx as healthy would never see an
+# outage. The answer says nothing secret (see `igv_site.views.healthz`).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
