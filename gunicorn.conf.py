@@ -19,3 +19,7 @@ accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket (for `gunicornc`) is unused here; off, so that two servers on one
+# host (`make serve` and `bench/load.py`) never share $HOME/.gunicorn/gunicorn.ctl, and a
+# read-only home directory is no problem.
+control_socket_disable = True
