@@ -39,3 +39,37 @@ def check_generator_settings(app_configs=None, **kwargs) -> list[checks.CheckMes
     if settings.TRUSTED_PROXY_COUNT < 0:
         errors.append(checks.Error("TRUSTED_PROXY_COUNT must be 0 or more.", id="mini_analysis.E004"))
     return errors
+
+
+# The rate limit and the daily quota count in the default cache: a cache of its own per worker
+# would let each worker count on its own, and a dummy cache would count nothing.
+NOT_SHARED_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "keeps a separate count in each worker",
+    "django.core.cache.backends.dummy.DummyCache": "counts nothing",
+}
+ONE_MACHINE_CACHE = "django.core.cache.backends.filebased.FileBasedCache"
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_shared_cache(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`check --deploy`: the counters need a cache every worker and instance shares."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend in NOT_SHARED_CACHES:
+        return [
+            checks.Error(
+                f"The default cache ({backend}) {NOT_SHARED_CACHES[backend]}: the form's rate limit "
+                "and the daily Gemini quota would not hold.",
+                hint="Unset CACHE_URL (the database cache), or set CACHE_URL=redis://….",
+                id="mini_analysis.E005",
+            )
+        ]
+    if backend == ONE_MACHINE_CACHE:
+        return [
+            checks.Warning(
+                "The default cache is a directory: shared by the workers of one machine only, and "
+                "its counts are not atomic.",
+                hint="Unset CACHE_URL (the database cache), or set CACHE_URL=redis://….",
+                id="mini_analysis.W006",
+            )
+        ]
+    return []
