@@ -7,6 +7,7 @@ nothing. Rows are written with `bulk_create`: importing mini-analyses fires no s
 creates no lead (the backfill does, and the audit shows the history as it was).
 """
 
+import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -82,7 +83,7 @@ def read_file(path: Path) -> Iterator[tuple[int, dict | LegacyDocumentError]]:
 
 def _read_array(text: str) -> Iterator[tuple[int, dict | LegacyDocumentError]]:
     try:
-        documents = json_util.loads(text, json_options=JSON_OPTIONS)
+        documents = _loads(text)
     except ValueError as error:
         yield 1, LegacyDocumentError(f"the JSON array is malformed: {error}")
         return
@@ -92,10 +93,30 @@ def _read_array(text: str) -> Iterator[tuple[int, dict | LegacyDocumentError]]:
 
 def _parse(line: str) -> dict | LegacyDocumentError:
     try:
-        document = json_util.loads(line, json_options=JSON_OPTIONS)
+        document = _loads(line)
     except (ValueError, TypeError, InvalidId) as error:
         return LegacyDocumentError(f"malformed JSON: {error}")
     return document if isinstance(document, dict) else LegacyDocumentError("not a JSON object")
+
+
+def _loads(text: str):
+    """`json_util.loads`, but a `{"$date": "…"}` string keeps its exact microseconds.
+
+    bson reads the fraction through a float and truncates: `.520434` comes back as 520433 µs, so a
+    rollback backup (`crm.backfill`) would not restore the very dates it saved.
+    """
+    return json.loads(text, object_pairs_hook=_object_pairs)
+
+
+def _object_pairs(pairs: list[tuple[str, object]]):
+    if len(pairs) == 1 and pairs[0][0] == "$date" and isinstance(pairs[0][1], str):
+        try:
+            moment = parse_datetime(pairs[0][1])
+        except ValueError:
+            moment = None
+        if moment is not None:
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return json_util.object_pairs_hook(pairs, JSON_OPTIONS)
 
 
 def read_mongo(uri: str, database: str | None, collection: str) -> Iterator[tuple[int, dict]]:

@@ -54,6 +54,18 @@ def document(**fields) -> dict:
     }
 
 
+@pytest.mark.parametrize("fraction", ["520434", "000001", "999999", "5"])
+def test_a_date_string_keeps_its_exact_microseconds(tmp_path, fraction):
+    """bson's own reader turns .520434 into 520433 µs; a restored backup must give back its dates."""
+    date = {"$date": f"2025-01-02T03:04:05.{fraction}Z"}
+    path = write_lines(tmp_path, json.dumps(document(created_at=date)))
+
+    run_import(path)
+
+    expected = dt.datetime(2025, 1, 2, 3, 4, 5, int(fraction.ljust(6, "0")), tzinfo=dt.UTC)
+    assert MiniAnalysis.objects.get().created_at == expected
+
+
 @pytest.mark.parametrize(
     ("oid", "date"),
     [
