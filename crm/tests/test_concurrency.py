@@ -11,10 +11,11 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.test import Client
 
-from crm.models import Lead
+from crm.models import Lead, LeadSyncFailure
 from crm.selectors import mini_analyses_without_lead
 from mini_analysis.keys import identity_key
 from mini_analysis.models import MiniAnalysis, Status
+from mini_analysis.services import submit_mini_analysis
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -60,6 +61,8 @@ def test_fifty_simultaneous_requests_of_one_brand_give_one_lead():
     assert MiniAnalysis.objects.count() == WRITERS
     lead = Lead.objects.get()
     assert (lead.email_key, lead.brand_key) == ("ana@x.com", "my brand")
+    # The writers that lost the race updated the winner's lead; none fell back to the audit.
+    assert not LeadSyncFailure.objects.exists()
     newest = MiniAnalysis.objects.order_by("-created_at").first()
     assert lead.mini_analysis.created_at == newest.created_at  # the lead follows the newest request
 
@@ -83,6 +86,7 @@ def test_fifty_visitors_posting_the_form_for_one_brand_at_once_give_one_lead_and
     assert set(MiniAnalysis.objects.values_list("status", flat=True)) == {Status.GENERATED}
     lead = Lead.objects.get()
     assert (lead.email_key, lead.brand_key, lead.status) == ("ana@x.com", "my brand", Status.GENERATED)
+    assert not LeadSyncFailure.objects.exists()
 
 
 def backfill_history(count: int) -> None:
@@ -106,21 +110,29 @@ def created(output: str) -> int:
     return int(output.split("Leads created: ")[1].split()[0])
 
 
-def test_backfill_and_form_at_once_give_one_lead_per_brand_and_lose_nothing():
+def test_backfill_and_form_at_once_give_one_lead_per_brand_and_lose_nothing(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     backfill_history(200)
     outputs: list[str] = []
 
     def backfill_or_submit(index: int) -> None:
         if index == 0:
             run_backfill(outputs)
-        else:  # a visitor of the history's brands (another spelling) or a new one
+        else:  # a visitor of the history's brands (another spelling) or a new one, through the form's service
             person = index * 7 if index % 2 else 1000 + index
-            MiniAnalysis.objects.create(email=f"CLIENT{person}@example.com ", brand_name=f"brand {person}")
+            submit_mini_analysis(
+                email=f"CLIENT{person}@example.com ",
+                phone="",
+                brand_name=f"brand {person}",
+                sector="retail",
+                language="fr",
+            )
 
     assert run_at_once(backfill_or_submit, 20) == []
     identities = MiniAnalysis.objects.values("email_key", "brand_key").distinct().count()
     assert Lead.objects.count() == identities == 209  # 200 of the history, 9 new
     assert not mini_analyses_without_lead().exists()
+    assert not LeadSyncFailure.objects.exists()
     assert "Errors: 0" in outputs[0]
 
 
