@@ -3,6 +3,7 @@ one access line per request on stdout with the request id, and /healthz over pla
 
 import http.client
 import os
+import re
 import secrets
 import signal
 import socket
@@ -64,6 +65,8 @@ def test_gunicorn_serves_the_production_settings(tmp_path):
         # HTTPS is enforced for every page but the health check, which the host calls directly.
         assert health.status == 200
         assert get(port, "/fr/mini-analysis/").status == 301
+        missing = get(port, "/healthz/missing", **{"X-Request-ID": "probe-404", "X-Forwarded-Proto": "https"})
+        assert missing.status == 404
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
@@ -72,4 +75,8 @@ def test_gunicorn_serves_the_production_settings(tmp_path):
     assert f"Listening at: http://127.0.0.1:{port}" in output
     assert '"GET /healthz HTTP/1.1" 200' in output
     assert "request_id=probe-1" in output
+    # Django's own line for the 404, through the project's LOGGING: one line, dated, with the id.
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d"
+    line = rf"^{stamp} WARNING django\.request request_id=probe-404 Not Found: /healthz/missing$"
+    assert re.search(line, output, re.MULTILINE), output
     assert not (tmp_path / ".gunicorn").exists(), "the control socket is off"
