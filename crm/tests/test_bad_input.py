@@ -214,6 +214,7 @@ def test_html_in_a_brand_name_is_escaped_on_the_result_page_and_in_the_admin(
         "result": f"/{language}/mini-analysis/{mini_analysis.request_id}/",
         "changelist": reverse("admin:crm_lead_changelist"),
         "change": reverse("admin:crm_lead_change", args=[lead.pk]),
+        "request changelist": reverse("admin:mini_analysis_minianalysis_changelist"),
         "request change": reverse("admin:mini_analysis_minianalysis_change", args=[mini_analysis.pk]),
     }
     for name, url in pages.items():

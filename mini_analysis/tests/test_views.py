@@ -52,6 +52,23 @@ def test_page_has_no_inline_style_or_script_under_the_content_security_policy(cl
     assert "<script" not in page and "style=" not in page and "<style" not in page
 
 
+def test_the_form_and_result_pages_load_nothing_from_other_sites(client):
+    """The public pages' policy: everything from this site, never framed, forms posted here only."""
+    form = client.get(form_url())
+    result = client.post(form_url("en"), VALID, follow=True)
+    for response in (form, result):
+        policy = {
+            directive.split()[0]: directive.split()[1:]
+            for directive in response["Content-Security-Policy"].split(";")
+            if directive.strip()
+        }
+        assert policy["default-src"] == ["'self'"]
+        assert policy["frame-ancestors"] == ["'none'"]
+        assert policy["form-action"] == ["'self'"]
+        sources = [source for listed in policy.values() for source in listed]
+        assert not [source for source in sources if "*" in source or "http" in source]
+
+
 def test_successful_submission_shows_the_analysis_and_the_pdf_link(client):
     response = client.post(form_url("en"), VALID, follow=True)
     mini_analysis = MiniAnalysis.objects.get()
