@@ -241,6 +241,18 @@ def ping_step(port: int):
     return make
 
 
+def submission(visitor: str) -> dict[str, str]:
+    """A valid form submission of a new person and brand: stored, so answered 302 (the phone is one
+    phonenumbers accepts; with an invalid one the form would be shown again, not measured)."""
+    return {
+        "email": f"visitor-{visitor}@example.com",
+        "phone": "+972502345678",
+        "brand_name": f"Load Brand {visitor}",
+        "sector": "retail",
+        "consent": "on",
+    }
+
+
 def form_step(port: int):
     def make(index: int):
         client = Client(port)
@@ -253,16 +265,7 @@ def form_step(port: int):
 
         def step() -> int:
             number = next(counter)
-            body = urllib.parse.urlencode(
-                {
-                    "csrfmiddlewaretoken": token,
-                    "email": f"visitor{index}-{number}@example.com",
-                    "phone": "+972502345678",
-                    "brand_name": f"Load Brand {index}-{number}",
-                    "sector": "retail",
-                    "consent": "on",
-                }
-            )
+            body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **submission(f"{index}-{number}")})
             return client.request("POST", "/fr/mini-analysis/", body)[0]
 
         return step

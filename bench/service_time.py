@@ -25,7 +25,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.load import environment, prepare, recreate_database  # noqa: E402
+from bench.load import environment, prepare, recreate_database, submission  # noqa: E402
 
 
 def mean_ms(step, repeat: int, expected: int) -> float:
@@ -75,14 +75,7 @@ def main() -> None:
             return step
 
         def post(index: int, expected: int) -> None:
-            data = {
-                "email": f"visitor-{run}-{index}@example.com",
-                "phone": "+972502345678",
-                "brand_name": f"Service Brand {run} {index}",
-                "sector": "retail",
-                "consent": "on",
-            }
-            status = visitor.post("/fr/mini-analysis/", data).status_code
+            status = visitor.post("/fr/mini-analysis/", submission(f"{run}-{index}")).status_code
             if status != expected:
                 raise SystemExit(f"the form POST answered {status}, not {expected}")
 
