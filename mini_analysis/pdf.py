@@ -6,10 +6,8 @@ the Latin and Hebrew glyphs, so nothing is downloaded at run time.
 """
 
 import io
-import re
 from pathlib import Path
 
-from bidi.algorithm import get_display
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
@@ -24,14 +22,13 @@ from reportlab.pdfgen import canvas
 
 from .models import MiniAnalysis
 from .sectors import sector_label
+from .text_direction import display_order
 
 FONT_NAME = "DejaVuSans"
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
 MARGIN = 2 * cm
 BODY_SIZES = [10.5, 9.5, 8.5, 7.5]  # the largest that fits on one page wins
 TRUNCATION_MARK = "…"
-# Hebrew, Arabic, Syriac, Thaana, NKo… and their presentation forms: the strong right-to-left letters.
-RIGHT_TO_LEFT_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 
 def pdf_storage_name(mini_analysis: MiniAnalysis) -> str:
@@ -114,16 +111,6 @@ class _LineWriter:
             self.line(line, size, y - size)
             y -= leading
         return y
-
-
-def display_order(line: str, right_to_left: bool) -> str:
-    """One line in the order its glyphs are drawn, left to right. python-bidi's pure-Python
-    algorithm, not the package's top-level (Rust) `get_display`, which does not mirror brackets:
-    with it `(שלום)` would be drawn `)םולש(`. A left-to-right line without a right-to-left letter
-    is already in display order: the algorithm, a fifth of a French PDF's time, is skipped."""
-    if not right_to_left and not RIGHT_TO_LEFT_LETTER.search(line):
-        return line
-    return get_display(line, base_dir="R" if right_to_left else "L")
 
 
 def _wrap(text: str, size: float, width: float) -> list[str]:

@@ -3,6 +3,9 @@ import io
 import pytest
 from bidi.algorithm import get_display
 from django.core.files.storage import default_storage
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from mini_analysis.generators import AnalysisRequest
@@ -10,6 +13,7 @@ from mini_analysis.generators.offline import OfflineGenerator
 from mini_analysis.pdf import display_order, pdf_storage_name, render_pdf, save_pdf
 
 from .factories import MiniAnalysisFactory
+from .strategies import valid_text
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +88,18 @@ def test_saved_pdf_goes_through_default_storage_and_replaces_an_older_one():
     with default_storage.open(pdf_storage_name(mini_analysis), "rb") as stored:
         assert "Second" in read(stored.read()).pages[0].extract_text()
     assert default_storage.listdir("mini-analyses")[1] == [f"{mini_analysis.request_id}.pdf"]
+
+
+@given(
+    language=st.sampled_from(["fr", "en", "he"]),
+    brand=valid_text.filter(str.strip),
+    analysis=st.lists(valid_text, max_size=6).map("\n".join),
+)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_pdf_is_drawn_for_any_valid_text_in_every_language(language, brand, analysis):
+    """Right-to-left and left-to-right mixed, unassigned and newest code points: always one page."""
+    mini_analysis = MiniAnalysisFactory.build(
+        brand_name=brand, language=language, sector="food", created_at=timezone.now()
+    )
+    mini_analysis.analysis_text = analysis
+    assert len(read(render_pdf(mini_analysis)).pages) == 1
