@@ -9,7 +9,8 @@ implement: both end in its `AssertionError` ("not allowed here"). So the classes
 
 - a code point `unicodedata` does not know gets its default class from UAX #9 (`R` in the Hebrew
   and other right-to-left blocks, `AL` in the Arabic ones, `ET` for currency symbols, `BN` for
-  noncharacters and default-ignorables, `L` elsewhere), as the Unicode Character Database says;
+  noncharacters and default-ignorables, `L` elsewhere), as the Unicode Character Database says,
+  except in the emoji blocks, where a newer emoji is a neutral (`ON`) like every older one;
 - an isolate becomes a neutral (`ON`): the text around it keeps its order, only the isolation
   itself is not honoured, which needs the newer algorithm the library lacks.
 """
@@ -55,6 +56,9 @@ _UNASSIGNED_DEFAULTS = [
     (0x1ED50, 0x1EDFF, "R"),
     (0x1EE00, 0x1EEFF, "AL"),
     (0x1EF00, 0x1EFFF, "R"),
+    # Not in DerivedBidiClass.txt's defaults: every symbol assigned in the emoji blocks is ON, so
+    # an emoji newer than Python's database (U+1FAE8 SHAKING FACE) is taken as one.
+    (0x1F300, 0x1FAFF, "ON"),
     (0xE0000, 0xE0FFF, "BN"),
 ]
 _ISOLATES = {"LRI", "RLI", "FSI", "PDI"}

@@ -17,7 +17,8 @@ REMOVED = {"RLE", "LRE", "RLO", "LRO", "PDF", "BN"}
 @pytest.mark.parametrize(
     ("character", "expected"),
     [
-        ("\U0001fae8", "L"),  # newer than Python 3.11's Unicode 14: unknown to unicodedata
+        ("\U0001fae8", "ON"),  # an emoji newer than Python 3.11's Unicode 14, unknown to unicodedata
+        ("\u0378", "L"),  # unassigned, in the Greek block
         ("\u05ff", "R"),  # unassigned, in the Hebrew block
         ("\u07bf", "AL"),  # unassigned, in the Thaana block (Arabic-like default)
         ("\U00010ffd", "R"),
