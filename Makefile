@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+# `make run PORT=8001` when 8000 is taken (make run says so).
+PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -28,11 +30,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> $@
 
 run: $(VENV)/.installed .env
+	@$(PY) scripts/check_port.py $(PORT)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
-	@echo "igv-crm: open http://127.0.0.1:8000/admin/crm/prospects/ (login printed above)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "igv-crm: open http://127.0.0.1:$(PORT)/admin/crm/prospects/ (login printed above)"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 serve: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
@@ -54,7 +57,8 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium
 
-# Starts PostgreSQL and Redis when they are not running (machines of this project have both).
+# Starts PostgreSQL and Redis when they are installed and not running; says in one line what is
+# missing (its tests are then skipped; with CI=true a missing server is an error).
 services:
 	./scripts/start_services.sh
 

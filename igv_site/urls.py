@@ -9,7 +9,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
-from .views import healthz
+from .views import favicon, healthz, home
 
 urlpatterns = [
     path(
@@ -18,6 +18,8 @@ urlpatterns = [
         name="prospects",
     ),
     path("admin/", admin.site.urls),
+    path("", home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/", include("crm.api_urls")),

@@ -3,7 +3,11 @@
 import logging
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -22,3 +26,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.exception("Health check: the database does not answer")
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponseRedirect:
+    """`/` opens the form in the visitor's language (language cookie, then Accept-Language, then
+    LANGUAGE_CODE), as LocaleMiddleware chooses it for the language-prefixed pages."""
+    with translation.override(translation.get_language_from_request(request)):
+        return redirect(reverse("mini_analysis:form"))
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers and crawlers ask `/favicon.ico` whatever the page says: send them the static one."""
+    return redirect(static("img/favicon.ico"))

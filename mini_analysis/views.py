@@ -38,6 +38,14 @@ def mini_analysis_result(request: HttpRequest, request_id) -> HttpResponse:
     return render(request, "mini_analysis/result.html", context)
 
 
+def privacy_notice(request: HttpRequest) -> HttpResponse:
+    """The notice the consent box links to. Its text is the operator's to edit, one template per
+    language: `templates/privacy/notice_<language>.html`."""
+    return render(
+        request, "mini_analysis/privacy_notice.html", {"notice": f"privacy/notice_{get_language()}.html"}
+    )
+
+
 def mini_analysis_pdf(request: HttpRequest, request_id) -> FileResponse:
     mini_analysis = get_object_or_404(MiniAnalysis, request_id=request_id)
     name = pdf_storage_name(mini_analysis)

@@ -3,8 +3,11 @@
 import secrets
 
 import environ
+import pytest
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from .servers import REDIS_URL
 
 
 def build_cache(url: str):
@@ -22,9 +25,10 @@ def test_default_cache_is_the_database_cache_shared_by_every_worker():
     assert "locmem" not in settings.CACHES["default"]["BACKEND"]
 
 
+@pytest.mark.redis
 def test_redis_cache_url_gives_a_working_redis_cache():
     """Needs the Redis server on 127.0.0.1:6379 (scripts/start_services.sh starts it)."""
-    cache = build_cache("redis://127.0.0.1:6379/15")
+    cache = build_cache(REDIS_URL)
     assert type(cache).__module__.startswith("django_redis")
     cache.set("igv-crm-test", 41, timeout=10)
     assert cache.incr("igv-crm-test") == 42

@@ -1,6 +1,7 @@
 from unittest import mock
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.db import OperationalError
 
 pytestmark = pytest.mark.django_db
@@ -27,3 +28,25 @@ def test_healthz_answers_over_plain_http_when_https_is_enforced(client, settings
     with mock.patch("igv_site.views.connection.cursor", side_effect=OperationalError("down")):
         assert client.get("/healthz").status_code == 503
     assert client.get("/fr/mini-analysis/").status_code == 301
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "location"),
+    [
+        ("fr-FR,fr;q=0.9", "/fr/mini-analysis/"),
+        ("en-GB,en;q=0.9", "/en/mini-analysis/"),
+        ("he-IL,he;q=0.9,en;q=0.5", "/he/mini-analysis/"),
+        ("de-DE", "/fr/mini-analysis/"),  # a language the site does not have: the default one
+    ],
+)
+def test_root_redirects_to_the_form_in_the_visitor_s_language(client, accept_language, location):
+    response = client.get("/", headers={"accept-language": accept_language})
+    assert response.status_code == 302
+    assert response["Location"] == location
+
+
+def test_favicon_ico_is_served_from_the_static_files(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/img/favicon.ico"
+    assert finders.find("img/favicon.ico")

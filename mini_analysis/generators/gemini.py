@@ -18,12 +18,15 @@ from . import AnalysisRequest, QuotaExceeded
 
 LANGUAGE_NAMES = {"fr": "French", "en": "English", "he": "Hebrew"}
 
+# The shape asked for is what `mini_analysis.analysis_layout` lays out on the page and in the PDF.
 PROMPT = (
     "You are a market-entry consultant for Israel Growth Ventures (IGV). Write a short preliminary "
     'market analysis, in {language}, for the brand "{brand}" in the sector "{sector}" considering '
     "entering the Israeli market. Use four short sections with plain-text headings: market overview "
-    "for Israel, opportunities, risks, next steps. At most 250 words, plain text, no Markdown. Start "
-    "with one line saying that this is a preliminary automatic analysis."
+    "for Israel, opportunities, risks, next steps. Put each heading alone on its line, its text on "
+    "the next lines, a blank line between sections, and start list items with '- '. "
+    "At most 250 words, plain text, no Markdown. "
+    "Start with one line saying that this is a preliminary automatic analysis."
 )
 
 

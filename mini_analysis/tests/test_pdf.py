@@ -3,6 +3,9 @@ import io
 import pytest
 from bidi.algorithm import get_display
 from django.core.files.storage import default_storage
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from mini_analysis.generators import AnalysisRequest
@@ -10,6 +13,7 @@ from mini_analysis.generators.offline import OfflineGenerator
 from mini_analysis.pdf import display_order, pdf_storage_name, render_pdf, save_pdf
 
 from .factories import MiniAnalysisFactory
+from .strategies import valid_text
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +88,73 @@ def test_saved_pdf_goes_through_default_storage_and_replaces_an_older_one():
     with default_storage.open(pdf_storage_name(mini_analysis), "rb") as stored:
         assert "Second" in read(stored.read()).pages[0].extract_text()
     assert default_storage.listdir("mini-analyses")[1] == [f"{mini_analysis.request_id}.pdf"]
+
+
+@given(
+    language=st.sampled_from(["fr", "en", "he"]),
+    brand=valid_text.filter(str.strip),
+    analysis=st.lists(valid_text, max_size=6).map("\n".join),
+)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_pdf_is_drawn_for_any_valid_text_in_every_language(language, brand, analysis):
+    """Right-to-left and left-to-right mixed, unassigned and newest code points: always one page."""
+    mini_analysis = MiniAnalysisFactory.build(
+        brand_name=brand, language=language, sector="food", created_at=timezone.now()
+    )
+    mini_analysis.analysis_text = analysis
+    assert len(read(render_pdf(mini_analysis)).pages) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "sector"),
+    [
+        ("fr", "Mini-analyse de marché", "Restauration"),
+        ("en", "Market mini-analysis", "Restaurants / Food"),
+        ("he", "מיני-ניתוח שוק", "מסעדנות"),
+    ],
+)
+def test_pdf_metadata_names_the_analysis_igv_and_its_language(language, heading, sector):
+    """It said `Creator: anonymous` and had no subject nor language."""
+    content = render_pdf(analysed(brand_name="Acme", language=language))
+    reader = read(content)
+    assert reader.metadata.title == f"{heading} — Acme"
+    assert reader.metadata.author == "Israel Growth Ventures"
+    assert heading in reader.metadata.subject and sector in reader.metadata.subject
+    assert reader.metadata.creator == "igv-crm"
+    assert reader.trailer["/Root"]["/Lang"] == language
+
+
+def test_pdf_draws_the_brand_band_and_the_section_headings_bold():
+    mini_analysis = analysed(brand_name="Acme", language="en")
+    page = read(render_pdf(mini_analysis)).pages[0]
+    drawing = page.get_contents().get_data().decode("latin-1")
+    assert ".043137 .239216 .431373 rg" in drawing  # the navy band (--brand-navy, #0b3d6e)
+    assert ".94902 .662745 0 rg" in drawing  # the gold rule and bullets (--brand-gold, #f2a900)
+    assert drawing.count("2 Tr") == 2 + 4  # fake bold: IGV, the brand, the four section headings
+    text = page.extract_text()
+    for heading in ["Overview of the Israeli market", "Opportunities", "Risks", "Next steps"]:
+        assert f"\n{heading}\n" in text
+
+
+def test_pdf_links_to_book_a_call_when_the_setting_is_set(settings):
+    settings.BOOK_A_CALL_URL = "https://calendly.com/igv/intro"
+    page = read(render_pdf(analysed(brand_name="Acme", language="fr"))).pages[0]
+    assert "\nPrendre rendez-vous avec IGV\n" in page.extract_text()
+    links = [annotation.get_object()["/A"]["/URI"] for annotation in page["/Annots"]]
+    assert links == ["https://calendly.com/igv/intro"]
+
+
+def test_pdf_has_no_call_link_when_the_setting_is_empty(settings):
+    settings.BOOK_A_CALL_URL = ""
+    page = read(render_pdf(analysed(brand_name="Acme", language="fr"))).pages[0]
+    assert "/Annots" not in page
+    assert "\nPrendre rendez-vous avec IGV\n" not in page.extract_text()
+
+
+def test_text_no_font_can_draw_is_replaced_not_fatal():
+    mini_analysis = MiniAnalysisFactory.build(
+        brand_name="Acme\ud800 \x07Co", language="he", sector="food", created_at=timezone.now()
+    )
+    mini_analysis.analysis_text = "Tab\there\x00, lone \udfff surrogate"
+    text = read(render_pdf(mini_analysis)).pages[0].extract_text()
+    assert "Acme\ufffd Co" in text

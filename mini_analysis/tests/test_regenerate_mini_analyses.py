@@ -105,3 +105,13 @@ def test_new_requests_are_not_retried_by_default(generator):
     MiniAnalysisFactory(status=Status.NEW, created_at=timezone.now() - timedelta(hours=1))
     run()
     assert generator.requests == []
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "he"])
+def test_a_request_whose_brand_broke_the_pdf_is_generated_on_retry(language, settings):
+    """A brand with a code point newer than Python's Unicode failed the PDF in ERROR, for good."""
+    settings.MINI_ANALYSIS_GENERATOR = "offline"
+    failed = MiniAnalysisFactory(status=Status.ERROR, brand_name="שוקו \U0001fae8", language=language)
+    assert "Regenerated 1 mini-analyses (QUOTA_BLOCKED: 0, GENERATED: 1, ERROR: 0)." in run()
+    failed.refresh_from_db()
+    assert failed.status == Status.GENERATED

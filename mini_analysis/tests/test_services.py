@@ -1,13 +1,17 @@
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crm.models import Lead
 from mini_analysis.generators import QuotaExceeded
+from mini_analysis.generators.offline import OfflineGenerator
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.services import generate_analysis, submit_mini_analysis
 
 from .conftest import FakeGenerator
 from .factories import MiniAnalysisFactory
+from .strategies import valid_text
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +126,23 @@ def test_misconfigured_generator_sets_error_instead_of_failing_the_request(setti
     mini_analysis = submit_mini_analysis(**SUBMISSION)
     assert mini_analysis.status == Status.ERROR
     assert Lead.objects.get().status == Status.ERROR
+
+
+@given(language=st.sampled_from(["fr", "en", "he"]), brand=valid_text.filter(str.strip))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_offline_generation_succeeds_for_any_valid_brand_in_every_language(language, brand):
+    """A brand with a code point newer than Python's Unicode (U+1FAE8) or a Hebrew letter used to
+    end in ERROR, and `regenerate_mini_analyses` failed on it forever."""
+    brand = brand.replace("\x00", "")[:200] or "x"  # the form refuses NUL; the column holds 200
+    mini_analysis = MiniAnalysisFactory(brand_name=brand, language=language, sector="food")
+    generate_analysis(mini_analysis, OfflineGenerator())
+    mini_analysis.refresh_from_db()
+    assert mini_analysis.status == Status.GENERATED
+    assert mini_analysis.pdf_url
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "he"])
+def test_brand_with_a_newer_emoji_and_hebrew_is_generated(language):
+    mini_analysis = MiniAnalysisFactory(brand_name="שוקו \U0001fae8", language=language, sector="food")
+    generate_analysis(mini_analysis, OfflineGenerator())
+    assert mini_analysis.status == Status.GENERATED

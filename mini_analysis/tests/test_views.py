@@ -213,3 +213,52 @@ def test_pdf_link_serves_the_stored_pdf(client):
 def test_unknown_result_or_pdf_is_a_404(client):
     assert client.get("/fr/mini-analysis/00000000-0000-0000-0000-000000000000/").status_code == 404
     assert client.get("/fr/mini-analysis/00000000-0000-0000-0000-000000000000/pdf/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "sentence"),
+    [
+        ("fr", "Notice de confidentialité", "Qui sommes-nous"),
+        ("en", "Privacy notice", "Who we are"),
+        ("he", "הודעת פרטיות", "מי אנחנו"),
+    ],
+)
+def test_privacy_notice_is_served_in_each_language_from_its_template(client, language, title, sentence):
+    response = client.get(f"/{language}/privacy/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f"<h1>{title}</h1>" in page and sentence in page
+    assert [template.name for template in response.templates].count(f"privacy/notice_{language}.html") == 1
+    assert "<script" not in page and "style=" not in page
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "he"])
+def test_consent_box_links_to_the_privacy_notice(client, language):
+    page = client.get(form_url(language)).content.decode()
+    consent_label = page[page.index('<label for="id_consent">') :]
+    consent_label = consent_label[: consent_label.index("</label>")]
+    assert f'href="/{language}/privacy/"' in consent_label
+
+
+def test_pages_carry_the_logo_and_the_favicon(client):
+    page = client.get(form_url()).content.decode()
+    assert 'src="/static/img/logo.svg"' in page
+    assert 'rel="icon" href="/static/img/favicon.svg"' in page
+
+
+def test_result_page_lays_the_analysis_out_in_headed_sections(client):
+    page = client.post(form_url("en"), VALID, follow=True).content.decode()
+    for heading in ["Overview of the Israeli market", "Opportunities", "Risks", "Next steps"]:
+        assert f"<h2>{heading}</h2>" in page
+    assert page.count("<li>") == 6
+    assert '<p class="analysis-note">Preliminary automatic analysis' in page
+
+
+def test_result_page_offers_to_book_a_call_only_when_the_setting_is_set(client, settings):
+    settings.BOOK_A_CALL_URL = ""
+    page = client.post(form_url("fr"), VALID, follow=True).content.decode()
+    assert "call-to-action" not in page
+    settings.BOOK_A_CALL_URL = "https://calendly.com/igv/intro"
+    page = client.get(f"/fr/mini-analysis/{MiniAnalysis.objects.get().request_id}/").content.decode()
+    assert 'href="https://calendly.com/igv/intro"' in page
+    assert "Prendre rendez-vous avec IGV" in page
