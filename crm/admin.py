@@ -22,7 +22,7 @@ from mini_analysis.admin import MiniAnalysisAdmin
 from mini_analysis.models import MiniAnalysis
 from mini_analysis.sectors import sector_label
 
-from . import services
+from . import display, services
 from .exports import lead_csv_lines
 from .models import Lead, LeadSyncFailure
 from .pagination import EstimatedCountPaginator
@@ -80,18 +80,19 @@ class AssignActionForm(ActionForm):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
+    # Compact columns so the list fits a 1366x768 screen in every language (see crm/display.py).
     list_display = [
-        "brand_name",
-        "email",
-        "phone",
+        "brand",
+        "email_address",
+        "phone_number",
         "sector_name",
-        "language",
-        "status",
-        "source",
-        "assigned_to",
-        "created_at",
+        "status_badge",
+        "source_short",
+        "owner",
+        "created_date",
     ]
+    list_display_links = ["brand"]
     list_filter = [
         "status",
         "source",
@@ -161,9 +162,37 @@ class LeadAdmin(admin.ModelAdmin):
     def has_assign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("crm.assign_lead")
 
+    @admin.display(description=_("Brand"), ordering="brand_name")
+    def brand(self, lead: Lead) -> str:
+        return display.auto_dir_html(lead.brand_name)
+
+    @admin.display(description=_("email"), ordering="email")
+    def email_address(self, lead: Lead) -> str:
+        return display.ltr_html(lead.email)
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_number(self, lead: Lead) -> str:
+        return display.phone_html(lead.phone)
+
     @admin.display(description=_("sector"), ordering="sector")
     def sector_name(self, lead: Lead) -> str:
         return sector_label(lead.sector)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, lead: Lead) -> str:
+        return display.status_badge_html(lead.status)
+
+    @admin.display(description=_("source"), ordering="source")
+    def source_short(self, lead: Lead) -> str:
+        return display.source_label(lead.source)
+
+    @admin.display(description=_("Owner"), ordering="assigned_to__username")
+    def owner(self, lead: Lead) -> str:
+        return lead.assigned_to.get_username() if lead.assigned_to else display.EMPTY
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created_date(self, lead: Lead) -> str:
+        return display.date_html(lead.created_at)
 
     @admin.display(description=_("Mini-analysis"))
     def mini_analysis_link(self, lead: Lead) -> str:
@@ -218,8 +247,8 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadSyncFailure)
-class LeadSyncFailureAdmin(admin.ModelAdmin):
-    list_display = ["mini_analysis", "created_at", "error"]
+class LeadSyncFailureAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
+    list_display = ["mini_analysis", "created_at", "error_text"]
     list_select_related = ["mini_analysis"]
     readonly_fields = ["mini_analysis", "error", "created_at"]
 
@@ -228,6 +257,10 @@ class LeadSyncFailureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("error"), ordering="error")
+    def error_text(self, failure: LeadSyncFailure) -> str:
+        return display.auto_dir_html(failure.error)
 
 
 admin.site.unregister(MiniAnalysis)

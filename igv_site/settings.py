@@ -31,7 +31,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on the IGV CRM site (brand, CRM first): see igv_site/admin.py.
+    "igv_site.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "django_admin_lightweight_date_hierarchy",
+    "import_export",
     "mini_analysis",
     "crm",
 ]
