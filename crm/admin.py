@@ -17,6 +17,8 @@ from django.utils.translation import ngettext
 from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import (
     default_date_hierarchy_drilldown,
 )
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from mini_analysis.admin import MiniAnalysisAdmin
 from mini_analysis.models import MiniAnalysis
@@ -24,6 +26,7 @@ from mini_analysis.sectors import sector_label
 
 from . import display, services
 from .exports import lead_csv_lines
+from .imports import LeadResource
 from .models import Lead, LeadSyncFailure
 from .pagination import EstimatedCountPaginator
 
@@ -80,7 +83,7 @@ class AssignActionForm(ActionForm):
 
 
 @admin.register(Lead)
-class LeadAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
+class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
     # Compact columns so the list fits a 1366x768 screen in every language (see crm/display.py).
     list_display = [
         "brand",
@@ -113,6 +116,10 @@ class LeadAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
     # Facet counts would count every filter value over the whole table on each page view.
     show_facets = admin.ShowFacets.NEVER
     action_form = AssignActionForm
+    # Spreadsheet import with a preview (crm/imports.py); the export stays ours (`export_csv`,
+    # with the formula guard of crm/exports.py), so django-import-export's export is not mixed in.
+    resource_classes = [LeadResource]
+    import_formats = [CSV, XLSX]
     actions = ["assign_to_me", "assign_to_sales_person", "export_csv"]
     readonly_fields = [
         "source",
@@ -161,6 +168,14 @@ class LeadAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
 
     def has_assign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("crm.assign_lead")
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        """An import both adds and updates prospects: it needs both permissions."""
+        return request.user.has_perms(["crm.add_lead", "crm.change_lead"])
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:
+        """The importing user, so that a row cannot update a prospect they may not see."""
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
 
     @admin.display(description=_("Brand"), ordering="brand_name")
     def brand(self, lead: Lead) -> str:

@@ -32,6 +32,9 @@ EXPECTED_COLUMNS = [
     {"fr": "Responsable", "en": "Owner", "he": "אחראי"},
     {"fr": "Créé le", "en": "Created", "he": "נוצר"},
 ]
+IMPORT_CSV = (
+    "email,phone,brand_name\nnew@example.com,050-234-5678,Nouvelle Marque\nnot-an-email,,Sans courriel\n"
+)
 # Reports every CSP violation of the page into `window.cspViolations` (Playwright's init scripts
 # run outside the page's CSP).
 CSP_LISTENER = """
@@ -182,3 +185,15 @@ def test_admin_pages_raise_no_csp_violation_and_their_scripts_work(open_admin, l
     expect(page.locator("#id_brand_name")).to_have_attribute("dir", "auto")
     expect(page.locator("#id_notes")).to_have_attribute("dir", "auto")
     screenshot(page, f"admin-prospect-{language}")
+
+    page.goto("/admin/crm/lead/import/")
+    assert_no_csp_violation(page)
+    page.select_option("#id_format", label="csv")
+    page.set_input_files(
+        "#id_import_file",
+        files=[{"name": "prospects.csv", "mimeType": "text/csv", "buffer": IMPORT_CSV.encode()}],
+    )
+    page.click("#content input[type=submit]")
+    expect(page.locator("table.import-preview")).to_be_visible()
+    assert_no_csp_violation(page)
+    screenshot(page, f"admin-import-preview-{language}")
