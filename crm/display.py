@@ -8,7 +8,7 @@ uses too (that app cannot import the CRM), and are re-exported here.
 import datetime
 
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
@@ -54,7 +54,7 @@ def source_label(source: str) -> SafeString | str:
     try:
         choice = Source(source)
     except ValueError:
-        return source or EMPTY
+        return escape(source) if source else EMPTY
     return format_html('<span title="{}">{}</span>', choice.label, SHORT_SOURCE_LABELS[choice])
 
 
