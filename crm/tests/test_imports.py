@@ -151,7 +151,7 @@ def test_sales_person_cannot_update_through_import_a_prospect_assigned_to_someon
 
     result = response.context["result"]
     assert [invalid.number for invalid in result.invalid_rows] == [1]
-    assert "This prospect is assigned to another sales person." in response.content.decode()
+    assert "Ce prospect est assigné à un autre commercial." in response.content.decode()
     theirs.refresh_from_db()
     assert theirs.notes == ""
     assert Lead.objects.count() == 1
@@ -180,3 +180,19 @@ def test_formula_looking_cell_is_stored_as_text_and_exported_with_the_guard(clie
         reverse("admin:crm_lead_changelist"), {"action": "export_csv", "_selected_action": [lead.pk]}
     )
     assert "'=HYPERLINK" in b"".join(response.streaming_content).decode()
+
+
+def test_an_exported_file_imports_back_without_duplicates_or_errors(client, boss):
+    lead = LeadFactory(email="ana@example.com", brand_name="Maison Lumière", notes="Called.")
+    exported = client.post(
+        reverse("admin:crm_lead_changelist"), {"action": "export_csv", "_selected_action": [lead.pk]}
+    )
+    upload = io.BytesIO(b"".join(exported.streaming_content))
+    upload.name = "prospects.csv"
+
+    response = preview(client, upload)
+
+    assert not response.context["result"].has_errors()
+    assert not response.context["result"].has_validation_errors()
+    confirm(client, response)
+    assert Lead.objects.get() == lead
