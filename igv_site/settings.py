@@ -101,6 +101,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The database cache works across gunicorn workers and instances with no extra server;
 # CACHE_URL=redis://… switches to Redis. Never the per-process local-memory cache.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
+# The spreadsheet being imported waits between its preview and its confirmation in the shared
+# cache, not on one web server's disk: the confirmation may reach another worker or instance.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
