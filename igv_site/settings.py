@@ -31,7 +31,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on the IGV CRM site (brand, CRM first): see igv_site/admin.py.
+    "igv_site.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "django_admin_lightweight_date_hierarchy",
+    "import_export",
     "mini_analysis",
     "crm",
 ]
@@ -99,6 +101,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The database cache works across gunicorn workers and instances with no extra server;
 # CACHE_URL=redis://… switches to Redis. Never the per-process local-memory cache.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
+# The spreadsheet being imported waits between its preview and its confirmation in the shared
+# cache, not on one web server's disk: the confirmation may reach another worker or instance.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

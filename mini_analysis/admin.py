@@ -1,24 +1,38 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from . import display
 from .models import MiniAnalysis
 from .sectors import sector_label
 
 
 @admin.register(MiniAnalysis)
-class MiniAnalysisAdmin(admin.ModelAdmin):
+class MiniAnalysisAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
     """The stored requests, read-only in practice: they are what visitors sent.
 
     `crm.admin` extends this class with the link to the prospect, so that this app never
     imports the CRM.
     """
 
-    list_display = ["brand_name", "email", "sector_name", "language", "status", "created_at"]
+    list_display = ["brand", "email_address", "sector_name", "language", "status_badge", "created_at"]
+    list_display_links = ["brand"]
     list_filter = ["status", "language"]
     search_fields = ["email", "brand_name", "phone"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     readonly_fields = ["request_id", "legacy_id", "consent_at", "created_at", "updated_at"]
+
+    @admin.display(description=_("brand name"), ordering="brand_name")
+    def brand(self, mini_analysis: MiniAnalysis) -> str:
+        return display.auto_dir_html(mini_analysis.brand_name)
+
+    @admin.display(description=_("email"), ordering="email")
+    def email_address(self, mini_analysis: MiniAnalysis) -> str:
+        return display.ltr_html(mini_analysis.email)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, mini_analysis: MiniAnalysis) -> str:
+        return display.status_badge_html(mini_analysis.status)
 
     @admin.display(description=_("sector"), ordering="sector")
     def sector_name(self, mini_analysis: MiniAnalysis) -> str:

@@ -208,3 +208,21 @@ def test_a_duplicate_typed_in_the_admin_is_a_form_error_not_a_crash(client, boss
     assert response.status_code == 200
     assert "brand_name" in response.context["adminform"].form.errors
     assert Lead.objects.count() == 1
+
+
+def test_list_rows_show_isolated_phone_and_email_status_badge_short_source_owner_and_date(client, boss):
+    LeadFactory(
+        email="ana@example.com",
+        phone="+972502345678",
+        status=Status.QUOTA_BLOCKED,
+        source=Source.MIGRATION,
+        assigned_to=UserFactory(username="dana"),
+        created_at="2026-03-01T22:30Z",
+    )
+    page = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="he").content.decode()
+    assert '<bdi dir="ltr">+972 50-234-5678</bdi>' in page
+    assert '<bdi dir="ltr">ana@example.com</bdi>' in page
+    assert '<span class="badge badge-amber">המכסה מוצתה</span>' in page
+    assert '<span title="העברת מיני-ניתוחים">העברה</span>' in page
+    assert '<td class="field-owner">dana</td>' in page
+    assert ">02/03/2026</time>" in page  # the date in Jerusalem, without the time

@@ -1,0 +1,71 @@
+"""How prospects look in the admin: badges, short labels, phones and emails isolated left to right.
+
+Pure functions returning safe HTML, for any CRM admin. The generic ones (phones, emails, free
+text, badges, form input directions) live in `mini_analysis.display`, which the requests admin
+uses too (that app cannot import the CRM), and are re-exported here.
+"""
+
+import datetime
+
+from django.utils import formats, timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from mini_analysis.display import (
+    EMPTY,
+    STATUS_TONES,
+    BidiFormFieldsMixin,
+    auto_dir_html,
+    badge_html,
+    bidi_widget_attrs,
+    ltr_html,
+    phone_html,
+    status_badge_html,
+)
+
+from .models import Source
+
+__all__ = [
+    "EMPTY",
+    "SHORT_SOURCE_LABELS",
+    "STATUS_TONES",
+    "BidiFormFieldsMixin",
+    "auto_dir_html",
+    "badge_html",
+    "bidi_widget_attrs",
+    "date_html",
+    "ltr_html",
+    "phone_html",
+    "source_label",
+    "status_badge_html",
+]
+
+# One word per source for the list; the full label stays in the filter and the form.
+SHORT_SOURCE_LABELS = {
+    Source.MINI_ANALYSIS: _("Form"),
+    Source.MIGRATION: _("Migration"),
+    Source.MANUAL: _("Manual"),
+}
+
+
+def source_label(source: str) -> SafeString | str:
+    """A lead's source in one word, its full label as the tooltip."""
+    try:
+        choice = Source(source)
+    except ValueError:
+        return escape(source) if source else EMPTY
+    return format_html('<span title="{}">{}</span>', choice.label, SHORT_SOURCE_LABELS[choice])
+
+
+def date_html(moment: datetime.datetime | None) -> SafeString | str:
+    """A timestamp as its local date (short format), the full date and time as the tooltip."""
+    if moment is None:
+        return EMPTY
+    local = timezone.localtime(moment)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        local.isoformat(),
+        formats.date_format(local, "DATETIME_FORMAT"),
+        formats.date_format(local, "SHORT_DATE_FORMAT"),
+    )

@@ -1,0 +1,36 @@
+"""The prospects' display helpers: one-word sources, dates, and the re-exported bidi helpers."""
+
+import datetime
+
+from django.utils import timezone, translation
+
+from crm import display
+from crm.models import Source
+
+
+def test_source_label_is_one_word_with_the_full_label_as_tooltip():
+    with translation.override("fr"):
+        html = display.source_label(Source.MINI_ANALYSIS)
+    assert html == '<span title="Formulaire de mini-analyse">Formulaire</span>'
+
+
+def test_source_label_of_an_unknown_value_shows_it_escaped():
+    assert display.source_label("<b>") == "&lt;b&gt;"
+
+
+def test_short_source_labels_are_translated_in_hebrew():
+    with translation.override("he"):
+        assert [str(display.SHORT_SOURCE_LABELS[source]) for source in Source] == ["טופס", "העברה", "ידני"]
+
+
+def test_date_html_shows_the_local_date_and_the_full_time_as_tooltip(settings):
+    settings.TIME_ZONE = "Asia/Jerusalem"
+    moment = datetime.datetime(2026, 3, 1, 22, 30, tzinfo=datetime.UTC)  # 2 March in Jerusalem
+    with timezone.override("Asia/Jerusalem"), translation.override("en"):
+        html = display.date_html(moment)
+    assert html.startswith('<time datetime="2026-03-02T00:30:00+02:00"')
+    assert html.endswith(">03/02/2026</time>")
+
+
+def test_phone_html_is_reexported_for_the_crm():
+    assert display.phone_html("+972502345678") == '<bdi dir="ltr">+972 50-234-5678</bdi>'
