@@ -26,6 +26,7 @@ from . import services
 from .exports import lead_csv_lines
 from .models import Lead, LeadSyncFailure
 from .pagination import EstimatedCountPaginator
+from .selectors import mini_analyses_visible_to
 
 
 class SalesPersonFilter(admin.RelatedFieldListFilter):
@@ -223,6 +224,11 @@ class LeadSyncFailureAdmin(admin.ModelAdmin):
     list_select_related = ["mini_analysis"]
     readonly_fields = ["mini_analysis", "error", "created_at"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LeadSyncFailure]:
+        """A failure shows its request's email and brand: only for the requests the user may see."""
+        visible = mini_analyses_visible_to(request.user)
+        return super().get_queryset(request).filter(mini_analysis__in=visible.values("pk"))
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -241,8 +247,10 @@ class MiniAnalysisWithProspectAdmin(MiniAnalysisAdmin):
     readonly_fields = [*MiniAnalysisAdmin.readonly_fields, "prospect_link"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MiniAnalysis]:
+        """Only the requests whose lead the user may see (changelist, search, change page, autocomplete)."""
         lead = Lead.objects.filter(email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
-        return super().get_queryset(request).annotate(lead_id=Subquery(lead.values("pk")[:1]))
+        visible = mini_analyses_visible_to(request.user, super().get_queryset(request))
+        return visible.annotate(lead_id=Subquery(lead.values("pk")[:1]))
 
     @admin.display(description=_("Prospect"))
     def prospect_link(self, mini_analysis: MiniAnalysis) -> str:

@@ -26,10 +26,24 @@ class LeadQuerySet(models.QuerySet):
         return self.filter(email_key=email_key, brand_key=brand_key)
 
     def visible_to(self, user) -> "LeadQuerySet":
-        """What a user may see: a superuser everything, a sales person their own and unassigned."""
+        """What a user may see: a superuser everything, a sales person their own and unassigned.
+
+        The requests behind leads follow the same rule (`crm.selectors.mini_analyses_visible_to`).
+        """
         if user.is_superuser:
             return self
-        return self.filter(models.Q(assigned_to=user) | models.Q(assigned_to__isnull=True))
+        return self.filter(lead_visible_to(user))
+
+    def hidden_from(self, user) -> "LeadQuerySet":
+        """The leads `visible_to` does not show this user."""
+        if user.is_superuser:
+            return self.none()
+        return self.exclude(lead_visible_to(user))
+
+
+def lead_visible_to(user) -> models.Q:
+    """The one visibility rule of the CRM, for a user who is not a superuser."""
+    return models.Q(assigned_to=user) | models.Q(assigned_to__isnull=True)
 
 
 class Lead(models.Model):

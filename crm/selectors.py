@@ -43,6 +43,23 @@ def migration_candidates(mini_analyses: QuerySet[MiniAnalysis] | None = None) ->
     return mini_analyses_without_lead(mini_analyses).filter(~Exists(older))
 
 
+def mini_analyses_visible_to(
+    user, mini_analyses: QuerySet[MiniAnalysis] | None = None
+) -> QuerySet[MiniAnalysis]:
+    """The requests a user may see: those whose lead they may see, and those with no lead yet.
+
+    The same rule as `Lead.objects.visible_to` (an unassigned lead is everyone's, so is a request
+    without a lead): a request is hidden when a lead the user may not see is of its person and
+    brand, or is linked to it. Two indexed `NOT EXISTS`, no loop over the rows.
+    """
+    mini_analyses = MiniAnalysis.objects.all() if mini_analyses is None else mini_analyses
+    if user.is_superuser:
+        return mini_analyses
+    hidden = Lead.objects.hidden_from(user)
+    same_identity = hidden.filter(email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
+    return mini_analyses.filter(~Exists(same_identity), ~Exists(hidden.filter(mini_analysis=OuterRef("pk"))))
+
+
 def lead_sync_failures_without_lead() -> QuerySet[LeadSyncFailure]:
     """Failed automatic leads whose mini-analysis still has no lead (the backfill repairs them)."""
     no_lead = ~Exists(

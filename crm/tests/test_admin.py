@@ -4,10 +4,11 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Lead, Source
+from crm.models import Lead, LeadSyncFailure, Source
 from mini_analysis.models import Status
 from mini_analysis.tests.factories import MiniAnalysisFactory
 
@@ -208,3 +209,85 @@ def test_a_duplicate_typed_in_the_admin_is_a_form_error_not_a_crash(client, boss
     assert response.status_code == 200
     assert "brand_name" in response.context["adminform"].form.errors
     assert Lead.objects.count() == 1
+
+
+# --- The requests behind other sales people's prospects ------------------------------------------
+
+REQUESTS = reverse("admin:mini_analysis_minianalysis_changelist")
+AUTOCOMPLETE = reverse("admin:autocomplete")
+
+
+@pytest.fixture
+def colleagues(client):
+    """Two sales people; a request behind each one's lead, one behind an unassigned lead, one with no lead."""
+    seller, colleague = SalesPersonFactory(username="seller"), SalesPersonFactory(username="colleague")
+    requests = {
+        name: MiniAnalysisFactory(email=f"{name}@shop.example", brand_name=f"{name} shop")
+        for name in ["mine", "theirs", "unassigned", "without_lead"]
+    }
+    Lead.objects.filter(email_key="mine@shop.example").update(assigned_to=seller)
+    Lead.objects.filter(email_key="theirs@shop.example").update(assigned_to=colleague)
+    Lead.objects.filter(email_key="without_lead@shop.example").delete()
+    client.force_login(seller)
+    return seller, requests
+
+
+def test_a_sales_person_lists_only_the_requests_of_prospects_they_may_see(client, colleagues):
+    _, requests = colleagues
+    listed = set(client.get(REQUESTS).context["cl"].result_list)
+    assert listed == {requests["mine"], requests["unassigned"], requests["without_lead"]}
+
+
+def test_a_sales_person_cannot_find_a_colleagues_request_by_search(client, colleagues):
+    assert list(client.get(REQUESTS, {"q": "theirs@shop.example"}).context["cl"].result_list) == []
+    assert len(client.get(REQUESTS, {"q": "shop.example"}).context["cl"].result_list) == 3
+
+
+def test_a_sales_person_cannot_open_a_colleagues_request(client, colleagues):
+    _, requests = colleagues
+    hidden = client.get(reverse("admin:mini_analysis_minianalysis_change", args=[requests["theirs"].pk]))
+    assert hidden.status_code == 302
+    assert str(requests["theirs"].request_id) not in hidden.content.decode()
+    visible = client.get(reverse("admin:mini_analysis_minianalysis_change", args=[requests["mine"].pk]))
+    assert visible.status_code == 200
+
+
+def test_the_request_linked_to_a_colleagues_prospect_stays_hidden_after_an_email_change(client, colleagues):
+    _, requests = colleagues
+    lead = Lead.objects.get(email_key="theirs@shop.example")
+    lead.email = "renamed@shop.example"
+    lead.save()
+    assert requests["theirs"] not in set(client.get(REQUESTS).context["cl"].result_list)
+
+
+def test_the_admin_autocomplete_offers_only_visible_requests(client, colleagues):
+    response = client.get(
+        AUTOCOMPLETE,
+        {"app_label": "crm", "model_name": "lead", "field_name": "mini_analysis", "term": "shop"},
+    )
+    assert response.status_code == 200
+    offered = {result["text"] for result in response.json()["results"]}
+    assert offered == {
+        "mine shop | mine@shop.example",
+        "unassigned shop | unassigned@shop.example",
+        "without_lead shop | without_lead@shop.example",
+    }
+
+
+def test_lead_sync_failures_show_only_visible_requests(client, colleagues):
+    seller, requests = colleagues
+    seller.user_permissions.add(Permission.objects.get(codename="view_leadsyncfailure"))
+    for mini_analysis in requests.values():
+        LeadSyncFailure.objects.create(mini_analysis=mini_analysis, error="boom")
+    listed = client.get(reverse("admin:crm_leadsyncfailure_changelist")).context["cl"].result_list
+    assert {failure.mini_analysis for failure in listed} == {
+        requests["mine"],
+        requests["unassigned"],
+        requests["without_lead"],
+    }
+    hidden = LeadSyncFailure.objects.get(mini_analysis=requests["theirs"])
+    assert client.get(reverse("admin:crm_leadsyncfailure_change", args=[hidden.pk])).status_code == 302
+
+
+def test_a_superuser_sees_every_request(client, colleagues, boss):
+    assert len(client.get(REQUESTS).context["cl"].result_list) == 4
