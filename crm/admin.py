@@ -19,6 +19,7 @@ from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import 
 )
 
 from mini_analysis.admin import MiniAnalysisAdmin
+from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
 from mini_analysis.sectors import sector_label
 
@@ -248,7 +249,7 @@ class MiniAnalysisWithProspectAdmin(MiniAnalysisAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MiniAnalysis]:
         """Only the requests whose lead the user may see (changelist, search, change page, autocomplete)."""
-        lead = Lead.objects.filter(email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
+        lead = Lead.objects.filter(KEYED, email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
         visible = mini_analyses_visible_to(request.user, super().get_queryset(request))
         return visible.annotate(lead_id=Subquery(lead.values("pk")[:1]))
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Lead, LeadSyncFailure, Source
-from mini_analysis.models import Status
+from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.tests.factories import MiniAnalysisFactory
 
 from .factories import LeadFactory, SalesPersonFactory, UserFactory
@@ -291,3 +291,12 @@ def test_lead_sync_failures_show_only_visible_requests(client, colleagues):
 
 def test_a_superuser_sees_every_request(client, colleagues, boss):
     assert len(client.get(REQUESTS).context["cl"].result_list) == 4
+
+
+def test_a_bulk_written_request_links_to_its_own_prospect_not_anothers(client, boss):
+    [other] = Lead.objects.bulk_create([LeadFactory.build(email="ana@x.com", brand_name="Maison")])
+    [request] = MiniAnalysis.objects.bulk_create(
+        [MiniAnalysisFactory.build(email="bob@y.com", brand_name="Shop")]
+    )
+    page = client.get(reverse("admin:mini_analysis_minianalysis_change", args=[request.pk])).content.decode()
+    assert reverse("admin:crm_lead_change", args=[other.pk]) not in page

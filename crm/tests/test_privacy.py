@@ -158,3 +158,12 @@ def test_export_guards_spreadsheet_formulas_like_the_admin_export():
     assert {row["brand_name"] for row in rows} == {'\'=HYPERLINK("http://evil")'}
     assert {row["sector"] for row in rows} == {"'+33"}
     assert privacy.spreadsheet_safe is exports.spreadsheet_safe
+
+
+def test_export_finds_rows_written_by_bulk_create():
+    MiniAnalysis.objects.bulk_create([MiniAnalysisFactory.build(email="Dana@Example.com", brand_name="Shop")])
+    Lead.objects.bulk_create([LeadFactory.build(email="dana@example.com", brand_name="Shop")])
+    out = io.StringIO()
+    call_command("export_personal_data", "dana@example.com", stdout=out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [row["record"] for row in rows] == ["mini_analysis", "lead"]
