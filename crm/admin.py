@@ -21,6 +21,7 @@ from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import 
 from mini_analysis.admin import MiniAnalysisAdmin
 from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
+from mini_analysis.pdf import is_linkable_pdf_url
 from mini_analysis.sectors import sector_label
 
 from . import services
@@ -178,6 +179,8 @@ class LeadAdmin(admin.ModelAdmin):
     def pdf_link(self, lead: Lead) -> str:
         if not lead.pdf_url:
             return "-"
+        if not is_linkable_pdf_url(lead.pdf_url):
+            return lead.pdf_url  # shown as text (escaped), never a link
         return format_html('<a href="{}">{}</a>', lead.pdf_url, _("Open the PDF"))
 
     @admin.action(description=_("Assign to me"), permissions=["change"])

@@ -300,3 +300,17 @@ def test_a_bulk_written_request_links_to_its_own_prospect_not_anothers(client, b
     )
     page = client.get(reverse("admin:mini_analysis_minianalysis_change", args=[request.pk])).content.decode()
     assert reverse("admin:crm_lead_change", args=[other.pk]) not in page
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "//evil.example/x.pdf", "data:text/html,x"])
+def test_a_pdf_url_that_is_not_safe_is_never_a_link(client, boss, url):
+    lead = LeadFactory(pdf_url=url)
+    page = client.get(reverse("admin:crm_lead_change", args=[lead.pk])).content.decode()
+    assert f'href="{url}"' not in page
+    assert url in page
+
+
+def test_a_site_pdf_url_is_a_link(client, boss):
+    lead = LeadFactory(pdf_url="/fr/mini-analysis/x/pdf/")
+    page = client.get(reverse("admin:crm_lead_change", args=[lead.pk])).content.decode()
+    assert 'href="/fr/mini-analysis/x/pdf/"' in page
