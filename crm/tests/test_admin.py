@@ -314,3 +314,10 @@ def test_a_site_pdf_url_is_a_link(client, boss):
     lead = LeadFactory(pdf_url="/fr/mini-analysis/x/pdf/")
     page = client.get(reverse("admin:crm_lead_change", args=[lead.pk])).content.decode()
     assert 'href="/fr/mini-analysis/x/pdf/"' in page
+
+
+def test_a_sales_person_cannot_export_a_colleagues_prospect(client, colleagues):
+    selected = list(Lead.objects.values_list("pk", flat=True))
+    response = client.post(CHANGELIST, {"action": "export_csv", "_selected_action": selected})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert {row["email"] for row in rows} == {"mine@shop.example", "unassigned@shop.example"}
