@@ -11,7 +11,7 @@ database refuses a row that did not.
 import unicodedata
 from collections.abc import Iterable
 
-from django.db import models
+from django.db import connections, models
 
 
 def normalize_key(value: str | None) -> str:
@@ -119,9 +119,22 @@ def key_existing_rows(model: type[models.Model], *, unique: bool = False, batch_
         stale = [row for row in batch if _rekeyed(row)]
         if unique:
             _refuse_duplicates(model, stale)
-        model._base_manager.bulk_update(stale, fields)
+        _write_keys(model, stale, fields)
         changed += len(stale)
     return changed
+
+
+def _write_keys(model: type[models.Model], rows: list, fields: list[str]) -> None:
+    """One parameterized `UPDATE … WHERE id = %s`, executed for each row: `bulk_update`'s CASE
+    expressions cost about 5 ms of Python per row, this a few microseconds."""
+    if not rows:
+        return
+    connection = connections[model._base_manager.db]
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in fields)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[*(getattr(row, name) for name in fields), row.pk] for row in rows])
 
 
 def _rekeyed(row) -> bool:
