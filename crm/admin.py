@@ -21,7 +21,9 @@ from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from mini_analysis.admin import MiniAnalysisAdmin
+from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
+from mini_analysis.pdf import is_linkable_pdf_url
 from mini_analysis.sectors import sector_label
 
 from . import display, services
@@ -29,6 +31,7 @@ from .exports import lead_csv_lines
 from .imports import LeadResource
 from .models import Lead, LeadSyncFailure
 from .pagination import EstimatedCountPaginator
+from .selectors import mini_analyses_visible_to
 
 
 class SalesPersonFilter(admin.RelatedFieldListFilter):
@@ -220,6 +223,8 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
     def pdf_link(self, lead: Lead) -> str:
         if not lead.pdf_url:
             return "-"
+        if not is_linkable_pdf_url(lead.pdf_url):
+            return lead.pdf_url  # shown as text (escaped), never a link
         return format_html('<a href="{}">{}</a>', lead.pdf_url, _("Open the PDF"))
 
     @admin.action(description=_("Assign to me"), permissions=["change"])
@@ -267,6 +272,11 @@ class LeadSyncFailureAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
     list_select_related = ["mini_analysis"]
     readonly_fields = ["mini_analysis", "error", "created_at"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LeadSyncFailure]:
+        """A failure shows its request's email and brand: only for the requests the user may see."""
+        visible = mini_analyses_visible_to(request.user)
+        return super().get_queryset(request).filter(mini_analysis__in=visible.values("pk"))
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -289,8 +299,10 @@ class MiniAnalysisWithProspectAdmin(MiniAnalysisAdmin):
     readonly_fields = [*MiniAnalysisAdmin.readonly_fields, "prospect_link"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MiniAnalysis]:
-        lead = Lead.objects.filter(email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
-        return super().get_queryset(request).annotate(lead_id=Subquery(lead.values("pk")[:1]))
+        """Only the requests whose lead the user may see (changelist, search, change page, autocomplete)."""
+        lead = Lead.objects.filter(KEYED, email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
+        visible = mini_analyses_visible_to(request.user, super().get_queryset(request))
+        return visible.annotate(lead_id=Subquery(lead.values("pk")[:1]))
 
     @admin.display(description=_("Prospect"))
     def prospect_link(self, mini_analysis: MiniAnalysis) -> str:

@@ -20,15 +20,28 @@ from typing import IO
 
 from bson import json_util
 from django.db import DatabaseError, connections, transaction
-from django.db.models import Case, CharField, DateTimeField, F, Max, Min, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from mini_analysis.keys import identity_key
+from mini_analysis.keys import KEYED
 from mini_analysis.models import Language, MiniAnalysis, Status
 
 from .models import Lead, Source
-from .selectors import migration_candidates
+from .selectors import lead_of_same_identity, migration_candidates
 from .services import COPIED_FIELDS, lead_expressions_from, lead_fields_from
 
 MIGRATION_NOTE = "Migrated from mini-analysis collection on {date}"
@@ -73,7 +86,8 @@ def migrated_lead(mini_analysis: MiniAnalysis, migrated_at: datetime) -> Lead:
         migrated_at=migrated_at,
     )
     lead.status = migrated_status(mini_analysis)
-    lead.email_key, lead.brand_key = identity_key(lead.email, lead.brand_name)
+    # The stored keys, as the SQL twin copies them (`migrated_lead_expressions`).
+    lead.email_key, lead.brand_key = mini_analysis.email_key, mini_analysis.brand_key
     return lead
 
 
@@ -94,11 +108,12 @@ def migrated_lead_expressions(migrated_at: datetime) -> dict:
 
 
 def lead_problem(lead: Lead) -> str | None:
-    """Why the database would refuse this lead, or why it would be wrong (cheap checks, no query)."""
+    """Why the database would refuse this lead, or why it would be wrong (cheap checks, no query):
+    the field and the value refused."""
     if not lead.email_key:
-        return "email is empty"
+        return f"email {lead.email!r} is empty once trimmed"
     if not lead.brand_key:
-        return "brand name is empty"
+        return f"brand_name {lead.brand_name!r} is empty once trimmed"
     if lead.language not in Language.values:
         return f"language {lead.language!r} is not one of {', '.join(Language.values)}"
     if lead.status not in Status.values:
@@ -106,8 +121,16 @@ def lead_problem(lead: Lead) -> str | None:
     for name, limit in _CHAR_LIMITS.items():
         value = getattr(lead, name)
         if isinstance(value, str) and len(value) > limit:
-            return f"{name} is longer than {limit} characters"
+            return f"{name} {value[:40]!r}… is longer than {limit} characters ({len(value)})"
     return None
+
+
+def refused_values(mini_analysis: MiniAnalysis) -> str:
+    """The values of a row the database refused without a check naming its field."""
+    values = ", ".join(
+        f"{name} {getattr(mini_analysis, name)!r}" for name in ["email", "brand_name", "language", "status"]
+    )
+    return f"refused: {values}"
 
 
 def _split_by_validity(mini_analyses: QuerySet[MiniAnalysis]) -> tuple[QuerySet, QuerySet]:
@@ -120,6 +143,18 @@ def _split_by_validity(mini_analyses: QuerySet[MiniAnalysis]) -> tuple[QuerySet,
         invalid |= Q(**{f"{alias}__gt": _CHAR_LIMITS[alias.removesuffix("_length")]})
     mini_analyses = mini_analyses.alias(**lengths)
     return mini_analyses.exclude(invalid), mini_analyses.filter(invalid)
+
+
+def already_led(last_pk: int, *, dry_run: bool = False) -> int:
+    """How many mini-analyses up to `last_pk` have a lead of their real person and brand (in a dry
+    run: have one, or would have one from a candidate the checks accept). An empty key has none."""
+    rows = MiniAnalysis.objects.filter(KEYED, pk__lte=last_pk).order_by()
+    led = Q(lead_of_same_identity())
+    if dry_run:
+        valid, _ = _split_by_validity(MiniAnalysis.objects.order_by())
+        same = {"email_key": OuterRef("email_key"), "brand_key": OuterRef("brand_key")}
+        led |= Q(Exists(migration_candidates(valid).filter(**same)))
+    return rows.filter(led).count()
 
 
 @dataclass
@@ -167,7 +202,7 @@ def _migrate_batch(
         return result
     valid, invalid = (migration_candidates(rows) for rows in _split_by_validity(in_range))
     for mini_analysis in invalid.order_by("pk"):
-        problem = lead_problem(migrated_lead(mini_analysis, migrated_at)) or "a value the lead cannot take"
+        problem = lead_problem(migrated_lead(mini_analysis, migrated_at)) or refused_values(mini_analysis)
         result.errors.append((mini_analysis, problem))
     if dry_run:
         result.leads = list(valid.order_by("pk").values_list("brand_name", "email"))

@@ -34,7 +34,11 @@ class _Echo:
         return value
 
 
-def _cell(value) -> str:
+def spreadsheet_safe(value) -> str:
+    """The cell's text, quoted with a leading `'` when a spreadsheet would run it as a formula.
+
+    The one guard for every CSV this project writes (the admin export, the GDPR export).
+    """
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
@@ -46,7 +50,7 @@ def _row(lead: Lead) -> list[str]:
         "created_at": lead.created_at.isoformat(),
         "updated_at": lead.updated_at.isoformat(),
     }
-    return [_cell(values.get(column, getattr(lead, column))) for column in CSV_COLUMNS]
+    return [spreadsheet_safe(values.get(column, getattr(lead, column))) for column in CSV_COLUMNS]
 
 
 def lead_csv_lines(leads: QuerySet[Lead]) -> Iterator[str]:

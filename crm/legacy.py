@@ -7,6 +7,7 @@ nothing. Rows are written with `bulk_create`: importing mini-analyses fires no s
 creates no lead (the backfill does, and the audit shows the history as it was).
 """
 
+import codecs
 import json
 import uuid
 from collections.abc import Iterable, Iterator
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pymongo
 from bson import ObjectId, json_util
-from bson.errors import InvalidId
+from bson.errors import BSONError
 from bson.json_util import JSONOptions
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -26,12 +27,16 @@ from django.utils.dateparse import parse_datetime
 
 from mini_analysis.keys import identity_key
 from mini_analysis.models import MiniAnalysis
+from mini_analysis.pdf import is_linkable_pdf_url
 
 from .models import ANALYSIS_PREVIEW_LENGTH, Lead, Source
 
 COLLECTIONS = ("mini_analyses", "leads")
 JSON_OPTIONS = JSONOptions(tz_aware=True, tzinfo=UTC)
 DEFAULT_BATCH_SIZE = 1000
+# What bad input makes the JSON and Extended JSON parsers raise (an invalid `$oid`, a `$date` out of
+# range, nesting too deep…): each is a rejected line, never a traceback.
+PARSE_ERRORS = (ValueError, TypeError, KeyError, OverflowError, RecursionError, BSONError)
 
 # Model field -> the names legacy documents use for it: the request's French names or the CRM's.
 ALIASES = {
@@ -65,26 +70,42 @@ class ImportResult:
 def read_file(path: Path) -> Iterator[tuple[int, dict | LegacyDocumentError]]:
     """(line number, document), or (line number, error) for a line that is not a JSON object.
 
-    JSON lines are read one line at a time; a JSON array (`mongoexport --jsonArray`) is parsed
-    whole, its elements numbered from 1.
+    JSON lines are read as bytes one line at a time and decoded line by line, so a line that is
+    not UTF-8 is one rejected line, not the end of the import. A JSON array (`mongoexport
+    --jsonArray`) is parsed whole, its elements numbered from 1.
     """
-    with path.open(encoding="utf-8-sig") as file:
+    with path.open("rb") as file:
+        head = file.read(len(codecs.BOM_UTF8))
+        if head != codecs.BOM_UTF8:
+            file.seek(0)
+        start = file.tell()
         first = file.read(1)
-        while first.isspace():
+        while first and first.isspace():
             first = file.read(1)
-        if first == "[":
+        if first == b"[":
             yield from _read_array(first + file.read())
             return
-        file.seek(0)
-        for number, line in enumerate(file, start=1):
+        file.seek(start)
+        for number, raw in enumerate(file, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                yield number, LegacyDocumentError(f"not valid UTF-8 (byte {error.start + 1} of the line)")
+                continue
             if line.strip():
                 yield number, _parse(line)
 
 
-def _read_array(text: str) -> Iterator[tuple[int, dict | LegacyDocumentError]]:
+def _read_array(data: bytes) -> Iterator[tuple[int, dict | LegacyDocumentError]]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        yield line, LegacyDocumentError(f"not valid UTF-8 (line {line} of the JSON array): nothing imported")
+        return
     try:
         documents = _loads(text)
-    except ValueError as error:
+    except PARSE_ERRORS as error:
         yield 1, LegacyDocumentError(f"the JSON array is malformed: {error}")
         return
     for number, document in enumerate(documents, start=1):
@@ -94,7 +115,7 @@ def _read_array(text: str) -> Iterator[tuple[int, dict | LegacyDocumentError]]:
 def _parse(line: str) -> dict | LegacyDocumentError:
     try:
         document = _loads(line)
-    except (ValueError, TypeError, InvalidId) as error:
+    except PARSE_ERRORS as error:
         return LegacyDocumentError(f"malformed JSON: {error}")
     return document if isinstance(document, dict) else LegacyDocumentError("not a JSON object")
 
@@ -132,16 +153,32 @@ def read_mongo(uri: str, database: str | None, collection: str) -> Iterator[tupl
 # --- Mapping --------------------------------------------------------------------------------------
 
 
-def _get(document: dict, name: str, default=None):
-    for alias in ALIASES.get(name, (name,)):
-        if document.get(alias) is not None:
-            return document[alias]
-    return default
-
-
 def _text(document: dict, name: str) -> str:
-    value = _get(document, name, "")
-    return value if isinstance(value, str) else str(value)
+    """A string field; a number is written as text, anything else (an object, an array, a date…) is
+    refused with the field's name rather than stored as Python's repr."""
+    for alias in ALIASES.get(name, (name,)):
+        value = document.get(alias)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise LegacyDocumentError(f"{alias}: expected a string, not {_kind(value)}")
+    return ""
+
+
+def _kind(value) -> str:
+    kinds = {dict: "an object", list: "an array", bool: "a boolean", datetime: "a date"}
+    return next((kind for type_, kind in kinds.items() if isinstance(value, type_)), type(value).__name__)
+
+
+def _pdf_url(document: dict) -> str:
+    """A link to the PDF: an http(s) URL or a path of this site (`javascript:`… is refused)."""
+    url = _text(document, "pdf_url").strip()
+    if url and not is_linkable_pdf_url(url):
+        raise LegacyDocumentError(f"pdf_url: {url[:80]!r} is neither an http(s) URL nor a path of this site")
+    return url
 
 
 def _datetime(document: dict, name: str) -> datetime | None:
@@ -157,9 +194,12 @@ def _datetime(document: dict, name: str) -> datetime | None:
 
 
 def _legacy_id(document: dict) -> str:
-    if document.get("_id") in (None, ""):
+    legacy_id = document.get("_id")
+    if legacy_id in (None, ""):
         raise LegacyDocumentError("the document has no _id")
-    return str(document["_id"])
+    if not isinstance(legacy_id, ObjectId | str | int) or isinstance(legacy_id, bool):
+        raise LegacyDocumentError(f"_id: expected an ObjectId, a string or a number, not {_kind(legacy_id)}")
+    return str(legacy_id)
 
 
 def _created_at(document: dict) -> datetime:
@@ -195,7 +235,7 @@ def _request_fields(document: dict) -> dict:
         "sector": _text(document, "sector"),
         "language": _text(document, "language").lower() or "fr",
         "status": _text(document, "status").upper() or "NEW",
-        "pdf_url": _text(document, "pdf_url"),
+        "pdf_url": _pdf_url(document),
     }
 
 
@@ -238,6 +278,8 @@ def _assignee(value):
     """The sales person a legacy lead was assigned to, by user name or email; they must exist."""
     if value in (None, ""):
         return None
+    if not isinstance(value, str):
+        raise LegacyDocumentError(f"assigned_to: expected a user name or email, not {_kind(value)}")
     users = get_user_model().objects
     user = users.filter(username=value).first() or users.filter(email__iexact=value).first()
     if user is None:

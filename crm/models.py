@@ -5,7 +5,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from mini_analysis.keys import identity_key
+from mini_analysis.keys import (
+    KEYED,
+    IdentityKeyQuerySet,
+    identity_key,
+    identity_key_constraints,
+    set_identity_keys,
+)
 from mini_analysis.models import Language, MiniAnalysis, Status
 
 ANALYSIS_PREVIEW_LENGTH = 500
@@ -19,17 +25,32 @@ class Source(models.TextChoices):
     MANUAL = "manual", _("Typed in the admin")
 
 
-class LeadQuerySet(models.QuerySet):
+class LeadQuerySet(IdentityKeyQuerySet):
     def filter_identity(self, email: str, brand_name: str) -> "LeadQuerySet":
-        """Leads of this person and brand (trimmed, case-insensitive): at most one."""
+        """Leads of this person and brand (trimmed, case-insensitive): at most one. An empty email
+        or brand name is nobody's: it matches no lead."""
         email_key, brand_key = identity_key(email, brand_name)
-        return self.filter(email_key=email_key, brand_key=brand_key)
+        return self.filter(KEYED, email_key=email_key, brand_key=brand_key)
 
     def visible_to(self, user) -> "LeadQuerySet":
-        """What a user may see: a superuser everything, a sales person their own and unassigned."""
+        """What a user may see: a superuser everything, a sales person their own and unassigned.
+
+        The requests behind leads follow the same rule (`crm.selectors.mini_analyses_visible_to`).
+        """
         if user.is_superuser:
             return self
-        return self.filter(models.Q(assigned_to=user) | models.Q(assigned_to__isnull=True))
+        return self.filter(lead_visible_to(user))
+
+    def hidden_from(self, user) -> "LeadQuerySet":
+        """The leads `visible_to` does not show this user."""
+        if user.is_superuser:
+            return self.none()
+        return self.exclude(lead_visible_to(user))
+
+
+def lead_visible_to(user) -> models.Q:
+    """The one visibility rule of the CRM, for a user who is not a superuser."""
+    return models.Q(assigned_to=user) | models.Q(assigned_to__isnull=True)
 
 
 class Lead(models.Model):
@@ -93,6 +114,7 @@ class Lead(models.Model):
             models.UniqueConstraint(
                 fields=["email_key", "brand_key"], name="unique_lead_per_email_and_brand"
             ),
+            *identity_key_constraints("lead"),
         ]
         # One index per admin filter, each ending with the default ordering.
         indexes = [
@@ -108,7 +130,7 @@ class Lead(models.Model):
         return f"{self.brand_name} | {self.email}"
 
     def save(self, *args, **kwargs) -> None:
-        self.email_key, self.brand_key = identity_key(self.email, self.brand_name)
+        # The keys are computed by the `pre_save` receiver (`mini_analysis.keys.keys_before_save`).
         self.analysis_text = self.analysis_text[:ANALYSIS_PREVIEW_LENGTH]
         if self.pk is not None:
             self.updated_at = timezone.now()
@@ -119,6 +141,7 @@ class Lead(models.Model):
     def clean(self) -> None:
         """A friendly form error before the unique constraint would refuse the row."""
         super().clean()
+        set_identity_keys(self)  # `full_clean()` then checks the keys the row will be saved with
         duplicates = Lead.objects.filter_identity(self.email, self.brand_name).exclude(pk=self.pk)
         if self.email and self.brand_name and duplicates.exists():
             raise ValidationError(

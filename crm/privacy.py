@@ -2,7 +2,11 @@
 
 A person is found by the same normalized email as the dedupe key (`mini_analysis.keys`), so
 `Ana@X.com ` and `ana@x.com` are one person. Erasure is all or nothing (one transaction), and the
-generated PDFs go with the rows.
+generated PDFs go with the rows: every request's own file (`pdf_storage_name`, whatever its
+`pdf_url` says), the files the public PDF URLs (`/<lang>/mini-analysis/<uuid>/pdf/`) of its
+requests and leads name, and legacy `/media/…` files. The count printed is the files really deleted.
+The CSV export guards its cells against spreadsheet formulas with `crm.exports.spreadsheet_safe`,
+the same guard as the admin's export.
 """
 
 import csv
@@ -10,15 +14,21 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import Resolver404, resolve
+from django.utils import translation
 
 from mini_analysis.keys import normalize_key
 from mini_analysis.models import MiniAnalysis
+from mini_analysis.pdf import pdf_storage_name
 
+from .exports import spreadsheet_safe
 from .models import Lead, LeadSyncFailure
 
 logger = logging.getLogger(__name__)
@@ -75,15 +85,8 @@ def erase_personal_data(email: str, *, anonymise: bool = False) -> Erasure:
     email, phone, analysis, PDF and notes.
     """
     mini_analyses, leads = mini_analyses_of(email), leads_of(email)
-    pdf_urls = {
-        url
-        for url in [
-            *mini_analyses.values_list("pdf_url", flat=True),
-            *leads.values_list("pdf_url", flat=True),
-        ]
-        if url
-    }
     with transaction.atomic():
+        file_names = _stored_files(mini_analyses, leads)
         counts = (mini_analyses.count(), leads.count())
         if anonymise:
             LeadSyncFailure.objects.filter(mini_analysis__in=mini_analyses).delete()
@@ -92,7 +95,7 @@ def erase_personal_data(email: str, *, anonymise: bool = False) -> Erasure:
         else:
             leads.delete()
             mini_analyses.delete()
-    files = sum(_delete_file(url) for url in pdf_urls)
+    files = sum(_delete_file(name) for name in sorted(file_names))
     return Erasure(mini_analyses=counts[0], leads=counts[1], files=files)
 
 
@@ -111,13 +114,46 @@ def _anonymise(record: MiniAnalysis | Lead) -> None:
     type(record).objects.filter(pk=record.pk).update(**erased)
 
 
-def _delete_file(url: str) -> bool:
-    """Delete a generated file given its public URL; URLs outside our media are left alone."""
-    media_url = "/" + settings.MEDIA_URL.lstrip("/")
-    if not url.startswith(media_url):
-        return False
-    name = url.removeprefix(media_url)
-    if not default_storage.exists(name):
+def _stored_files(mini_analyses: QuerySet[MiniAnalysis], leads: QuerySet[Lead]) -> set[str]:
+    """The storage names of every file these rows point to or own (existing or not)."""
+    names = {
+        pdf_storage_name(MiniAnalysis(request_id=request_id))
+        for request_id in mini_analyses.values_list("request_id", flat=True).iterator()
+    }
+    urls = [*mini_analyses.values_list("pdf_url", flat=True), *leads.values_list("pdf_url", flat=True)]
+    names.update(name for url in urls if (name := storage_name_of(url)))
+    return names
+
+
+def storage_name_of(url: str) -> str | None:
+    """The storage name of the file a stored `pdf_url` serves, or None for a URL outside this site.
+
+    Two forms exist: the public PDF view (`/<lang>/mini-analysis/<uuid>/pdf/`, any language) and a
+    legacy media URL (`/media/…`).
+    """
+    path = urlsplit(url or "").path
+    if not path.startswith("/") or urlsplit(url).netloc:
+        return None
+    media_url = "/" + settings.MEDIA_URL.strip("/") + "/"
+    if path.startswith(media_url):
+        return path.removeprefix(media_url) or None
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            try:
+                match = resolve(path)
+            except Resolver404:
+                continue
+        if match.view_name == "mini_analysis:pdf":
+            return pdf_storage_name(MiniAnalysis(request_id=match.kwargs["request_id"]))
+    return None
+
+
+def _delete_file(name: str) -> bool:
+    """Delete one stored file; True only when it existed. A name outside the storage is refused."""
+    try:
+        if not default_storage.exists(name):
+            return False
+    except SuspiciousFileOperation:
         return False
     default_storage.delete(name)
     return True
@@ -133,4 +169,4 @@ def _personal_rows(email: str) -> Iterator[dict]:
 def _values(record: MiniAnalysis | Lead) -> dict:
     values = {column: getattr(record, column, "") for column in EXPORT_COLUMNS[1:]}
     values["phone"] = str(record.phone or "")
-    return values
+    return {column: spreadsheet_safe(value) for column, value in values.items()}

@@ -2,6 +2,7 @@
 
 "Without lead" means no lead with the same stored identity (`email_key`, `brand_key`, see
 `mini_analysis.keys`): one indexed anti-join (`NOT EXISTS`), never a Python loop over the rows.
+An empty key is nobody's identity (`KEYED`): a request without email or brand matches no lead.
 """
 
 from dataclasses import dataclass, field
@@ -9,13 +10,17 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
 
 from .models import Lead, LeadSyncFailure
 
 
-def _lead_of_same_identity() -> Exists:
-    return Exists(Lead.objects.filter(email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key")))
+def lead_of_same_identity() -> Exists:
+    """`EXISTS` a lead of the outer request's person and brand (never an empty key's)."""
+    return Exists(
+        Lead.objects.filter(KEYED, email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
+    )
 
 
 def mini_analyses_without_lead(mini_analyses: QuerySet[MiniAnalysis] | None = None) -> QuerySet[MiniAnalysis]:
@@ -25,7 +30,7 @@ def mini_analyses_without_lead(mini_analyses: QuerySet[MiniAnalysis] | None = No
     tests those cheap ones first.
     """
     mini_analyses = MiniAnalysis.objects.all() if mini_analyses is None else mini_analyses
-    return mini_analyses.filter(~_lead_of_same_identity())
+    return mini_analyses.filter(~lead_of_same_identity())
 
 
 def migration_candidates(mini_analyses: QuerySet[MiniAnalysis] | None = None) -> QuerySet[MiniAnalysis]:
@@ -35,6 +40,7 @@ def migration_candidates(mini_analyses: QuerySet[MiniAnalysis] | None = None) ->
     (email_key, brand_key, created_at) index answers the second anti-join.
     """
     older = MiniAnalysis.objects.filter(
+        KEYED,
         Q(created_at__lt=OuterRef("created_at"))
         | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")),
         email_key=OuterRef("email_key"),
@@ -43,11 +49,30 @@ def migration_candidates(mini_analyses: QuerySet[MiniAnalysis] | None = None) ->
     return mini_analyses_without_lead(mini_analyses).filter(~Exists(older))
 
 
+def mini_analyses_visible_to(
+    user, mini_analyses: QuerySet[MiniAnalysis] | None = None
+) -> QuerySet[MiniAnalysis]:
+    """The requests a user may see: those whose lead they may see, and those with no lead yet.
+
+    The same rule as `Lead.objects.visible_to` (an unassigned lead is everyone's, so is a request
+    without a lead): a request is hidden when a lead the user may not see is of its person and
+    brand, or is linked to it. Two indexed `NOT EXISTS`, no loop over the rows.
+    """
+    mini_analyses = MiniAnalysis.objects.all() if mini_analyses is None else mini_analyses
+    if user.is_superuser:
+        return mini_analyses
+    hidden = Lead.objects.hidden_from(user)
+    same_identity = hidden.filter(KEYED, email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
+    return mini_analyses.filter(~Exists(same_identity), ~Exists(hidden.filter(mini_analysis=OuterRef("pk"))))
+
+
 def lead_sync_failures_without_lead() -> QuerySet[LeadSyncFailure]:
     """Failed automatic leads whose mini-analysis still has no lead (the backfill repairs them)."""
     no_lead = ~Exists(
         Lead.objects.filter(
-            email_key=OuterRef("mini_analysis__email_key"), brand_key=OuterRef("mini_analysis__brand_key")
+            KEYED,
+            email_key=OuterRef("mini_analysis__email_key"),
+            brand_key=OuterRef("mini_analysis__brand_key"),
         )
     )
     return LeadSyncFailure.objects.filter(no_lead)

@@ -12,4 +12,10 @@ class MiniAnalysisConfig(AppConfig):
     verbose_name = _("Mini-analyses")
 
     def ready(self) -> None:
+        from django.db.models.signals import pre_save
+
         from . import checks  # noqa: F401 - registers the settings checks
+        from .keys import keys_before_save
+        from .models import MiniAnalysis
+
+        pre_save.connect(keys_before_save, sender=MiniAnalysis, dispatch_uid="mini_analysis.identity_keys")

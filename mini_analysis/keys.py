@@ -4,10 +4,14 @@ Two requests, or two leads, are the same person and brand when their keys are eq
 stored in indexed columns on both tables, so that "same email and brand name" is one indexed join
 in SQL (the audit and the backfill run on millions of rows) and a unique constraint on leads.
 It is computed here, in Python, because SQL's LOWER() differs between SQLite (ASCII only) and
-PostgreSQL; every writer of either table goes through `identity_key`.
+PostgreSQL; every writer of either table goes through `identity_key` (see below how), and the
+database refuses a row that did not.
 """
 
 import unicodedata
+from collections.abc import Iterable
+
+from django.db import connections, models
 
 
 def normalize_key(value: str | None) -> str:
@@ -19,3 +23,144 @@ def normalize_key(value: str | None) -> str:
 def identity_key(email: str | None, brand_name: str | None) -> tuple[str, str]:
     """The (email, brand) key that identifies one person's brand."""
     return normalize_key(email), normalize_key(brand_name)
+
+
+# --- Keeping the stored keys true, whatever path writes the row ----------------------------------
+#
+# Both tables (`mini_analyses`, `leads`) store the key of their `email` and `brand_name` in
+# `email_key` and `brand_key`. Every ORM writer computes them here: `save()` and `loaddata` through
+# the `pre_save` receiver (connected in each app's `ready()`), `bulk_create`, `bulk_update` and
+# `update` through `IdentityKeyQuerySet`. Raw SQL cannot compute them (NFKC and case folding are
+# not portable SQL), so the database refuses a row whose key is empty while its source is not
+# (`identity_key_constraints`); a row whose source is empty has an empty key and is nobody:
+# readers never match an empty key (`KEYED`).
+
+KEY_SOURCES = {"email_key": "email", "brand_key": "brand_name"}
+# The rows whose identity is known: an empty key is "no identity", never equal to another's.
+KEYED = ~models.Q(email_key="") & ~models.Q(brand_key="")
+
+
+def set_identity_keys(row) -> None:
+    """Store the key of the row's email and brand name on the row (not saved)."""
+    row.email_key, row.brand_key = identity_key(row.email, row.brand_name)
+
+
+def with_key_fields(fields: Iterable[str]) -> set[str]:
+    """`fields`, plus the key columns when one of their sources is among them."""
+    fields = set(fields)
+    return fields | {key for key, source in KEY_SOURCES.items() if source in fields}
+
+
+def keys_before_save(sender, instance, raw: bool = False, **kwargs) -> None:
+    """`pre_save` receiver: also runs for `loaddata` (raw saves skip the model's `save()`)."""
+    set_identity_keys(instance)
+
+
+def identity_key_constraints(prefix: str) -> list[models.CheckConstraint]:
+    """The database's guard: a non-empty email or brand name always has its key."""
+    return [
+        models.CheckConstraint(
+            condition=~models.Q(**{key: ""}) | models.Q(**{source: ""}),
+            name=f"{prefix}_{key}_set",
+            violation_error_message=f"{key} must be set when {source} is not empty.",
+        )
+        for key, source in KEY_SOURCES.items()
+    ]
+
+
+class IdentityKeyQuerySet(models.QuerySet):
+    """The bulk writers, which skip `save()` and `pre_save`, compute the keys too."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for row in objs:
+            set_identity_keys(row)
+        if kwargs.get("update_fields"):
+            kwargs["update_fields"] = with_key_fields(kwargs["update_fields"])
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs, keyed_fields = list(objs), with_key_fields(fields)
+        if keyed_fields != set(fields):
+            for row in objs:
+                set_identity_keys(row)
+        return super().bulk_update(objs, list(keyed_fields), *args, **kwargs)
+
+    def update(self, **kwargs):
+        """A new email or brand name must be a plain string: its key is computed here, in Python.
+        (`bulk_update` passes both the source and its key as expressions: they are kept.)"""
+        for key, source in KEY_SOURCES.items():
+            if source not in kwargs:
+                continue
+            if isinstance(kwargs[source], str):
+                kwargs[key] = normalize_key(kwargs[source])
+            elif key not in kwargs:
+                raise TypeError(
+                    f"update({source}=…) takes a string: {key} cannot be computed in SQL. "
+                    "Save the rows, or use bulk_update()."
+                )
+        return super().update(**kwargs)
+
+
+def key_existing_rows(model: type[models.Model], *, unique: bool = False, batch_size: int = 2000) -> int:
+    """Give every stored row its true keys; returns how many rows changed. For the data migrations.
+
+    Rows written before the keys were guarded (raw SQL, `bulk_create`, `loaddata`, an older app)
+    may carry `''` or a stale key. Read by keyset batches of ids, so memory stays constant. An email
+    or brand name of whitespace only has an empty key: it is stored empty, so the database's check
+    (`identity_key_constraints`) holds. With `unique` (leads: one per person and brand), a row whose
+    true key is another row's stops the migration with both ids, to be merged by hand.
+    """
+    rows = model._base_manager.order_by("pk").only("pk", "email", "brand_name", "email_key", "brand_key")
+    fields = ["email", "brand_name", "email_key", "brand_key"]
+    changed, last_pk = 0, None
+    while batch := list((rows if last_pk is None else rows.filter(pk__gt=last_pk))[:batch_size]):
+        last_pk = batch[-1].pk
+        stale = [row for row in batch if _rekeyed(row)]
+        if unique:
+            _refuse_duplicates(model, stale)
+        _write_keys(model, stale, fields)
+        changed += len(stale)
+    return changed
+
+
+def _write_keys(model: type[models.Model], rows: list, fields: list[str]) -> None:
+    """One parameterized `UPDATE … WHERE id = %s`, executed for each row: `bulk_update`'s CASE
+    expressions cost about 5 ms of Python per row, this a few microseconds."""
+    if not rows:
+        return
+    connection = connections[model._base_manager.db]
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in fields)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[*(getattr(row, name) for name in fields), row.pk] for row in rows])
+
+
+def _rekeyed(row) -> bool:
+    """Set the row's true keys (and blank a whitespace-only source); True when anything changed."""
+    before = (row.email, row.brand_name, row.email_key, row.brand_key)
+    set_identity_keys(row)
+    row.email = row.email if row.email_key else ""
+    row.brand_name = row.brand_name if row.brand_key else ""
+    return before != (row.email, row.brand_name, row.email_key, row.brand_key)
+
+
+def _refuse_duplicates(model: type[models.Model], rows: list) -> None:
+    in_batch: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if not (row.email_key and row.brand_key):
+            continue
+        other = in_batch.setdefault((row.email_key, row.brand_key), row.pk)
+        if other == row.pk:
+            other = (
+                model._base_manager.filter(email_key=row.email_key, brand_key=row.brand_key)
+                .exclude(pk=row.pk)
+                .values_list("pk", flat=True)
+                .first()
+            )
+        if other is not None:
+            raise RuntimeError(
+                f"{model._meta.label} {row.pk} ({row.email!r}, {row.brand_name!r}) is the same person and "
+                f"brand as {model._meta.label} {other}: merge them, then migrate again."
+            )

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from .keys import identity_key
+from .keys import IdentityKeyQuerySet, identity_key_constraints, set_identity_keys, with_key_fields
 
 
 class Language(models.TextChoices):
@@ -42,11 +42,14 @@ class MiniAnalysis(models.Model):
     legacy_id = models.CharField(
         _("legacy id"), max_length=64, unique=True, null=True, blank=True, editable=False
     )
-    # Normalized (email, brand) identity, see `mini_analysis.keys`.
+    # Normalized (email, brand) identity, computed by every writer and guarded by the database,
+    # see `mini_analysis.keys`.
     email_key = models.CharField(max_length=254, editable=False)
     brand_key = models.CharField(max_length=200, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = IdentityKeyQuerySet.as_manager()
 
     class Meta:
         db_table = "mini_analyses"
@@ -58,13 +61,19 @@ class MiniAnalysis(models.Model):
             models.Index(fields=["-created_at"], name="mini_analysis_created"),
             models.Index(fields=["status"], name="mini_analysis_status"),
         ]
+        constraints = identity_key_constraints("mini_analysis")
 
     def __str__(self) -> str:
         return f"{self.brand_name} | {self.email}"
 
     def save(self, *args, **kwargs) -> None:
-        self.email_key, self.brand_key = identity_key(self.email, self.brand_name)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"email", "brand_name"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "email_key", "brand_key"}
+        """The keys are computed by the `pre_save` receiver (`keys.keys_before_save`); a save of
+        the email or brand name alone writes them too."""
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            kwargs["update_fields"] = with_key_fields(update_fields)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The keys as they will be saved, so that `full_clean()` checks the real constraint."""
+        super().clean()
+        set_identity_keys(self)

@@ -16,6 +16,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -296,3 +297,15 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
 def _register_font() -> None:
     if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH)))
+
+
+def is_linkable_pdf_url(url: str) -> bool:
+    """Whether a stored `pdf_url` may be a link: an absolute http(s) URL, or a path of this site
+    (`/…`, not the protocol-relative `//…` or `/\\…`). Never `javascript:`, `data:` and the like,
+    which legacy data may carry; the import refuses them and the admin shows them as text."""
+    if not url or any(ord(char) < 32 or ord(char) == 127 for char in url):
+        return False
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        return bool(parts.netloc)
+    return url.startswith("/") and url[1:2] not in ("/", "\\")

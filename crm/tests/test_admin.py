@@ -4,11 +4,12 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Lead, Source
-from mini_analysis.models import Status
+from crm.models import Lead, LeadSyncFailure, Source
+from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.tests.factories import MiniAnalysisFactory
 
 from .factories import LeadFactory, SalesPersonFactory, UserFactory
@@ -226,3 +227,115 @@ def test_list_rows_show_isolated_phone_and_email_status_badge_short_source_owner
     assert '<span title="העברת מיני-ניתוחים">העברה</span>' in page
     assert '<td class="field-owner">dana</td>' in page
     assert ">02/03/2026</time>" in page  # the date in Jerusalem, without the time
+
+
+# --- The requests behind other sales people's prospects ------------------------------------------
+
+REQUESTS = reverse("admin:mini_analysis_minianalysis_changelist")
+AUTOCOMPLETE = reverse("admin:autocomplete")
+
+
+@pytest.fixture
+def colleagues(client):
+    """Two sales people; a request behind each one's lead, one behind an unassigned lead, one with no lead."""
+    seller, colleague = SalesPersonFactory(username="seller"), SalesPersonFactory(username="colleague")
+    requests = {
+        name: MiniAnalysisFactory(email=f"{name}@shop.example", brand_name=f"{name} shop")
+        for name in ["mine", "theirs", "unassigned", "without_lead"]
+    }
+    Lead.objects.filter(email_key="mine@shop.example").update(assigned_to=seller)
+    Lead.objects.filter(email_key="theirs@shop.example").update(assigned_to=colleague)
+    Lead.objects.filter(email_key="without_lead@shop.example").delete()
+    client.force_login(seller)
+    return seller, requests
+
+
+def test_a_sales_person_lists_only_the_requests_of_prospects_they_may_see(client, colleagues):
+    _, requests = colleagues
+    listed = set(client.get(REQUESTS).context["cl"].result_list)
+    assert listed == {requests["mine"], requests["unassigned"], requests["without_lead"]}
+
+
+def test_a_sales_person_cannot_find_a_colleagues_request_by_search(client, colleagues):
+    assert list(client.get(REQUESTS, {"q": "theirs@shop.example"}).context["cl"].result_list) == []
+    assert len(client.get(REQUESTS, {"q": "shop.example"}).context["cl"].result_list) == 3
+
+
+def test_a_sales_person_cannot_open_a_colleagues_request(client, colleagues):
+    _, requests = colleagues
+    hidden = client.get(reverse("admin:mini_analysis_minianalysis_change", args=[requests["theirs"].pk]))
+    assert hidden.status_code == 302
+    assert str(requests["theirs"].request_id) not in hidden.content.decode()
+    visible = client.get(reverse("admin:mini_analysis_minianalysis_change", args=[requests["mine"].pk]))
+    assert visible.status_code == 200
+
+
+def test_the_request_linked_to_a_colleagues_prospect_stays_hidden_after_an_email_change(client, colleagues):
+    _, requests = colleagues
+    lead = Lead.objects.get(email_key="theirs@shop.example")
+    lead.email = "renamed@shop.example"
+    lead.save()
+    assert requests["theirs"] not in set(client.get(REQUESTS).context["cl"].result_list)
+
+
+def test_the_admin_autocomplete_offers_only_visible_requests(client, colleagues):
+    response = client.get(
+        AUTOCOMPLETE,
+        {"app_label": "crm", "model_name": "lead", "field_name": "mini_analysis", "term": "shop"},
+    )
+    assert response.status_code == 200
+    offered = {result["text"] for result in response.json()["results"]}
+    assert offered == {
+        "mine shop | mine@shop.example",
+        "unassigned shop | unassigned@shop.example",
+        "without_lead shop | without_lead@shop.example",
+    }
+
+
+def test_lead_sync_failures_show_only_visible_requests(client, colleagues):
+    seller, requests = colleagues
+    seller.user_permissions.add(Permission.objects.get(codename="view_leadsyncfailure"))
+    for mini_analysis in requests.values():
+        LeadSyncFailure.objects.create(mini_analysis=mini_analysis, error="boom")
+    listed = client.get(reverse("admin:crm_leadsyncfailure_changelist")).context["cl"].result_list
+    assert {failure.mini_analysis for failure in listed} == {
+        requests["mine"],
+        requests["unassigned"],
+        requests["without_lead"],
+    }
+    hidden = LeadSyncFailure.objects.get(mini_analysis=requests["theirs"])
+    assert client.get(reverse("admin:crm_leadsyncfailure_change", args=[hidden.pk])).status_code == 302
+
+
+def test_a_superuser_sees_every_request(client, colleagues, boss):
+    assert len(client.get(REQUESTS).context["cl"].result_list) == 4
+
+
+def test_a_bulk_written_request_links_to_its_own_prospect_not_anothers(client, boss):
+    [other] = Lead.objects.bulk_create([LeadFactory.build(email="ana@x.com", brand_name="Maison")])
+    [request] = MiniAnalysis.objects.bulk_create(
+        [MiniAnalysisFactory.build(email="bob@y.com", brand_name="Shop")]
+    )
+    page = client.get(reverse("admin:mini_analysis_minianalysis_change", args=[request.pk])).content.decode()
+    assert reverse("admin:crm_lead_change", args=[other.pk]) not in page
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "//evil.example/x.pdf", "data:text/html,x"])
+def test_a_pdf_url_that_is_not_safe_is_never_a_link(client, boss, url):
+    lead = LeadFactory(pdf_url=url)
+    page = client.get(reverse("admin:crm_lead_change", args=[lead.pk])).content.decode()
+    assert f'href="{url}"' not in page
+    assert url in page
+
+
+def test_a_site_pdf_url_is_a_link(client, boss):
+    lead = LeadFactory(pdf_url="/fr/mini-analysis/x/pdf/")
+    page = client.get(reverse("admin:crm_lead_change", args=[lead.pk])).content.decode()
+    assert 'href="/fr/mini-analysis/x/pdf/"' in page
+
+
+def test_a_sales_person_cannot_export_a_colleagues_prospect(client, colleagues):
+    selected = list(Lead.objects.values_list("pk", flat=True))
+    response = client.post(CHANGELIST, {"action": "export_csv", "_selected_action": selected})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert {row["email"] for row in rows} == {"mine@shop.example", "unassigned@shop.example"}

@@ -382,3 +382,69 @@ def test_progress_bar_only_on_a_terminal(capsys):
     make_history({"brand_name": "Two"})
     call_command("migrate_mini_analyses", stdout=io.StringIO(), stderr=Terminal())
     assert "1/1" in capsys.readouterr().err
+
+
+# --- Identity keys, whatever wrote the row --------------------------------------------------------
+
+
+def test_requests_written_by_bulk_create_get_their_own_lead_not_skipped():
+    Lead.objects.bulk_create([LeadFactory.build(email="ana@x.com", brand_name="Maison")])
+    MiniAnalysis.objects.bulk_create(
+        [
+            MiniAnalysisFactory.build(email="Ana@X.com", brand_name="maison"),
+            MiniAnalysisFactory.build(email="bob@y.com", brand_name="Shop"),
+        ]
+    )
+
+    output, status = migrate()
+
+    assert status == 0
+    assert "[MIGRATED] Shop | bob@y.com" in output
+    assert "Leads created: 1" in output
+    assert "Skipped (already exist): 1" in output
+    assert Lead.objects.filter_identity("bob@y.com", "shop").exists()
+
+
+@pytest.mark.parametrize("args", [(), ("--dry-run",)])
+def test_skipped_counts_the_rows_whose_person_and_brand_has_or_gets_a_lead(args):
+    make_history(
+        {"email": "a@x.com", "brand_name": "One", "created_at": DAY},
+        {"email": "A@x.com", "brand_name": "one", "created_at": DAY + dt.timedelta(days=1)},
+        {"email": "b@x.com", "brand_name": "Two"},
+    )
+    LeadFactory(email="b@x.com", brand_name="Two")
+
+    output, status = migrate(*args)
+
+    assert status == 0
+    assert "Skipped (already exist): 2" in output
+    assert "Errors: 0" in output
+
+
+def test_newer_requests_of_a_refused_person_are_not_counted_as_existing():
+    refused, _newer = make_history(
+        {"email": "a@x.com", "brand_name": "One", "created_at": DAY},
+        {"email": "a@x.com", "brand_name": "One", "created_at": DAY + dt.timedelta(days=1)},
+    )
+    MiniAnalysis.objects.filter(pk=refused.pk).update(language="xx")
+
+    output, status = migrate()
+
+    assert status == 1
+    assert "Skipped (already exist): 0" in output
+    assert "Errors: 1" in output
+    assert "Not migrated (an older request of the same person and brand was refused): 1" in output
+
+
+def test_a_request_without_brand_is_an_error_naming_the_field_and_value():
+    [empty, other] = make_history(
+        {"email": "a@x.com", "brand_name": ""}, {"email": "a@x.com", "brand_name": ""}
+    )
+
+    output, status = migrate()
+
+    assert status == 1
+    assert f"[ERROR] mini-analysis {empty.pk} ( | a@x.com): brand_name '' is empty once trimmed" in output
+    assert f"[ERROR] mini-analysis {other.pk} ( | a@x.com): brand_name '' is empty once trimmed" in output
+    assert "Skipped (already exist): 0" in output
+    assert Lead.objects.count() == 0

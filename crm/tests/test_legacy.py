@@ -268,3 +268,130 @@ def test_an_unreachable_mongo_server_is_a_clear_error(monkeypatch):
     monkeypatch.setattr("pymongo.MongoClient", unreachable)
     with pytest.raises(CommandError, match=r"MongoDB: legacy\.example:27017: timed out"):
         call_command("import_legacy", "--collection", "leads", "--mongo-uri", "mongodb://legacy.example/igv")
+
+
+# --- Malformed input ------------------------------------------------------------------------------
+
+
+def oid(number: int) -> dict:
+    return {"$oid": f"{number:024x}"}
+
+
+def test_a_line_that_is_not_utf8_is_rejected_with_its_number_and_the_rest_imported(tmp_path):
+    lines = [json.dumps(document(_id=oid(number))).encode() for number in range(1, 5001)]
+    lines[3500] = lines[3500].replace(b"Ma Marque", b"Ma Marqu\xe9")  # Latin-1, line 3501
+    path = tmp_path / "export.json"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+    output, status = run_import(path)
+
+    assert status == 1
+    assert "[ERROR] line 3501: not valid UTF-8" in output
+    assert "Imported: 4999" in output
+    assert "Rejected: 1" in output
+    assert MiniAnalysis.objects.count() == 4999
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(document()).encode() + b"\n")
+    output, status = run_import(path)
+    assert status == 0, output
+    assert MiniAnalysis.objects.count() == 1
+
+
+def test_a_json_array_that_is_not_utf8_is_refused_with_the_line_of_the_bad_byte(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_bytes(b'[\n{"_id": "a"},\n{"_id": "b", "email": "\xe9"}\n]\n')
+    output, status = run_import(path)
+    assert status == 1
+    assert "[ERROR] line 3: not valid UTF-8" in output
+    assert MiniAnalysis.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kind"),
+    [
+        ("nom_de_marque", {"a": 1}, "an object"),
+        ("email", ["ana@example.com"], "an array"),
+        ("secteur", True, "a boolean"),
+        ("pdf_url", {"$date": "2025-01-02T03:04:05Z"}, "a date"),
+    ],
+)
+def test_a_nested_value_where_a_string_is_expected_is_rejected_with_the_field_name(
+    tmp_path, field, value, kind
+):
+    good = json.dumps(document(_id=oid(1)))
+    bad = json.dumps(document(_id=oid(2), **{field: value}))
+    output, status = run_import(write_lines(tmp_path, good, bad))
+    assert status == 1
+    assert f"[ERROR] line 2: {field}: expected a string, not {kind}" in output
+    assert MiniAnalysis.objects.count() == 1
+
+
+def test_a_number_where_a_string_is_expected_is_kept_as_text(tmp_path):
+    output, status = run_import(write_lines(tmp_path, json.dumps(document(secteur=42))))
+    assert status == 0, output
+    assert MiniAnalysis.objects.get().sector == "42"
+
+
+def test_an_id_that_is_an_object_is_rejected(tmp_path):
+    output, status = run_import(write_lines(tmp_path, json.dumps(document(_id={"a": 1}))))
+    assert status == 1
+    assert "[ERROR] line 1: _id: expected an ObjectId, a string or a number, not an object" in output
+
+
+def test_an_assignee_that_is_not_a_name_is_rejected(tmp_path):
+    lead = {
+        "_id": "a",
+        "email": "ana@x.com",
+        "brand_name": "B",
+        "assigned_to": {"a": 1},
+        "created_at": WHEN.isoformat(),
+    }
+    output, status = run_import(write_lines(tmp_path, json.dumps(lead)), "leads")
+    assert status == 1
+    assert "[ERROR] line 1: assigned_to: expected a user name or email, not an object" in output
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "//evil.example/x.pdf",
+        "/\\evil.example/x.pdf",
+        "java\nscript:alert(1)",
+        "ftp://files.example/x.pdf",
+        "x.pdf",
+    ],
+)
+def test_a_pdf_url_that_is_not_http_or_a_site_path_is_rejected(tmp_path, url):
+    for collection, fields in [
+        ("mini_analyses", document(pdf_url=url)),
+        (
+            "leads",
+            {
+                "_id": "a",
+                "email": "ana@x.com",
+                "brand_name": "B",
+                "pdf_url": url,
+                "created_at": WHEN.isoformat(),
+            },
+        ),
+    ]:
+        output, status = run_import(write_lines(tmp_path, json.dumps(fields)), collection)
+        assert status == 1
+        assert "[ERROR] line 1: pdf_url:" in output
+    assert (MiniAnalysis.objects.count(), Lead.objects.count()) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://cdn.example/a.pdf", "http://old.example/a.pdf", "/media/a.pdf", "/fr/mini-analysis/x/pdf/"],
+)
+def test_http_urls_and_site_paths_are_imported(tmp_path, url):
+    output, status = run_import(write_lines(tmp_path, json.dumps(document(pdf_url=url))))
+    assert status == 0, output
+    assert MiniAnalysis.objects.get().pdf_url == url

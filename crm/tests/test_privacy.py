@@ -6,8 +6,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
+from crm import exports, privacy
 from crm.models import Lead
+from crm.privacy import storage_name_of
 from mini_analysis.models import MiniAnalysis
+from mini_analysis.pdf import pdf_storage_name
+from mini_analysis.services import submit_mini_analysis
 from mini_analysis.tests.factories import MiniAnalysisFactory
 
 from .factories import LeadFactory
@@ -75,3 +79,91 @@ def test_an_unknown_person_has_nothing_to_export():
     err = io.StringIO()
     call_command("export_personal_data", "nobody@x.com", stdout=io.StringIO(), stderr=err)
     assert "No data kept about nobody@x.com" in err.getvalue()
+
+
+@pytest.fixture
+def submitted(settings, tmp_path):
+    """A real request through the form's service: its PDF is written by `save_pdf` to storage."""
+    settings.MEDIA_ROOT = tmp_path
+    mini_analysis = submit_mini_analysis(
+        email="Dana@Example.com", phone="", brand_name="Dana Shop", sector="retail", language="he"
+    )
+    name = pdf_storage_name(mini_analysis)
+    assert mini_analysis.pdf_url == f"/he/mini-analysis/{mini_analysis.request_id}/pdf/"
+    assert default_storage.exists(name)
+    return mini_analysis
+
+
+def test_erasure_deletes_the_pdf_of_a_real_request_and_counts_it(submitted):
+    out = io.StringIO()
+    call_command("erase_personal_data", "dana@example.com", stdout=out)
+    assert "Deleted: mini-analyses: 1, leads: 1, files: 1" in out.getvalue()
+    assert not default_storage.exists(pdf_storage_name(submitted))
+
+
+def test_anonymisation_deletes_the_pdf_of_a_real_request(submitted):
+    out = io.StringIO()
+    call_command("erase_personal_data", "dana@example.com", "--anonymise", stdout=out)
+    assert "Anonymised: mini-analyses: 1, leads: 1, files: 1" in out.getvalue()
+    assert not default_storage.exists(pdf_storage_name(submitted))
+
+
+def test_erasure_deletes_the_stored_pdf_even_when_the_url_was_lost(submitted):
+    MiniAnalysis.objects.filter(pk=submitted.pk).update(pdf_url="")
+    Lead.objects.update(pdf_url="")
+    out = io.StringIO()
+    call_command("erase_personal_data", "dana@example.com", stdout=out)
+    assert "files: 1" in out.getvalue()
+    assert not default_storage.exists(pdf_storage_name(submitted))
+
+
+def test_erasure_counts_only_the_files_that_existed(submitted):
+    default_storage.delete(pdf_storage_name(submitted))
+    out = io.StringIO()
+    call_command("erase_personal_data", "dana@example.com", stdout=out)
+    assert "files: 0" in out.getvalue()
+
+
+UUID = "6f1c6f0e-0c1e-4a43-9a70-1f3f6f0e0c1e"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (f"/fr/mini-analysis/{UUID}/pdf/", f"mini-analyses/{UUID}.pdf"),
+        (f"/he/mini-analysis/{UUID}/pdf/", f"mini-analyses/{UUID}.pdf"),
+        ("/media/analyses/ana.pdf", "analyses/ana.pdf"),
+        ("https://elsewhere.example/media/ana.pdf", None),
+        ("javascript:alert(1)", None),
+        ("", None),
+    ],
+)
+def test_storage_name_of_each_url_form(url, expected):
+    assert storage_name_of(url) == expected
+
+
+def test_a_media_url_outside_the_storage_deletes_nothing(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    MiniAnalysisFactory(email="eve@x.com", pdf_url="/media/../../etc/passwd")
+    out = io.StringIO()
+    call_command("erase_personal_data", "eve@x.com", stdout=out)
+    assert "files: 0" in out.getvalue()
+
+
+def test_export_guards_spreadsheet_formulas_like_the_admin_export():
+    MiniAnalysisFactory(email="mal@x.com", brand_name='=HYPERLINK("http://evil")', sector="+33")
+    out = io.StringIO()
+    call_command("export_personal_data", "mal@x.com", stdout=out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert {row["brand_name"] for row in rows} == {'\'=HYPERLINK("http://evil")'}
+    assert {row["sector"] for row in rows} == {"'+33"}
+    assert privacy.spreadsheet_safe is exports.spreadsheet_safe
+
+
+def test_export_finds_rows_written_by_bulk_create():
+    MiniAnalysis.objects.bulk_create([MiniAnalysisFactory.build(email="Dana@Example.com", brand_name="Shop")])
+    Lead.objects.bulk_create([LeadFactory.build(email="dana@example.com", brand_name="Shop")])
+    out = io.StringIO()
+    call_command("export_personal_data", "dana@example.com", stdout=out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [row["record"] for row in rows] == ["mini_analysis", "lead"]

@@ -11,10 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import localtime
 
 from crm import selectors
-from crm.models import LeadSyncFailure
+from crm.models import Lead, LeadSyncFailure
 from crm.tests.factories import LeadFactory
 from crm.tests.test_backfill import make_history
-from mini_analysis.models import Status
+from mini_analysis.models import MiniAnalysis, Status
+from mini_analysis.tests.factories import MiniAnalysisFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +101,44 @@ def test_check_json_prints_the_same_facts(history):
     assert (facts["mini_analyses"], facts["leads"], facts["without_lead"]) == (4, 1, 3)
     assert [row["brand_name"] for row in facts["to_migrate"]] == ["Alpha", "alpha", "Beta"]
     assert facts["more_to_migrate"] == 0
+
+
+def test_the_audit_matches_bulk_written_rows_by_their_real_email_and_brand():
+    Lead.objects.bulk_create([LeadFactory.build(email="ana@x.com", brand_name="Maison")])
+    MiniAnalysis.objects.bulk_create([MiniAnalysisFactory.build(email="bob@y.com", brand_name="Shop")])
+    assert "Mini-analyses without lead: 1" in check()
+    assert list(selectors.mini_analyses_without_lead().values_list("email", flat=True)) == ["bob@y.com"]
+
+
+def test_the_audit_matches_rows_loaded_from_a_fixture_by_their_real_email_and_brand(tmp_path):
+    stamp = {"created_at": "2024-05-01T10:00:00Z", "updated_at": "2024-05-01T10:00:00Z"}
+    fixture = tmp_path / "history.json"
+    fixture.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "crm.lead",
+                    "pk": 7,
+                    "fields": {"email": "ana@x.com", "brand_name": "Maison", **stamp},
+                },
+                {
+                    "model": "mini_analysis.minianalysis",
+                    "pk": 8,
+                    "fields": {
+                        "request_id": "6f1c6f0e-0c1e-4a43-9a70-1f3f6f0e0c1e",
+                        "email": "bob@y.com",
+                        "brand_name": "Shop",
+                        **stamp,
+                    },
+                },
+            ]
+        )
+    )
+    call_command("loaddata", str(fixture), verbosity=0)
+    assert list(selectors.mini_analyses_without_lead().values_list("pk", flat=True)) == [8]
+
+
+def test_a_request_without_brand_never_matches_a_lead_without_brand():
+    MiniAnalysis.objects.bulk_create([MiniAnalysisFactory.build(email="ana@x.com", brand_name="")])
+    Lead.objects.bulk_create([LeadFactory.build(email="ana@x.com", brand_name="")])
+    assert selectors.mini_analyses_without_lead().count() == 1

@@ -105,3 +105,9 @@ def test_assign_leads_sets_the_sales_person_and_counts_them():
     LeadFactory.create_batch(3)
     assert services.assign_leads(Lead.objects.all(), seller) == 3
     assert set(Lead.objects.values_list("assigned_to", flat=True)) == {seller.pk}
+
+
+def test_a_form_submission_follows_the_lead_written_by_bulk_create():
+    [lead] = Lead.objects.bulk_create([LeadFactory.build(email="dana@example.com", brand_name="Shop")])
+    mini_analysis = MiniAnalysisFactory(email="Dana@Example.com", brand_name="shop")
+    assert list(Lead.objects.values_list("pk", "mini_analysis_id")) == [(lead.pk, mini_analysis.pk)]

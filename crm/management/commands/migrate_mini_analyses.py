@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, no_translations
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -42,7 +42,8 @@ class Command(BaseCommand):
             self._migrate(dry_run, batch_size, options["verbosity"])
 
     def _migrate(self, dry_run: bool, batch_size: int, verbosity: int) -> None:
-        mini_analyses = MiniAnalysis.objects.count()
+        before = MiniAnalysis.objects.aggregate(count=Count("pk"), last=Max("pk"))
+        mini_analyses, last_pk = before["count"], before["last"] or 0
         self.stdout.write("[BEFORE MIGRATION]" + (" (dry run: nothing is written)" if dry_run else ""))
         self.stdout.write(f"Mini-analyses: {mini_analyses}")
         self.stdout.write(f"Leads: {Lead.objects.count()}")
@@ -67,12 +68,19 @@ class Command(BaseCommand):
                 )
         self.stdout.write("[AFTER MIGRATION]" + (" (dry run: nothing was written)" if dry_run else ""))
         self.stdout.write(f"Leads {'that would be ' if dry_run else ''}created: {created}")
-        self.stdout.write(f"Skipped (already exist): {max(mini_analyses - created - errors, 0)}")
+        # "Already exist" only when a lead of the row's real person and brand exists (or would).
+        skipped = backfill.already_led(last_pk, dry_run=dry_run) - created
+        not_migrated = max(mini_analyses - created - skipped - errors, 0)
+        self.stdout.write(f"Skipped (already exist): {skipped}")
         self.stdout.write(f"Errors: {errors}")
+        if not_migrated:
+            refused = "Not migrated (an older request of the same person and brand was refused)"
+            self.stdout.write(self.style.ERROR(f"{refused}: {not_migrated}"))
         self.stdout.write(f"Total leads now: {Lead.objects.count()}")
-        if errors:
+        if errors or not_migrated:
             raise CommandError(
-                f"{errors} mini-analyses could not be migrated, see the [ERROR] lines.", returncode=1
+                f"{errors + not_migrated} mini-analyses could not be migrated, see the [ERROR] lines.",
+                returncode=1,
             )
 
     def _rollback(self, backup: Path | None, force: bool, batch_size: int) -> None:

@@ -1,0 +1,61 @@
+"""The data migrations that key the rows written before the keys were guarded."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("mini_analysis", "0001_initial"), ("crm", "0002_sales_group")]
+AFTER = [("mini_analysis", "0002_identity_keys"), ("crm", "0003_identity_keys")]
+DAY = dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC)
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def old_schema(transactional_db):
+    """The tables as an older version left them; the latest schema again afterwards."""
+    apps = migrate(BEFORE)
+    yield apps
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_the_migration_keys_old_rows_then_each_is_its_own_person(old_schema):
+    MiniAnalysis = old_schema.get_model("mini_analysis", "MiniAnalysis")
+    Lead = old_schema.get_model("crm", "Lead")
+    old = [
+        MiniAnalysis(email="Ana@X.com", brand_name=" Maison ", created_at=DAY),
+        MiniAnalysis(email="bob@y.com", brand_name="Bob's", created_at=DAY),
+        MiniAnalysis(email="eve@z.com", brand_name=" \t ", created_at=DAY),
+    ]
+    MiniAnalysis.objects.bulk_create(old)  # the historical model: keys stay ''
+    Lead.objects.create(email="Ana@x.com", brand_name="maison")
+    assert set(MiniAnalysis.objects.values_list("email_key", "brand_key")) == {("", "")}
+
+    apps = migrate(AFTER)
+
+    keys = set(apps.get_model("mini_analysis", "MiniAnalysis").objects.values_list("email_key", "brand_key"))
+    assert keys == {("ana@x.com", "maison"), ("bob@y.com", "bob's"), ("eve@z.com", "")}
+    assert apps.get_model("mini_analysis", "MiniAnalysis").objects.get(email="eve@z.com").brand_name == ""
+    assert list(apps.get_model("crm", "Lead").objects.values_list("email_key", "brand_key")) == [
+        ("ana@x.com", "maison")
+    ]
+
+
+def test_the_migration_stops_on_two_leads_of_one_person_and_names_them(old_schema):
+    Lead = old_schema.get_model("crm", "Lead")
+    keyed = Lead.objects.create(
+        email="ana@x.com", brand_name="Maison", email_key="ana@x.com", brand_key="maison"
+    )
+    unkeyed = Lead.objects.create(email="Ana@X.com", brand_name="MAISON")
+
+    with pytest.raises(RuntimeError, match=f"crm.Lead {unkeyed.pk} .* as crm.Lead {keyed.pk}: merge them"):
+        migrate(AFTER)
+    migrate(BEFORE)
+    Lead.objects.filter(pk=unkeyed.pk).delete()
