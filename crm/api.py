@@ -23,7 +23,6 @@ from mini_analysis.services import submit_mini_analysis
 from mini_analysis.throttling import submission_rate_limited
 
 from .models import Lead, Source
-from .services import find_lead
 
 # --- POST /api/mini-analysis ------------------------------------------------------------------
 
@@ -46,9 +45,11 @@ class MiniAnalysisRequestSerializer(serializers.Serializer):
 
 
 class MiniAnalysisResultSerializer(serializers.Serializer):
+    """The answer to an anonymous submission: the request only, never its lead, so that it is the
+    same for a new and a known person and tells nobody who is already a prospect."""
+
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Status.choices)
-    lead_id = serializers.IntegerField(allow_null=True)
     analysis_text = serializers.CharField(allow_blank=True)
     pdf_url = serializers.CharField(allow_blank=True)
 
@@ -101,12 +102,10 @@ class MiniAnalysisSubmitView(APIView):
             if not form.is_valid():
                 return Response(_field_errors(form), status=status.HTTP_400_BAD_REQUEST)
         mini_analysis = submit_mini_analysis(**form.submission(), language=language)
-        lead = find_lead(mini_analysis.email, mini_analysis.brand_name)
         result = MiniAnalysisResultSerializer(
             {
                 "id": mini_analysis.pk,
                 "status": mini_analysis.status,
-                "lead_id": lead.pk if lead is not None else None,
                 "analysis_text": mini_analysis.analysis_text,
                 "pdf_url": mini_analysis.pdf_url,
             }

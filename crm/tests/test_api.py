@@ -64,15 +64,15 @@ def submit(client: APIClient, payload: dict, **extra):
 # --- POST /api/mini-analysis -----------------------------------------------------------------
 
 
-def test_valid_submission_answers_201_with_the_request_and_its_lead(api_client):
+def test_valid_submission_answers_201_with_the_request_and_creates_its_lead(api_client):
     response = submit(api_client, VALID)
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "status", "lead_id", "analysis_text", "pdf_url"}
+    assert set(body) == {"id", "status", "analysis_text", "pdf_url"}
     mini_analysis = MiniAnalysis.objects.get()
     lead = Lead.objects.get()
     assert body["id"] == mini_analysis.pk
-    assert body["lead_id"] == lead.pk
+    assert lead.mini_analysis == mini_analysis
     assert body["status"] == Status.GENERATED == lead.status
     assert body["analysis_text"] == mini_analysis.analysis_text != ""
     assert body["pdf_url"] == mini_analysis.pdf_url == lead.pdf_url != ""
@@ -87,9 +87,8 @@ def test_same_person_and_brand_twice_gives_two_requests_and_one_lead(api_client)
         api_client, {**VALID, "email": " ANA@Example.com", "brand_name": "maison  LUMIÈRE"}
     ).json()
     assert first["id"] != second["id"]
-    assert first["lead_id"] == second["lead_id"]
     assert MiniAnalysis.objects.count() == 2
-    assert Lead.objects.count() == 1
+    assert Lead.objects.get().mini_analysis_id == second["id"]
 
 
 def test_submission_path_answers_without_a_trailing_slash_redirect(api_client):
@@ -222,7 +221,65 @@ def test_a_failing_generator_still_answers_201_with_the_request_and_its_lead(api
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == Status.ERROR
-    assert body["lead_id"] == Lead.objects.get(status=Status.ERROR).pk
+    assert Lead.objects.get(status=Status.ERROR).mini_analysis_id == body["id"]
+
+
+# --- what an anonymous submission tells about existing prospects: nothing --------------------
+
+
+def worked_lead(**fields) -> Lead:
+    """A prospect a sales person has worked on: assigned, with notes and a phone they typed."""
+    return LeadFactory(
+        email="ana@example.com",
+        brand_name="Maison Lumière",
+        phone="+972541234567",
+        sector="retail",
+        language="he",
+        assigned_to=SalesPersonFactory(),
+        notes="Called her, prefers Hebrew",
+        **fields,
+    )
+
+
+def answer_shape(value):
+    """The JSON answer with its values replaced by their types: what may not differ between callers."""
+    if isinstance(value, dict):
+        return {key: answer_shape(item) for key, item in value.items()}
+    return type(value).__name__
+
+
+def test_the_answer_has_the_same_shape_for_a_new_and_a_known_person(api_client):
+    worked_lead()
+    known = submit(api_client, {**VALID, "email": " ANA@example.COM", "brand_name": "maison  lumière"})
+    new = submit(api_client, {**VALID, "email": "someone.else@example.com"})
+    assert known.status_code == new.status_code == 201
+    assert answer_shape(known.json()) == answer_shape(new.json())
+    assert known.json()["status"] == new.json()["status"] == Status.GENERATED
+    assert "lead_id" not in known.json()
+
+
+def test_an_anonymous_submission_never_replaces_what_sales_typed_on_the_lead(api_client):
+    lead = worked_lead()
+    response = submit(api_client, {**VALID, "email": "ANA@example.com ", "brand_name": " MAISON lumière"})
+    lead.refresh_from_db()
+    assert (str(lead.phone), lead.sector, lead.language) == ("+972541234567", "retail", "he")
+    assert lead.notes == "Called her, prefers Hebrew"
+    assert lead.assigned_to is not None
+    assert lead.mini_analysis_id == response.json()["id"]
+    assert lead.status == Status.GENERATED
+
+
+def test_the_form_answers_a_known_person_exactly_as_a_new_one(client):
+    worked_lead()
+    form = {**VALID, "consent": "on"}
+    known = client.post("/en/mini-analysis/", {**form, "email": "Ana@Example.com"})
+    new = client.post("/en/mini-analysis/", {**form, "email": "someone.else@example.com"})
+    assert known.status_code == new.status_code == 302
+    known_page, new_page = client.get(known["Location"]), client.get(new["Location"])
+    assert known_page.status_code == new_page.status_code == 200
+    assert known_page.content.decode().replace(known["Location"], "") == new_page.content.decode().replace(
+        new["Location"], ""
+    )
 
 
 # --- authentication and permissions ----------------------------------------------------------

@@ -105,3 +105,24 @@ def test_assign_leads_sets_the_sales_person_and_counts_them():
     LeadFactory.create_batch(3)
     assert services.assign_leads(Lead.objects.all(), seller) == 3
     assert set(Lead.objects.values_list("assigned_to", flat=True)) == {seller.pk}
+
+
+def test_a_newer_request_never_replaces_the_contact_values_of_the_lead():
+    lead = LeadFactory(email="ana@x.com", brand_name="My Brand", phone="+972541234567", sector="retail")
+    lead.language = "he"
+    lead.save()
+    newer = MiniAnalysisFactory(
+        email=" ANA@X.com", brand_name="my  BRAND", phone="+972502345678", sector="food", language="en"
+    )
+
+    lead.refresh_from_db()
+    assert (str(lead.phone), lead.sector, lead.language) == ("+972541234567", "retail", "he")
+    assert (lead.mini_analysis, lead.status) == (newer, newer.status)
+
+
+def test_a_newer_request_fills_the_contact_fields_the_lead_left_blank():
+    lead = LeadFactory(email="ana@x.com", brand_name="My Brand", phone="", sector="")
+    MiniAnalysisFactory(email="ana@x.com", brand_name="My Brand", phone="+972502345678", sector="food")
+
+    lead.refresh_from_db()
+    assert (str(lead.phone), lead.sector) == ("+972502345678", "food")
