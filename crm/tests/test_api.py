@@ -469,3 +469,58 @@ def test_schema_lists_both_paths(api_client):
     assert "/api/mini-analysis" in paths
     leads_parameters = {parameter["name"] for parameter in paths["/api/crm/leads"]["get"]["parameters"]}
     assert leads_parameters >= {"limit", "offset", "status", "source"}
+
+
+# --- the schema says what the API does ---------------------------------------------------------
+
+
+@pytest.fixture
+def schema(api_client) -> dict:
+    return api_client.get("/api/schema/", {"format": "json"}).json()
+
+
+def test_schema_marks_the_fields_the_form_requires_as_required(schema):
+    body = schema["paths"][SUBMIT]["post"]["requestBody"]
+    assert body["required"] is True
+    submission = schema["components"]["schemas"]["MiniAnalysisRequest"]
+    assert submission["required"] == ["email", "brand_name", "sector", "consent"]
+
+
+def test_schema_says_assigned_to_may_be_null(schema):
+    assert schema["components"]["schemas"]["Lead"]["properties"]["assigned_to"]["nullable"] is True
+
+
+def test_schema_declares_the_error_answers_of_the_leads_list(schema):
+    assert set(schema["paths"][LEADS]["get"]["responses"]) == {"200", "400", "401", "403"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("brand_name", 12), ("email", 1.5), ("consent", "yes"), ("consent", 1), ("consent", "true")],
+)
+def test_a_json_value_of_another_type_than_the_schema_says_answers_400(api_client, field, value):
+    response = submit(api_client, {**VALID, field: value})
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_an_empty_filter_means_no_filter_as_the_schema_says(admin_client, schema):
+    lead = LeadFactory(status=Status.GENERATED)
+    response = admin_client.get(LEADS, {"status": "", "source": ""})
+    assert response.status_code == 200
+    assert ids(response) == [lead.pk]
+    parameters = {parameter["name"]: parameter for parameter in schema["paths"][LEADS]["get"]["parameters"]}
+    assert "" in parameters["status"]["schema"]["enum"]
+
+
+def test_a_repeated_query_parameter_answers_400_naming_it(admin_client):
+    response = admin_client.get(f"{LEADS}?status=NEW&status=ERROR")
+    assert response.status_code == 400
+    assert set(response.json()) == {"status"}
+
+
+@pytest.mark.parametrize(("name", "value"), [("limit", "abc"), ("limit", "0"), ("offset", "-1")])
+def test_a_bad_limit_or_offset_answers_400_instead_of_being_ignored(admin_client, name, value):
+    response = admin_client.get(LEADS, {name: value})
+    assert response.status_code == 400
+    assert set(response.json()) == {name}
