@@ -273,7 +273,8 @@ class LeadSerializer(serializers.ModelSerializer):
 
 class LeadListQuerySerializer(serializers.Serializer):
     """The list's query parameters. A bad value is a 400, never silently ignored; an empty
-    `status` or `source` means no filter; each parameter is given at most once."""
+    `status` or `source` means no filter, an empty `limit` or `offset` is refused; each parameter
+    is given at most once."""
 
     limit = serializers.IntegerField(
         required=False, min_value=1, help_text="Leads per page: default 50; at most 200 are returned."
@@ -287,13 +288,17 @@ class LeadListQuerySerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict) -> dict:
-        repeated = {
+        errors = {
             name: [translation.gettext("Give this parameter once.")]
             for name in self.fields
             if len(self.initial_data.getlist(name)) > 1
         }
-        if repeated:
-            raise serializers.ValidationError(repeated)
+        # DRF reads an empty optional parameter as absent; an empty number is no number.
+        for name in ("limit", "offset"):
+            if self.initial_data.get(name) == "":
+                errors.setdefault(name, [serializers.IntegerField.default_error_messages["invalid"]])
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 

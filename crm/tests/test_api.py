@@ -519,7 +519,9 @@ def test_a_repeated_query_parameter_answers_400_naming_it(admin_client):
     assert set(response.json()) == {"status"}
 
 
-@pytest.mark.parametrize(("name", "value"), [("limit", "abc"), ("limit", "0"), ("offset", "-1")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("limit", "abc"), ("limit", "0"), ("offset", "-1"), ("limit", ""), ("offset", "")]
+)
 def test_a_bad_limit_or_offset_answers_400_instead_of_being_ignored(admin_client, name, value):
     response = admin_client.get(LEADS, {name: value})
     assert response.status_code == 400
