@@ -9,9 +9,11 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
 from django.db.models import Min, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, StreamingHttpResponse
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import (
@@ -26,12 +28,15 @@ from mini_analysis.models import MiniAnalysis
 from mini_analysis.pdf import is_linkable_pdf_url
 from mini_analysis.sectors import sector_label
 
-from . import display, services
+from . import display, selectors, services
 from .exports import lead_csv_lines
 from .imports import LeadResource
 from .models import Lead, LeadSyncFailure
 from .pagination import EstimatedCountPaginator
 from .selectors import mini_analyses_visible_to
+
+# The newest requests listed on a prospect's page; the others are one link away.
+MINI_ANALYSES_SHOWN = 20
 
 
 class SalesPersonFilter(admin.RelatedFieldListFilter):
@@ -128,6 +133,7 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
         "source",
         "mini_analysis_link",
         "pdf_link",
+        "mini_analyses_list",
         "legacy_id",
         "created_at",
         "updated_at",
@@ -137,6 +143,7 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
         (None, {"fields": ["brand_name", "email", "phone", "sector", "language"]}),
         (_("Follow-up"), {"fields": ["status", "assigned_to", "notes"]}),
         (_("Analysis"), {"fields": ["mini_analysis_link", "pdf_link", "analysis_text"]}),
+        (_("Requests"), {"fields": ["mini_analyses_list"]}),
         (_("History"), {"fields": ["source", "legacy_id", "created_at", "updated_at", "migrated_at"]}),
     ]
 
@@ -218,6 +225,26 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
             return "-"
         url = reverse("admin:mini_analysis_minianalysis_change", args=[lead.mini_analysis_id])
         return format_html('<a href="{}">{}</a>', url, lead.mini_analysis)
+
+    @admin.display(description=_("Requests of this person and brand"))
+    def mini_analyses_list(self, lead: Lead) -> str:
+        """Every request of the lead's person and brand, newest first, with the values each one
+        sent (the lead keeps its own contact values, see `services`): one query, the newest
+        `MINI_ANALYSES_SHOWN` on the page and a link to the rest."""
+        if lead.pk is None:
+            return "-"
+        rows = list(selectors.mini_analyses_of_lead(lead)[: MINI_ANALYSES_SHOWN + 1])
+        every_request_url = None
+        if len(rows) > MINI_ANALYSES_SHOWN:
+            rows = rows[:MINI_ANALYSES_SHOWN]
+            every_request_url = "{}?{}".format(
+                reverse("admin:mini_analysis_minianalysis_changelist"),
+                urlencode({"email_key": lead.email_key, "brand_key": lead.brand_key}),
+            )
+        for row in rows:
+            row.sector_name = sector_label(row.sector)
+        context = {"lead": lead, "rows": rows, "every_request_url": every_request_url}
+        return render_to_string("admin/crm/lead/mini_analyses.html", context)
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, lead: Lead) -> str:

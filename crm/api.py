@@ -4,10 +4,13 @@ Views and serializers are thin: the submission is validated by `MiniAnalysisForm
 for the form's rules) and handled by `submit_mini_analysis`, the same flow as the HTML form.
 """
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import translation
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -17,38 +20,129 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mini_analysis.forms import MiniAnalysisForm
+from mini_analysis.forms import MiniAnalysisForm, phone_example
 from mini_analysis.models import Language, Status
 from mini_analysis.services import submit_mini_analysis
 from mini_analysis.throttling import submission_rate_limited
 
 from .models import Lead, Source
-from .services import find_lead
 
 # --- POST /api/mini-analysis ------------------------------------------------------------------
 
 
-class MiniAnalysisRequestSerializer(serializers.Serializer):
-    """The shape of the JSON body: types only. Which fields are required, and every other rule,
-    is `MiniAnalysisForm`'s, so the API and the HTML form cannot drift apart."""
+class StringField(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField would also take the number 12 as "12",
+    which the schema (`type: string`) does not say."""
 
-    email = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    phone = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    brand_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    sector = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    consent = serializers.BooleanField(required=False, default=False, help_text="Must be true.")
-    language = serializers.ChoiceField(
-        choices=Language.choices, required=False, help_text="Defaults to the request's language, else fr."
-    )
-    website = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, help_text="Honeypot: leave it out."
-    )
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ConsentField(serializers.BooleanField):
+    """A JSON boolean, or in a form-encoded body the words `true` / `false`. DRF's BooleanField
+    would also take "yes", "on", 1…, which the schema does not say."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if isinstance(self.parent.initial_data, QueryDict) and data in ("true", "false"):
+            return data == "true"
+        self.fail("invalid", input=data)
+
+
+def _text(**options) -> StringField:
+    return StringField(required=False, allow_blank=True, trim_whitespace=False, **options)
+
+
+class MiniAnalysisRequestSerializer(serializers.Serializer):
+    """The shape of the body: types only. Which fields are required, and every other rule, is
+    `MiniAnalysisForm`'s, so the API and the HTML form cannot drift apart; the schema describes
+    them from the form (`submission_schema`)."""
+
+    email = _text()
+    phone = _text()
+    brand_name = _text()
+    sector = _text()
+    consent = ConsentField(required=False, default=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    website = _text()
+
+
+def submission_schema() -> dict:
+    """The body of `POST /api/mini-analysis` as JSON Schema, written from `MiniAnalysisForm`'s own
+    fields (which are required, their lengths and choices), so the schema says what the form
+    checks without a second copy of the rules. The form trims text, so surrounding white space
+    is allowed and the lengths are those of the trimmed value; NUL is refused everywhere."""
+    fields = MiniAnalysisForm.base_fields
+    email_length = fields["email"].max_length
+    brand_length = fields["brand_name"].max_length
+    return {
+        "type": "object",
+        "required": [name for name, field in fields.items() if field.required],
+        "properties": {
+            "email": {
+                "type": "string",
+                "format": "email",
+                "pattern": rf"^\s*[^\s\x00]{{1,{email_length}}}\s*$",
+                "description": f"An email address, at most {email_length} characters once trimmed.",
+            },
+            "phone": {
+                "type": "string",
+                "format": "phone",
+                "example": phone_example(),
+                "description": (
+                    "Optional: empty (or only white space) means none. Else a valid phone number, "
+                    "international (+country) or national in "
+                    f"{settings.PHONENUMBER_DEFAULT_REGION}; stored in E.164. JSON Schema cannot "
+                    "spell this rule, hence the custom `phone` format."
+                ),
+            },
+            "brand_name": {
+                "type": "string",
+                "pattern": rf"^\s*[^\s\x00]([^\x00]{{0,{brand_length - 2}}}[^\s\x00])?\s*$",
+                "description": f"1 to {brand_length} characters once trimmed.",
+            },
+            "sector": {
+                "type": "string",
+                "enum": [code for code, _label in fields["sector"].choices if code],
+                "description": "A sector code of the form's list.",
+            },
+            "consent": {
+                "type": "boolean",
+                "enum": [True],
+                "description": "Must be true (in a form-encoded or multipart body: the word true).",
+            },
+            "language": {
+                "type": "string",
+                "enum": list(Language.values),
+                "description": "Defaults to the Accept-Language header's, else fr.",
+            },
+            "website": {
+                "type": "string",
+                "pattern": r"^\s*$",
+                "description": "Honeypot: leave it out; a filled one is refused and nothing is stored.",
+            },
+        },
+    }
+
+
+class MiniAnalysisRequestSchema(OpenApiSerializerExtension):
+    """Documents `MiniAnalysisRequestSerializer` with `submission_schema()`."""
+
+    target_class = "crm.api.MiniAnalysisRequestSerializer"
+
+    def map_serializer(self, auto_schema, direction) -> dict:
+        return submission_schema()
 
 
 class MiniAnalysisResultSerializer(serializers.Serializer):
+    """The answer to an anonymous submission: the request only, never its lead, so that it is the
+    same for a new and a known person and tells nobody who is already a prospect."""
+
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Status.choices)
-    lead_id = serializers.IntegerField(allow_null=True)
     analysis_text = serializers.CharField(allow_blank=True)
     pdf_url = serializers.CharField(allow_blank=True)
 
@@ -101,12 +195,10 @@ class MiniAnalysisSubmitView(APIView):
             if not form.is_valid():
                 return Response(_field_errors(form), status=status.HTTP_400_BAD_REQUEST)
         mini_analysis = submit_mini_analysis(**form.submission(), language=language)
-        lead = find_lead(mini_analysis.email, mini_analysis.brand_name)
         result = MiniAnalysisResultSerializer(
             {
                 "id": mini_analysis.pk,
                 "status": mini_analysis.status,
-                "lead_id": lead.pk if lead is not None else None,
                 "analysis_text": mini_analysis.analysis_text,
                 "pdf_url": mini_analysis.pdf_url,
             }
@@ -146,7 +238,12 @@ def _field_errors(form: MiniAnalysisForm) -> dict[str, list[str]]:
 
 
 class LeadSerializer(serializers.ModelSerializer):
-    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assigned_to = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The sales person's username; null when the lead is unassigned.",
+    )
     mini_analysis_id = serializers.IntegerField(read_only=True, allow_null=True)
     phone = serializers.CharField(read_only=True)
 
@@ -174,16 +271,45 @@ class LeadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LeadFilterSerializer(serializers.Serializer):
-    """The list's filters; an unknown value is a 400, never silently ignored."""
+class LeadListQuerySerializer(serializers.Serializer):
+    """The list's query parameters. A bad value is a 400, never silently ignored; an empty
+    `status` or `source` means no filter, an empty `limit` or `offset` is refused; each parameter
+    is given at most once."""
 
-    status = serializers.ChoiceField(choices=Status.choices, required=False)
-    source = serializers.ChoiceField(choices=Source.choices, required=False)
+    limit = serializers.IntegerField(
+        required=False, min_value=1, help_text="Leads per page: default 50; at most 200 are returned."
+    )
+    offset = serializers.IntegerField(required=False, min_value=0, help_text="Leads to skip.")
+    status = serializers.ChoiceField(
+        choices=[("", "any"), *Status.choices], required=False, allow_blank=True, help_text="Empty: any."
+    )
+    source = serializers.ChoiceField(
+        choices=[("", "any"), *Source.choices], required=False, allow_blank=True, help_text="Empty: any."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        errors = {
+            name: [translation.gettext("Give this parameter once.")]
+            for name in self.fields
+            if len(self.initial_data.getlist(name)) > 1
+        }
+        # DRF reads an empty optional parameter as absent; an empty number is no number.
+        for name in ("limit", "offset"):
+            if self.initial_data.get(name) == "":
+                errors.setdefault(name, [serializers.IntegerField.default_error_messages["invalid"]])
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class LeadPagination(LimitOffsetPagination):
+    """`limit`/`offset`, validated (and documented) by `LeadListQuerySerializer` first."""
+
     default_limit = 50
     max_limit = 200
+
+    def get_schema_operation_parameters(self, view: APIView) -> list:
+        return []
 
 
 class CanViewLeads(BasePermission):
@@ -205,7 +331,22 @@ def leads_for_api(
     return leads.order_by("-created_at", "-id")
 
 
-@extend_schema(parameters=[LeadFilterSerializer])
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+@extend_schema(
+    parameters=[LeadListQuerySerializer],
+    responses={
+        200: LeadSerializer(many=True),
+        400: OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description='A bad or repeated query parameter: `{"status": ["message", ...]}`.',
+        ),
+        401: OpenApiResponse(ErrorSerializer, description="No valid token (or session)."),
+        403: OpenApiResponse(ErrorSerializer, description="Not staff, or without `crm.view_lead`."),
+    },
+)
 class LeadListView(generics.ListAPIView):
     """The prospects a staff member may see, newest first, `limit`/`offset` paginated.
 
@@ -218,6 +359,7 @@ class LeadListView(generics.ListAPIView):
     permission_classes = [IsAdminUser, CanViewLeads]
 
     def get_queryset(self) -> QuerySet[Lead]:
-        filters = LeadFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return leads_for_api(self.request.user, **filters.validated_data)
+        query = LeadListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = {name: query.validated_data.get(name) for name in ("status", "source")}
+        return leads_for_api(self.request.user, **filters)

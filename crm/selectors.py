@@ -66,6 +66,19 @@ def mini_analyses_visible_to(
     return mini_analyses.filter(~Exists(same_identity), ~Exists(hidden.filter(mini_analysis=OuterRef("pk"))))
 
 
+def mini_analyses_of_lead(lead: Lead) -> QuerySet[MiniAnalysis]:
+    """Every request of the lead's person and brand, newest first, on the identity index.
+
+    The lead follows the newest one, but keeps the contact values a sales person typed: what a
+    request said and the lead did not take stays readable here, so nothing sent is lost.
+    """
+    return (
+        MiniAnalysis.objects.filter(KEYED, email_key=lead.email_key, brand_key=lead.brand_key)
+        .only("created_at", "email", "brand_name", "phone", "sector", "language", "status")
+        .order_by("-created_at", "-id")
+    )
+
+
 def lead_sync_failures_without_lead() -> QuerySet[LeadSyncFailure]:
     """Failed automatic leads whose mini-analysis still has no lead (the backfill repairs them)."""
     no_lead = ~Exists(

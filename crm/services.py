@@ -3,7 +3,10 @@
 - A lead is one person and one brand: `identity_key` (email, brand name, trimmed and
   case-insensitive) is the dedupe key, guarded by a unique constraint on `Lead`.
 - A lead follows the newest mini-analysis of its person and brand: status, PDF and analysis
-  preview come from it; what a sales person set (`assigned_to`, `notes`) is never overwritten.
+  preview come from it. A request is anonymous (anyone can type anyone's email and brand), so it
+  never replaces what the lead already holds: contact fields are only filled when blank, and what
+  a sales person set (`assigned_to`, `notes`, `source`) is never touched. The newer values stay
+  on the request, which the lead's admin page lists (`selectors.mini_analyses_of_lead`).
 """
 
 import logging
@@ -22,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 # Fields a newer mini-analysis brings to an existing lead; everything else is the lead's own.
 FOLLOWED_FIELDS = ["mini_analysis", "status", "pdf_url", "analysis_text"]
+# Fields a newer mini-analysis may fill when the lead's is blank, and never replace: an anonymous
+# request must not overwrite what a sales person typed or confirmed. (`language` is never blank.)
 CONTACT_FIELDS = ["phone", "sector", "language"]
 
 
@@ -46,11 +51,6 @@ def lead_expressions_from() -> dict:
         "mini_analysis_id": F("pk"),
         "analysis_text": Substr("analysis_text", 1, ANALYSIS_PREVIEW_LENGTH),
     }
-
-
-def find_lead(email: str, brand_name: str) -> Lead | None:
-    """The lead of this person and brand, if any (trimmed, case-insensitive)."""
-    return Lead.objects.filter_identity(email, brand_name).first()
 
 
 def sync_lead(mini_analysis: MiniAnalysis) -> Lead:
@@ -108,15 +108,17 @@ def _locked_lead(mini_analysis: MiniAnalysis) -> Lead | None:
 
 
 def _follow(lead: Lead, mini_analysis: MiniAnalysis) -> None:
-    """Let the lead follow this mini-analysis, unless it already follows a newer one."""
+    """Let the lead follow this mini-analysis, unless it already follows a newer one.
+
+    Status, PDF and analysis follow the newest request (the seed's contract); a contact field
+    is only filled when the lead's is blank, never replaced.
+    """
     linked = lead.mini_analysis
     if linked is not None and linked.pk != mini_analysis.pk and linked.created_at > mini_analysis.created_at:
         return
     new_values = lead_fields_from(mini_analysis)
     changed = [name for name in FOLLOWED_FIELDS if getattr(lead, name) != new_values[name]]
-    changed += [
-        name for name in CONTACT_FIELDS if new_values[name] and getattr(lead, name) != new_values[name]
-    ]
+    changed += [name for name in CONTACT_FIELDS if new_values[name] and not getattr(lead, name)]
     if not changed:
         return
     for name in changed:

@@ -168,7 +168,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "igv-crm API", "VERSION": "1.0.0"}
+# The schema view is not an operation of the API it describes.
+SPECTACULAR_SETTINGS = {"TITLE": "igv-crm API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
 
 # Brute-force protection of the admin login (django-axes).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

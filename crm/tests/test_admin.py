@@ -2,12 +2,17 @@
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.admin import MINI_ANALYSES_SHOWN, LeadAdmin
 from crm.models import Lead, LeadSyncFailure, Source
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.tests.factories import MiniAnalysisFactory
@@ -339,3 +344,49 @@ def test_a_sales_person_cannot_export_a_colleagues_prospect(client, colleagues):
     response = client.post(CHANGELIST, {"action": "export_csv", "_selected_action": selected})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert {row["email"] for row in rows} == {"mine@shop.example", "unassigned@shop.example"}
+
+
+def test_the_prospect_page_lists_every_request_of_its_person_newest_first(client, boss):
+    now = timezone.now()
+    older = MiniAnalysisFactory(
+        email="ana@x.com", brand_name="My Brand", phone="+972541234567", created_at=now - timedelta(days=2)
+    )
+    lead = Lead.objects.get()
+    lead.notes = "Typed by sales"
+    lead.save()
+    newer = MiniAnalysisFactory(
+        email=" ANA@x.com", brand_name="my brand", phone="+972502345678", sector="food", created_at=now
+    )
+    MiniAnalysisFactory(email="someone@else.com", brand_name="My Brand")
+
+    page = client.get(reverse("admin:crm_lead_change", args=[lead.pk])).content.decode()
+    newer_url = reverse("admin:mini_analysis_minianalysis_change", args=[newer.pk])
+    older_url = reverse("admin:mini_analysis_minianalysis_change", args=[older.pk])
+    assert newer_url in page
+    assert older_url in page
+    assert page.index(newer_url) < page.index(older_url)
+    assert "+972502345678" in page  # the newer request's phone, which the lead did not take
+    assert "someone@else.com" not in page
+
+
+def test_the_requests_of_a_prospect_are_read_with_one_query():
+    lead = LeadFactory(email="ana@x.com", brand_name="My Brand")
+    admin_view = LeadAdmin(Lead, admin.site)
+    with CaptureQueriesContext(connection) as one:
+        admin_view.mini_analyses_list(lead)
+    MiniAnalysisFactory.create_batch(MINI_ANALYSES_SHOWN + 5, email="ana@x.com", brand_name="My Brand")
+    lead.refresh_from_db()
+    with CaptureQueriesContext(connection) as many:
+        html = admin_view.mini_analyses_list(lead)
+    assert len(one) == len(many) == 1
+    assert html.count("<tr>") == 1 + MINI_ANALYSES_SHOWN  # the header, then the newest requests
+    assert "email_key=ana%40x.com&amp;brand_key=my+brand" in html  # the link to every request
+
+
+def test_the_link_to_every_request_lists_those_of_the_person_and_brand(client, boss):
+    MiniAnalysisFactory.create_batch(2, email="Ana@x.com", brand_name="My Brand")
+    MiniAnalysisFactory(email="someone@else.com", brand_name="My Brand")
+    url = reverse("admin:mini_analysis_minianalysis_changelist")
+    response = client.get(url, {"email_key": "ana@x.com", "brand_key": "my brand"})
+    assert response.status_code == 200
+    assert {row.email for row in response.context["cl"].result_list} == {"Ana@x.com"}

@@ -64,15 +64,15 @@ def submit(client: APIClient, payload: dict, **extra):
 # --- POST /api/mini-analysis -----------------------------------------------------------------
 
 
-def test_valid_submission_answers_201_with_the_request_and_its_lead(api_client):
+def test_valid_submission_answers_201_with_the_request_and_creates_its_lead(api_client):
     response = submit(api_client, VALID)
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "status", "lead_id", "analysis_text", "pdf_url"}
+    assert set(body) == {"id", "status", "analysis_text", "pdf_url"}
     mini_analysis = MiniAnalysis.objects.get()
     lead = Lead.objects.get()
     assert body["id"] == mini_analysis.pk
-    assert body["lead_id"] == lead.pk
+    assert lead.mini_analysis == mini_analysis
     assert body["status"] == Status.GENERATED == lead.status
     assert body["analysis_text"] == mini_analysis.analysis_text != ""
     assert body["pdf_url"] == mini_analysis.pdf_url == lead.pdf_url != ""
@@ -87,9 +87,8 @@ def test_same_person_and_brand_twice_gives_two_requests_and_one_lead(api_client)
         api_client, {**VALID, "email": " ANA@Example.com", "brand_name": "maison  LUMIÈRE"}
     ).json()
     assert first["id"] != second["id"]
-    assert first["lead_id"] == second["lead_id"]
     assert MiniAnalysis.objects.count() == 2
-    assert Lead.objects.count() == 1
+    assert Lead.objects.get().mini_analysis_id == second["id"]
 
 
 def test_submission_path_answers_without_a_trailing_slash_redirect(api_client):
@@ -222,7 +221,65 @@ def test_a_failing_generator_still_answers_201_with_the_request_and_its_lead(api
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == Status.ERROR
-    assert body["lead_id"] == Lead.objects.get(status=Status.ERROR).pk
+    assert Lead.objects.get(status=Status.ERROR).mini_analysis_id == body["id"]
+
+
+# --- what an anonymous submission tells about existing prospects: nothing --------------------
+
+
+def worked_lead(**fields) -> Lead:
+    """A prospect a sales person has worked on: assigned, with notes and a phone they typed."""
+    return LeadFactory(
+        email="ana@example.com",
+        brand_name="Maison Lumière",
+        phone="+972541234567",
+        sector="retail",
+        language="he",
+        assigned_to=SalesPersonFactory(),
+        notes="Called her, prefers Hebrew",
+        **fields,
+    )
+
+
+def answer_shape(value):
+    """The JSON answer with its values replaced by their types: what may not differ between callers."""
+    if isinstance(value, dict):
+        return {key: answer_shape(item) for key, item in value.items()}
+    return type(value).__name__
+
+
+def test_the_answer_has_the_same_shape_for_a_new_and_a_known_person(api_client):
+    worked_lead()
+    known = submit(api_client, {**VALID, "email": " ANA@example.COM", "brand_name": "maison  lumière"})
+    new = submit(api_client, {**VALID, "email": "someone.else@example.com"})
+    assert known.status_code == new.status_code == 201
+    assert answer_shape(known.json()) == answer_shape(new.json())
+    assert known.json()["status"] == new.json()["status"] == Status.GENERATED
+    assert "lead_id" not in known.json()
+
+
+def test_an_anonymous_submission_never_replaces_what_sales_typed_on_the_lead(api_client):
+    lead = worked_lead()
+    response = submit(api_client, {**VALID, "email": "ANA@example.com ", "brand_name": " MAISON lumière"})
+    lead.refresh_from_db()
+    assert (str(lead.phone), lead.sector, lead.language) == ("+972541234567", "retail", "he")
+    assert lead.notes == "Called her, prefers Hebrew"
+    assert lead.assigned_to is not None
+    assert lead.mini_analysis_id == response.json()["id"]
+    assert lead.status == Status.GENERATED
+
+
+def test_the_form_answers_a_known_person_exactly_as_a_new_one(client):
+    worked_lead()
+    form = {**VALID, "consent": "on"}
+    known = client.post("/en/mini-analysis/", {**form, "email": "Ana@Example.com"})
+    new = client.post("/en/mini-analysis/", {**form, "email": "someone.else@example.com"})
+    assert known.status_code == new.status_code == 302
+    known_page, new_page = client.get(known["Location"]), client.get(new["Location"])
+    assert known_page.status_code == new_page.status_code == 200
+    assert known_page.content.decode().replace(known["Location"], "") == new_page.content.decode().replace(
+        new["Location"], ""
+    )
 
 
 # --- authentication and permissions ----------------------------------------------------------
@@ -412,3 +469,60 @@ def test_schema_lists_both_paths(api_client):
     assert "/api/mini-analysis" in paths
     leads_parameters = {parameter["name"] for parameter in paths["/api/crm/leads"]["get"]["parameters"]}
     assert leads_parameters >= {"limit", "offset", "status", "source"}
+
+
+# --- the schema says what the API does ---------------------------------------------------------
+
+
+@pytest.fixture
+def schema(api_client) -> dict:
+    return api_client.get("/api/schema/", {"format": "json"}).json()
+
+
+def test_schema_marks_the_fields_the_form_requires_as_required(schema):
+    body = schema["paths"][SUBMIT]["post"]["requestBody"]
+    assert body["required"] is True
+    submission = schema["components"]["schemas"]["MiniAnalysisRequest"]
+    assert submission["required"] == ["email", "brand_name", "sector", "consent"]
+
+
+def test_schema_says_assigned_to_may_be_null(schema):
+    assert schema["components"]["schemas"]["Lead"]["properties"]["assigned_to"]["nullable"] is True
+
+
+def test_schema_declares_the_error_answers_of_the_leads_list(schema):
+    assert set(schema["paths"][LEADS]["get"]["responses"]) == {"200", "400", "401", "403"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("brand_name", 12), ("email", 1.5), ("consent", "yes"), ("consent", 1), ("consent", "true")],
+)
+def test_a_json_value_of_another_type_than_the_schema_says_answers_400(api_client, field, value):
+    response = submit(api_client, {**VALID, field: value})
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_an_empty_filter_means_no_filter_as_the_schema_says(admin_client, schema):
+    lead = LeadFactory(status=Status.GENERATED)
+    response = admin_client.get(LEADS, {"status": "", "source": ""})
+    assert response.status_code == 200
+    assert ids(response) == [lead.pk]
+    parameters = {parameter["name"]: parameter for parameter in schema["paths"][LEADS]["get"]["parameters"]}
+    assert "" in parameters["status"]["schema"]["enum"]
+
+
+def test_a_repeated_query_parameter_answers_400_naming_it(admin_client):
+    response = admin_client.get(f"{LEADS}?status=NEW&status=ERROR")
+    assert response.status_code == 400
+    assert response.json() == {"status": ["Donnez ce paramètre une seule fois."]}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("limit", "abc"), ("limit", "0"), ("offset", "-1"), ("limit", ""), ("offset", "")]
+)
+def test_a_bad_limit_or_offset_answers_400_instead_of_being_ignored(admin_client, name, value):
+    response = admin_client.get(LEADS, {name: value})
+    assert response.status_code == 400
+    assert set(response.json()) == {name}

@@ -111,3 +111,24 @@ def test_a_form_submission_follows_the_lead_written_by_bulk_create():
     [lead] = Lead.objects.bulk_create([LeadFactory.build(email="dana@example.com", brand_name="Shop")])
     mini_analysis = MiniAnalysisFactory(email="Dana@Example.com", brand_name="shop")
     assert list(Lead.objects.values_list("pk", "mini_analysis_id")) == [(lead.pk, mini_analysis.pk)]
+
+
+def test_a_newer_request_never_replaces_the_contact_values_of_the_lead():
+    lead = LeadFactory(email="ana@x.com", brand_name="My Brand", phone="+972541234567", sector="retail")
+    lead.language = "he"
+    lead.save()
+    newer = MiniAnalysisFactory(
+        email=" ANA@X.com", brand_name="my  BRAND", phone="+972502345678", sector="food", language="en"
+    )
+
+    lead.refresh_from_db()
+    assert (str(lead.phone), lead.sector, lead.language) == ("+972541234567", "retail", "he")
+    assert (lead.mini_analysis, lead.status) == (newer, newer.status)
+
+
+def test_a_newer_request_fills_the_contact_fields_the_lead_left_blank():
+    lead = LeadFactory(email="ana@x.com", brand_name="My Brand", phone="", sector="")
+    MiniAnalysisFactory(email="ana@x.com", brand_name="My Brand", phone="+972502345678", sector="food")
+
+    lead.refresh_from_db()
+    assert (str(lead.phone), lead.sector) == ("+972502345678", "food")

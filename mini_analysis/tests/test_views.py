@@ -1,5 +1,10 @@
+import html
+import re
+
 import httpx2
+import phonenumbers
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
@@ -262,3 +267,43 @@ def test_result_page_offers_to_book_a_call_only_when_the_setting_is_set(client, 
     page = client.get(f"/fr/mini-analysis/{MiniAnalysis.objects.get().request_id}/").content.decode()
     assert 'href="https://calendly.com/igv/intro"' in page
     assert "Prendre rendez-vous avec IGV" in page
+
+
+def displayed_phone_example(page: str) -> str:
+    """The example number the phone field's help text shows."""
+    match = re.search(r'<p class="help">[^<]*<bdi dir="ltr">([^<]+)</bdi></p>', page)
+    assert match is not None, "no phone example in the page"
+    return html.unescape(match.group(1))
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "he"])
+def test_the_phone_example_shown_is_accepted_and_stored_in_e164(client, language):
+    example = displayed_phone_example(client.get(form_url(language)).content.decode())
+    response = client.post(form_url(language), {**VALID, "phone": example})
+    assert response.status_code == 302
+    expected = phonenumbers.parse(example, None)
+    assert MiniAnalysis.objects.get().phone == phonenumbers.format_number(
+        expected, phonenumbers.PhoneNumberFormat.E164
+    )
+
+
+def test_the_phone_example_is_the_mobile_example_of_the_default_region_in_international_format(client):
+    example = displayed_phone_example(client.get(form_url("en")).content.decode())
+    number = phonenumbers.parse(example, None)
+    assert phonenumbers.region_code_for_number(number) == settings.PHONENUMBER_DEFAULT_REGION
+    assert phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+    assert example == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@pytest.mark.parametrize("typed", ["0502345678", "050-234-5678", "+972502345678"])
+def test_a_redisplayed_form_shows_the_phone_in_the_international_format_of_the_example(client, typed):
+    response = client.post(form_url("en"), {**VALID, "email": "not-an-email", "phone": typed})
+    assert response.status_code == 200
+    assert 'value="+972 50-234-5678"' in response.content.decode()
+
+
+def test_a_redisplayed_form_shows_an_invalid_phone_as_typed(client):
+    response = client.post(form_url("en"), {**VALID, "phone": "12"})
+    page = response.content.decode()
+    assert 'value="12"' in page
+    assert f"for example {displayed_phone_example(page)}" in page
