@@ -8,16 +8,29 @@ PostgreSQL; every writer of either table goes through `identity_key` (see below 
 database refuses a row that did not.
 """
 
+import hashlib
 import unicodedata
 from collections.abc import Iterable
 
 from django.db import connections, models
 
+# The longest key stored: it fits the narrowest key column (`brand_key`, 200 characters).
+KEY_MAX_LENGTH = 200
+
 
 def normalize_key(value: str | None) -> str:
-    """Case-, width- and whitespace-insensitive form: `' My  BRAND '` -> `'my brand'`."""
-    folded = unicodedata.normalize("NFKC", value or "").casefold()
-    return " ".join(folded.split())
+    """Case-, width- and whitespace-insensitive form: `' My  BRAND '` -> `'my brand'`.
+
+    NFKC and case folding can lengthen a text (`ß` -> `ss`, `ﷺ` -> 18 characters), so a valid
+    200-character brand may fold to more than its column holds. Such a key keeps its beginning
+    and ends with `#` and the SHA-256 of the whole folded text: still one key per identity,
+    always the same for the same text, and never longer than `KEY_MAX_LENGTH`.
+    """
+    folded = " ".join(unicodedata.normalize("NFKC", value or "").casefold().split())
+    if len(folded) <= KEY_MAX_LENGTH:
+        return folded
+    digest = hashlib.sha256(folded.encode()).hexdigest()
+    return f"{folded[: KEY_MAX_LENGTH - len(digest) - 1]}#{digest}"
 
 
 def identity_key(email: str | None, brand_name: str | None) -> tuple[str, str]:

@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from mini_analysis.keys import identity_key, normalize_key
+from mini_analysis.keys import KEY_MAX_LENGTH, identity_key, normalize_key
 from mini_analysis.models import MiniAnalysis
 
 from .factories import MiniAnalysisFactory
@@ -32,6 +32,32 @@ def test_normalize_key_ignores_case_width_and_surrounding_or_repeated_spaces(raw
 
 def test_identity_key_pairs_the_normalized_email_and_brand():
     assert identity_key("Ana@X.com", "My Brand") == identity_key(" ana@x.com ", "my brand")
+
+
+@pytest.mark.parametrize("character", ["ß", "ﷺ", "ﬃ"])
+def test_a_text_that_folds_longer_than_its_column_gets_a_key_that_fits(character):
+    """200 characters that NFKC and case folding lengthen (to 400, to 3 600, to 600)."""
+    brand = character * 200
+    key = normalize_key(brand)
+
+    assert len(key) <= KEY_MAX_LENGTH
+    assert key == normalize_key(f"  {brand.upper()} ")  # the same identity, as for any key
+    assert key != normalize_key(character * 199 + "x")  # another identity, another key
+
+
+@pytest.mark.django_db
+def test_a_valid_200_character_brand_that_folds_longer_is_stored_with_its_lead(client):
+    """On PostgreSQL the unbounded key overflowed `varchar(200)`: the visitor got a server error."""
+    from crm.models import Lead
+
+    from .factories import VALID_FORM_DATA
+
+    response = client.post("/en/mini-analysis/", {**VALID_FORM_DATA, "brand_name": "ß" * 200})
+
+    assert response.status_code == 302
+    request, lead = MiniAnalysis.objects.get(), Lead.objects.get()
+    assert (request.brand_key, request.brand_name) == (lead.brand_key, "ß" * 200)
+    assert len(lead.brand_key) <= MiniAnalysis._meta.get_field("brand_key").max_length
 
 
 # --- Every writer stores the keys; the database refuses a row without them -----------------------
