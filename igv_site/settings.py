@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "django_admin_lightweight_date_hierarchy",
+    "simple_history",
     "mini_analysis",
     "crm",
 ]
@@ -59,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Who changed a lead, company, contact or opportunity in the admin (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: it reads the outcome of the authentication.
     "axes.middleware.AxesMiddleware",
