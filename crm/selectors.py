@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from mini_analysis.models import MiniAnalysis
 
-from .models import Lead, LeadSyncFailure
+from .models import Activity, Contact, Lead, LeadSyncFailure
 
 
 def _lead_of_same_identity() -> Exists:
@@ -111,4 +111,15 @@ def backfill_audit(limit: int = 50) -> BackfillAudit:
         lead_sync_failures=LeadSyncFailure.objects.count(),
         failures_without_lead=failures.count(),
         failed=failed,
+    )
+
+
+def contact_timeline(contact: Contact) -> QuerySet[Activity]:
+    """A contact's activities and those of its leads and opportunities, newest first."""
+    return (
+        Activity.objects.filter(
+            Q(contact=contact) | Q(lead__contact=contact) | Q(opportunity__contact=contact)
+        )
+        .select_related("owner", "lead", "opportunity")
+        .order_by("-created_at", "-pk")
     )
