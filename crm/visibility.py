@@ -78,7 +78,7 @@ def visible_activities(user: User, activities: QuerySet[Activity] | None = None)
     )
 
 
-_BY_MODEL = {
+_BY_MODEL: dict = {
     Lead: visible_leads,
     Contact: visible_contacts,
     Opportunity: visible_opportunities,
@@ -90,3 +90,6 @@ _BY_MODEL = {
 def visible_to(user: User, queryset: QuerySet) -> QuerySet:
     """`queryset` narrowed to what `user` may see (the model picks the rule)."""
     return _BY_MODEL[queryset.model](user, queryset)
+
+
+SCOPED_MODELS = frozenset(_BY_MODEL)

@@ -166,6 +166,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "igv-crm API", "VERSION": "1.0.0"}
 
+# The admin shows each record's history; restoring an old version there would skip the CRM's
+# services (conversion, stage entries), so it is off.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # Brute-force protection of the admin login (django-axes).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)

@@ -6,6 +6,7 @@ brand is one company and one person is one contact whatever path wrote them.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
@@ -110,6 +111,13 @@ class Company(models.Model):
             kwargs["update_fields"] = {*update_fields, "brand_key", "updated_at"}
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        """A friendly form error before the unique brand key would refuse the row."""
+        super().clean()
+        others = Company.objects.filter(brand_key=normalize_key(self.name)).exclude(pk=self.pk)
+        if self.name and others.exists():
+            raise ValidationError({"name": _("A company with this name already exists.")})
+
 
 class Contact(models.Model):
     """A person, keyed by the normalized email: one person, one contact, whatever their brands."""
@@ -164,6 +172,13 @@ class Contact(models.Model):
         if (update_fields := kwargs.get("update_fields")) is not None:
             kwargs["update_fields"] = {*update_fields, "email_key", "updated_at"}
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """A friendly form error before the unique email key would refuse the row."""
+        super().clean()
+        others = Contact.objects.filter(email_key=normalize_key(self.email)).exclude(pk=self.pk)
+        if self.email and others.exists():
+            raise ValidationError({"email": _("A contact with this email already exists.")})
 
 
 class Currency(models.TextChoices):

@@ -1,0 +1,418 @@
+"""The prospects page: the `Lead` changelist is where sales people work all day.
+
+Besides the analysis (`status`, read-only here: it is the request's), a prospect has its sales
+stage, its next action (the earliest open task of its activities, inline), and a "Convert" button
+(`convert_view`, also a bulk action) that calls `services.convert_lead`.
+"""
+
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Min, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import (
+    default_date_hierarchy_drilldown,
+)
+from simple_history.admin import SimpleHistoryAdmin
+
+from mini_analysis.sectors import sector_label
+
+from .. import services
+from ..exports import lead_csv_lines
+from ..models import Currency, DisqualificationReason, Lead, LeadStage, LeadSyncFailure
+from ..pagination import EstimatedCountPaginator
+from .activities import ActivityInline, save_activities
+from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter
+
+
+class SalesPersonFilter(admin.RelatedFieldListFilter):
+    """Leads by sales person: the staff accounts, plus "unassigned".
+
+    Django's `RelatedOnlyFieldListFilter` would read every lead to find who has some.
+    """
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.empty_value_display = _("Unassigned")
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin) or ("username",)
+        return field.get_choices(include_blank=False, limit_choices_to={"is_staff": True}, ordering=ordering)
+
+
+class SectorFilter(admin.AllValuesFieldListFilter):
+    """The sectors present among the visible leads, found by walking the sector index.
+
+    `SELECT DISTINCT sector` reads the whole table; asking for "the next sector after X" is one
+    index probe per sector, so the sidebar costs a few milliseconds whatever the table's size.
+    """
+
+    max_choices = 200
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        sectors = self._sectors(model_admin.get_queryset(request), field.name)
+        self.lookup_choices = sorted(sectors, key=lambda sector: sector_label(sector).casefold())
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            yield {**choice, "display": sector_label(choice["display"])}
+
+    def _sectors(self, leads: QuerySet[Lead], name: str) -> list[str]:
+        values = leads.order_by(name).values_list(name, flat=True)
+        found: list[str] = []
+        following = values.first()
+        while following is not None and len(found) < self.max_choices:
+            found.append(following)
+            following = values.filter(**{f"{name}__gt": following}).first()
+        return found
+
+
+class AssignActionForm(ActionForm):
+    assignee = forms.ModelChoiceField(
+        label=_("Sales person"),
+        queryset=get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
+        required=False,
+    )
+
+
+class LeadForm(forms.ModelForm):
+    """The stage a sales person sets by hand: the rule is `services.lead_stage_error`."""
+
+    class Meta:
+        model = Lead
+        fields = ["stage", "disqualification_reason"]  # the admin adds the fieldsets' fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "stage" in self.fields and self.instance.stage != LeadStage.CONVERTED:
+            self.fields["stage"].choices = [
+                choice for choice in self.fields["stage"].choices if choice[0] in services.MANUAL_LEAD_STAGES
+            ]
+        if "disqualification_reason" in self.fields:
+            self.fields["disqualification_reason"].queryset = DisqualificationReason.objects.filter(
+                is_active=True
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        stage = cleaned.get("stage", self.instance.stage)
+        reason = cleaned.get("disqualification_reason")
+        current = self.instance.stage if self.instance.pk else LeadStage.NEW  # not yet the posted one
+        if error := services.lead_stage_error(current, stage, reason):
+            field = "disqualification_reason" if stage == LeadStage.DISQUALIFIED else "stage"
+            self.add_error(field if field in self.fields else None, error)
+        elif stage != LeadStage.DISQUALIFIED:
+            cleaned["disqualification_reason"] = None
+        return cleaned
+
+
+class ConvertForm(forms.Form):
+    """The options of a conversion: the opportunity to create, if any."""
+
+    create_opportunity = forms.BooleanField(label=_("Create an opportunity"), required=False, initial=True)
+    opportunity_name = forms.CharField(label=_("Opportunity name"), max_length=200, required=False)
+    amount = forms.DecimalField(
+        label=_("Amount"), max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial=Currency.EUR)
+    expected_close_date = forms.DateField(
+        label=_("Expected close date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+@admin.register(Lead)
+class LeadAdmin(VisibleToAdmin, SimpleHistoryAdmin):
+    form = LeadForm
+    change_form_template = "admin/crm/lead/change_form.html"
+    inlines = [ActivityInline]
+    list_display = [
+        "brand_name",
+        "email",
+        "phone",
+        "sector_name",
+        "language",
+        "status",
+        "stage",
+        "next_action_due",
+        "source",
+        "assigned_to",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "stage",
+        "source",
+        ("assigned_to", SalesPersonFilter),
+        "language",
+        ("sector", SectorFilter),
+        next_action_filter("next_action_at", _("next action")),
+    ]
+    search_fields = ["email", "brand_name", "phone"]
+    date_hierarchy = "created_at"
+    # The years, months and days of the date bar are drawn without a query over every lead
+    # (django-admin-lightweight-date-hierarchy); see `get_date_hierarchy_drilldown`.
+    date_hierarchy_drilldown = False
+    list_select_related = ["assigned_to"]
+    list_per_page = 50
+    # No COUNT(*) of the whole table on every page view (see `crm.pagination`).
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    # Facet counts would count every filter value over the whole table on each page view.
+    show_facets = admin.ShowFacets.NEVER
+    action_form = AssignActionForm
+    actions = ["assign_to_me", "assign_to_sales_person", "convert", "export_csv"]
+    readonly_fields = [
+        "status",
+        "source",
+        "mini_analysis_link",
+        "pdf_link",
+        "legacy_id",
+        "created_at",
+        "updated_at",
+        "migrated_at",
+        "next_action",
+        "next_action_due",
+        "last_contacted_at",
+        "contact_link",
+        "opportunity_link",
+        "converted_at",
+        "converted_by",
+    ]
+    fieldsets = [
+        (None, {"fields": ["brand_name", "email", "phone", "sector", "language"]}),
+        (_("Follow-up"), {"fields": ["status", "assigned_to", "notes"]}),
+        (
+            _("Sales"),
+            {
+                "fields": [
+                    "stage",
+                    "disqualification_reason",
+                    "next_action",
+                    "next_action_due",
+                    "last_contacted_at",
+                    "contact_link",
+                    "opportunity_link",
+                    "converted_at",
+                    "converted_by",
+                ]
+            },
+        ),
+        (_("Analysis"), {"fields": ["mini_analysis_link", "pdf_link", "analysis_text"]}),
+        (_("History"), {"fields": ["source", "legacy_id", "created_at", "updated_at", "migrated_at"]}),
+    ]
+
+    Media = CrmMedia
+
+    def action_checkbox(self, lead: Lead) -> str:
+        """Django's row checkbox, written directly: a widget template per row costs a fifth of the page."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            lead.pk,
+            format_html(_("Select this object for an action - {}"), str(lead)),
+        )
+
+    def get_date_hierarchy_drilldown(self, year_lookup: int | None, month_lookup: int | None):
+        """Without a year chosen: every year from the oldest lead to this one (one indexed MIN)."""
+        if year_lookup is None and month_lookup is None:
+            oldest = Lead.objects.aggregate(oldest=Min("created_at"))["oldest"]
+            this_year = timezone.localdate().year
+            first_year = timezone.localtime(oldest).year if oldest else this_year
+            return [datetime.date(year, 1, 1) for year in range(first_year, this_year + 1)]
+        return default_date_hierarchy_drilldown(year_lookup, month_lookup)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":  # not a scoped model: the base leaves it alone
+            users = get_user_model().objects.filter(is_staff=True, is_active=True)
+            if not self.has_assign_permission(request):
+                users = users.filter(pk=request.user.pk)
+            kwargs["queryset"] = users.order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_assign_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("crm.assign_lead")
+
+    def has_convert_permission(self, request: HttpRequest, lead: Lead | None = None) -> bool:
+        return request.user.has_perm("crm.convert_lead") and self.has_change_permission(request, lead)
+
+    def get_urls(self):
+        convert = self.admin_site.admin_view(self.convert_view)
+        return [path("<path:object_id>/convert/", convert, name="crm_lead_convert"), *super().get_urls()]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is not ActivityInline.model:
+            return super().save_formset(request, form, formset, change)
+        save_activities(request, formset)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_convert"] = (
+            obj is not None
+            and obj.stage != LeadStage.CONVERTED
+            and (self.has_convert_permission(request, obj))
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description=_("next action date"), ordering="next_action_at")
+    def next_action_due(self, lead: Lead) -> str:
+        return due_date(lead.next_action_at)
+
+    @admin.display(description=_("contact"))
+    def contact_link(self, lead: Lead) -> str:
+        if lead.contact_id is None:
+            return "-"
+        url = reverse("admin:crm_contact_change", args=[lead.contact_id])
+        return format_html('<a href="{}">{}</a>', url, lead.contact)
+
+    @admin.display(description=_("opportunity"))
+    def opportunity_link(self, lead: Lead) -> str:
+        if lead.opportunity_id is None:
+            return "-"
+        url = reverse("admin:crm_opportunity_change", args=[lead.opportunity_id])
+        return format_html('<a href="{}">{}</a>', url, lead.opportunity)
+
+    @method_decorator(require_http_methods(["GET", "POST"]))
+    def convert_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The "Convert" button: a confirmation page (GET), the conversion (POST, CSRF-checked)."""
+        lead = self.get_object(request, object_id)
+        if lead is None:
+            raise Http404
+        if not self.has_convert_permission(request, lead):
+            raise PermissionDenied
+        change_url = reverse("admin:crm_lead_change", args=[lead.pk])
+        form = ConvertForm(request.POST or None, initial={"opportunity_name": lead.brand_name})
+        if request.method == "POST" and form.is_valid():
+            try:
+                conversion = services.convert_lead(
+                    lead,
+                    user=request.user,
+                    create_opportunity=form.cleaned_data["create_opportunity"],
+                    opportunity_name=form.cleaned_data["opportunity_name"],
+                    amount=form.cleaned_data["amount"],
+                    currency=form.cleaned_data["currency"],
+                    expected_close_date=form.cleaned_data["expected_close_date"],
+                )
+            except services.PipelineError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return HttpResponseRedirect(change_url)
+            if conversion.created:
+                self.message_user(request, gettext("The prospect is converted."), messages.SUCCESS)
+            else:
+                self.message_user(request, gettext("The prospect was already converted."), messages.INFO)
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Convert the prospect"),
+            "opts": self.opts,
+            "original": lead,
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/crm/lead/convert.html", context)
+
+    @admin.display(description=_("sector"), ordering="sector")
+    def sector_name(self, lead: Lead) -> str:
+        return sector_label(lead.sector)
+
+    @admin.display(description=_("Mini-analysis"))
+    def mini_analysis_link(self, lead: Lead) -> str:
+        if lead.mini_analysis_id is None:
+            return "-"
+        url = reverse("admin:mini_analysis_minianalysis_change", args=[lead.mini_analysis_id])
+        return format_html('<a href="{}">{}</a>', url, lead.mini_analysis)
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, lead: Lead) -> str:
+        if not lead.pdf_url:
+            return "-"
+        return format_html('<a href="{}">{}</a>', lead.pdf_url, _("Open the PDF"))
+
+    @admin.action(description=_("Assign to me"), permissions=["change"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        count = services.assign_leads(queryset, request.user, actor=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d prospect assigned to you.", "%(count)d prospects assigned to you.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Assign to the chosen sales person"), permissions=["assign"])
+    def assign_to_sales_person(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        try:
+            assignee = AssignActionForm.base_fields["assignee"].clean(request.POST.get("assignee"))
+        except forms.ValidationError:
+            assignee = None
+        if assignee is None:
+            self.message_user(request, _("Choose a sales person first."), messages.WARNING)
+            return
+        count = services.assign_leads(queryset, assignee, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d prospect assigned to %(name)s.",
+                "%(count)d prospects assigned to %(name)s.",
+                count,
+            )
+            % {"count": count, "name": assignee.get_username()},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Convert the selected prospects"), permissions=["convert"])
+    def convert(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        converted = refused = 0
+        for lead in queryset.select_related(None).order_by("pk").only("pk"):
+            try:
+                converted += services.convert_lead(lead, user=request.user).created
+            except services.PipelineError:
+                refused += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d prospect converted.", "%(count)d prospects converted.", converted)
+            % {"count": converted},
+            messages.SUCCESS,
+        )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d disqualified prospect was not converted.",
+                    "%(count)d disqualified prospects were not converted.",
+                    refused,
+                )
+                % {"count": refused},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Export the selection as CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Lead]) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(lead_csv_lines(queryset), content_type="text/csv; charset=utf-8")
+        filename = f"prospects-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+@admin.register(LeadSyncFailure)
+class LeadSyncFailureAdmin(admin.ModelAdmin):
+    list_display = ["mini_analysis", "created_at", "error"]
+    list_select_related = ["mini_analysis"]
+    readonly_fields = ["mini_analysis", "error", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
