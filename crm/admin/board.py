@@ -19,7 +19,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
-from django.views.decorators.http import require_POST
 
 from .. import services, visibility
 from ..models import Opportunity, OpportunityStage
@@ -73,14 +72,14 @@ def board_columns(opportunities: QuerySet[Opportunity]) -> list[Column]:
     totals = (
         opportunities.order_by()
         .values("stage", "currency")
-        .annotate(count=Count("pk"), amount=Sum("amount"), weighted=Sum(weighted))
+        .annotate(count=Count("pk"), total=Sum("amount"), weighted_total=Sum(weighted))
         .order_by("stage", "currency")
     )
     for row in totals:
         column = columns.get(row["stage"])
         if column is not None:
             column.count += row["count"]
-            column.totals.append((row["currency"], row["amount"], round(row["weighted"], 2)))
+            column.totals.append((row["currency"], row["total"], round(row["weighted_total"], 2)))
     ranked = opportunities.select_related("company", "contact", "owner").annotate(
         rank=Window(
             RowNumber(), partition_by=F("stage"), order_by=[F("stage_entered_at").asc(), F("pk").asc()]
@@ -113,7 +112,6 @@ def board_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/crm/opportunity/board.html", context)
 
 
-@require_POST
 def move_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     """Move a card to another stage (a form POST, CSRF-checked); back to the board."""
     if not model_admin.has_change_permission(request):

@@ -3,8 +3,10 @@
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from .. import services
@@ -150,6 +152,7 @@ class OpportunityAdmin(OwnedAdmin):
     def board_view(self, request: HttpRequest):
         return board.board_view(self, request)
 
+    @method_decorator(require_POST)
     def move_view(self, request: HttpRequest):
         return board.move_view(self, request)
 
