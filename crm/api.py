@@ -22,7 +22,7 @@ from mini_analysis.models import Language, Status
 from mini_analysis.services import submit_mini_analysis
 from mini_analysis.throttling import submission_rate_limited
 
-from .models import Lead, Source
+from .models import Lead, LeadStage, Source
 from .services import find_lead
 
 # --- POST /api/mini-analysis ------------------------------------------------------------------
@@ -149,6 +149,12 @@ class LeadSerializer(serializers.ModelSerializer):
     assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
     mini_analysis_id = serializers.IntegerField(read_only=True, allow_null=True)
     phone = serializers.CharField(read_only=True)
+    stage = serializers.ChoiceField(choices=LeadStage.choices, read_only=True, help_text="The sales stage.")
+    next_action_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_contacted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    contact_id = serializers.IntegerField(read_only=True, allow_null=True)
+    opportunity_id = serializers.IntegerField(read_only=True, allow_null=True)
+    converted_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Lead
@@ -170,6 +176,13 @@ class LeadSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "migrated_at",
+            "stage",
+            "next_action",
+            "next_action_at",
+            "last_contacted_at",
+            "contact_id",
+            "opportunity_id",
+            "converted_at",
         ]
         read_only_fields = fields
 
@@ -179,6 +192,7 @@ class LeadFilterSerializer(serializers.Serializer):
 
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     source = serializers.ChoiceField(choices=Source.choices, required=False)
+    stage = serializers.ChoiceField(choices=LeadStage.choices, required=False, help_text="The sales stage.")
 
 
 class LeadPagination(LimitOffsetPagination):
@@ -194,7 +208,7 @@ class CanViewLeads(BasePermission):
 
 
 def leads_for_api(
-    user: AbstractBaseUser, *, status: str | None = None, source: str | None = None
+    user: AbstractBaseUser, *, status: str | None = None, source: str | None = None, stage: str | None = None
 ) -> QuerySet[Lead]:
     """The leads a user may read (as in the admin), newest first, optionally filtered."""
     leads = Lead.objects.visible_to(user).select_related("assigned_to")
@@ -202,6 +216,8 @@ def leads_for_api(
         leads = leads.filter(status=status)
     if source:
         leads = leads.filter(source=source)
+    if stage:
+        leads = leads.filter(stage=stage)
     return leads.order_by("-created_at", "-id")
 
 
