@@ -53,9 +53,9 @@ def seed(apps, schema_editor):
 
     # Permissions are normally created after all migrations ran; create them now to use them.
     app_config = apps.get_app_config("crm")
-    app_config.models_module = True
+    models_module, app_config.models_module = app_config.models_module, True
     create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
+    app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group, _ = Group.objects.get_or_create(name=SALES_GROUP)
