@@ -53,7 +53,7 @@ def seed(apps, schema_editor):
 
     # Permissions are normally created after all migrations ran; create them now to use them.
     app_config = apps.get_app_config("crm")
-    models_module, app_config.models_module = app_config.models_module, True
+    models_module, app_config.models_module = getattr(app_config, "models_module", None), True
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
