@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -68,7 +68,12 @@ class OpenFilter(admin.SimpleListFilter):
 @admin.register(Activity)
 class ActivityAdmin(VisibleToAdmin):
     list_display = ["kind", "subject", "record", "due", "done_at", "owner", "created_at"]
-    list_filter = [OpenFilter, next_action_filter("due_at", _("due")), "kind", "owner"]
+    list_filter = [
+        OpenFilter,
+        next_action_filter("due_at", _("due"), among=Q(kind=ActivityKind.TASK, done_at__isnull=True)),
+        "kind",
+        "owner",
+    ]
     list_select_related = ["lead", "contact", "opportunity", "owner"]
     search_fields = ["subject"]
     autocomplete_fields = ["lead", "contact", "opportunity"]

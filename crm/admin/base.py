@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -46,8 +46,11 @@ class VisibleToAdmin(admin.ModelAdmin):
             raise Http404
 
 
-def next_action_filter(field_name: str, title: str) -> type[admin.SimpleListFilter]:
-    """A list filter "overdue / today / this week / none" on a date-time field (indexed)."""
+def next_action_filter(field_name: str, title: str, among: Q | None = None) -> type[admin.SimpleListFilter]:
+    """A list filter "overdue / today / this week / none" on a date-time field (indexed).
+
+    `among` narrows the dated choices (the activities page: open tasks only, a partial index).
+    """
 
     class NextActionFilter(admin.SimpleListFilter):
         parameter_name = f"{field_name}_when"
@@ -66,6 +69,8 @@ def next_action_filter(field_name: str, title: str) -> type[admin.SimpleListFilt
                 return queryset
             if value == "none":
                 return queryset.filter(**{f"{field_name}__isnull": True})
+            if among is not None:
+                queryset = queryset.filter(among)
             now = timezone.now()
             today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
             if value == "overdue":

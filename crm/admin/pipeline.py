@@ -119,7 +119,7 @@ class OpportunityAdmin(OwnedAdmin):
         "next_step_due",
         "expected_close_date",
     ]
-    list_filter = ["stage", "owner", next_action_filter("next_step_at", _("next step")), "currency"]
+    list_filter = ["stage", "owner", next_action_filter("next_step_at", _("next step"))]
     list_select_related = ["company", "contact", "stage", "owner"]
     search_fields = ["name", "company__name", "contact__email"]
     autocomplete_fields = ["company", "contact"]

@@ -96,6 +96,7 @@ class Activity(models.Model):
             models.Index(fields=["-created_at", "-id"], name="activity_created"),
             models.Index(fields=["owner", "-created_at"], name="activity_owner_created"),
             models.Index(fields=["kind", "-created_at"], name="activity_kind_created"),
+            models.Index(fields=["done_at"], name="activity_done"),
             # Open tasks by due date: the next actions and the overdue list.
             models.Index(
                 fields=["due_at"],

@@ -35,7 +35,7 @@ def seller(client):
 
 
 def columns(response) -> dict[str, object]:
-    return {str(column.stage): column for column in response.context["columns"]}
+    return {column.stage.name: column for column in response.context["columns"]}
 
 
 def test_the_board_shows_open_stages_with_count_amount_and_weighted_amount(client, seller):

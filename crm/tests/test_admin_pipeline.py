@@ -408,6 +408,7 @@ def test_the_contact_page_runs_as_many_queries_with_50_activities_as_with_10(cli
     lead = LeadFactory()
     Lead.objects.filter(pk=lead.pk).update(contact=contact)
     ActivityFactory.create_batch(10, lead=lead)
+    client.get(change_url(contact))  # warm the caches (content types) the first view fills
     ten = count_queries(client, change_url(contact))
     ActivityFactory.create_batch(40, lead=lead)
     assert count_queries(client, change_url(contact)) == ten
@@ -415,7 +416,7 @@ def test_the_contact_page_runs_as_many_queries_with_50_activities_as_with_10(cli
 
 def test_the_stage_and_reason_lists_are_editable_rows(client, boss):
     response = client.get(reverse("admin:crm_opportunitystage_changelist"))
-    assert [str(stage) for stage in response.context["cl"].result_list] == [
+    assert [stage.name for stage in response.context["cl"].result_list] == [
         "Qualification",
         "Meeting",
         "Proposal",
@@ -426,3 +427,18 @@ def test_the_stage_and_reason_lists_are_editable_rows(client, boss):
     assert OpportunityStage.objects.get(name="Proposal").probability == 50
     assert DisqualificationReason.objects.filter(is_active=True).count() == 5
     assert Company.objects.count() == 0
+
+
+def test_the_activities_page_lists_ones_overdue_open_tasks_only(client, seller):
+    lead = LeadFactory(assigned_to=seller)
+    past = timezone.now() - timedelta(days=1)
+    open_task = services.record_activity(
+        Activity(kind=ActivityKind.TASK, subject="Open", due_at=past, lead=lead), user=seller
+    )
+    done_task = services.record_activity(
+        Activity(kind=ActivityKind.TASK, subject="Done", due_at=past, lead=lead), user=seller
+    )
+    services.complete_task(done_task, user=seller)
+    response = client.get(reverse("admin:crm_activity_changelist"), {"due_at_when": "overdue"})
+    assert list(response.context["cl"].result_list) == [open_task]
+    assert 'class="crm-overdue"' in response.content.decode()
