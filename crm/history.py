@@ -52,8 +52,7 @@ def acting_as(user: AbstractBaseUser) -> Iterator[None]:
 def attribute(instance: Model, user: AbstractBaseUser | None, reason: str | None = None) -> Model:
     """Name who makes the next `save()` of `instance` (and why) in its history."""
     instance._history_user = user
-    if reason:
-        instance._change_reason = reason
+    instance._change_reason = reason  # None clears a reason left by an earlier save
     return instance
 
 

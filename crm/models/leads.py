@@ -115,12 +115,13 @@ class Lead(models.Model):
     )
     next_action_at = models.DateTimeField(_("next action date"), null=True, blank=True, editable=False)
     last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True, editable=False)
+    # PROTECT: a converted lead must keep its contact (a check constraint says so too).
     contact = models.ForeignKey(
         "crm.Contact",
         verbose_name=_("contact"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="leads",
         editable=False,
     )

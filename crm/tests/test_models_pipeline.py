@@ -4,8 +4,10 @@ the invariants the database guards, whatever path writes the row."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone, translation
 
+from crm import services
 from crm.models import Activity, ActivityKind, Company, Contact, Lead, LeadStage, OpportunityStage
 
 from .factories import CompanyFactory, ContactFactory, LeadFactory
@@ -66,3 +68,9 @@ def test_the_seeded_stages_are_translated_on_display():
     with translation.override("he"):
         assert str(proposal) == "הצעה"
     assert str(OpportunityStage(name="Typed by hand")) == "Typed by hand"
+
+
+def test_the_contact_of_a_converted_lead_cannot_be_deleted():
+    conversion = services.convert_lead(LeadFactory(), user=None, create_opportunity=False)
+    with pytest.raises(ProtectedError):
+        conversion.contact.delete()
