@@ -442,3 +442,15 @@ def test_the_activities_page_lists_ones_overdue_open_tasks_only(client, seller):
     response = client.get(reverse("admin:crm_activity_changelist"), {"due_at_when": "overdue"})
     assert list(response.context["cl"].result_list) == [open_task]
     assert 'class="crm-overdue"' in response.content.decode()
+
+
+@pytest.mark.parametrize("action", ["convert", "assign_to_me", "export_csv"])
+def test_each_prospect_action_ignores_someone_elses_prospects(client, two_worlds, action):
+    theirs = LeadFactory(assigned_to=UserFactory(), brand_name="Also theirs")
+    response = client.post(
+        reverse("admin:crm_lead_changelist"), {"action": action, "_selected_action": [theirs.pk]}
+    )
+    theirs.refresh_from_db()
+    assert theirs.stage == LeadStage.NEW and theirs.assigned_to.username != "seller"
+    if action == "export_csv":
+        assert "Also theirs" not in b"".join(response.streaming_content).decode()
