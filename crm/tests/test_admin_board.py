@@ -165,3 +165,10 @@ def test_the_sales_workflow_from_overdue_call_to_won(client, seller):
         lead.opportunity.history.order_by("history_id").values_list("stage__name", "history_user__username")
     )
     assert moves == [("Qualification", "seller"), ("Won", "seller")]
+
+
+def test_the_board_speaks_hebrew_right_to_left(client, seller):
+    OpportunityFactory(owner=seller, amount=Decimal("100"))
+    page = client.get(BOARD, HTTP_ACCEPT_LANGUAGE="he").content.decode()
+    assert 'dir="rtl"' in page
+    assert "לוח הצנרת" in page and "הזדמנות אחת" in page and "הכשרה" in page
