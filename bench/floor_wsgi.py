@@ -15,7 +15,7 @@ from igv_site.wsgi import application
 def leave_out_what_a_redesign_could_move() -> None:
     # Imported here: the models load only once `application` has set Django up.
     import mini_analysis.services
-    from crm.admin import LeadAdmin
+    from crm.admin.leads import LeadAdmin
 
     mini_analysis.services.generate_analysis = lambda mini_analysis, generator=None: mini_analysis
     LeadAdmin.list_per_page = 1

@@ -25,7 +25,7 @@ from mini_analysis.models import Language, Status
 from mini_analysis.services import submit_mini_analysis
 from mini_analysis.throttling import submission_rate_limited
 
-from .models import Lead, Source
+from .models import Lead, LeadStage, Source
 
 # --- POST /api/mini-analysis ------------------------------------------------------------------
 
@@ -246,6 +246,12 @@ class LeadSerializer(serializers.ModelSerializer):
     )
     mini_analysis_id = serializers.IntegerField(read_only=True, allow_null=True)
     phone = serializers.CharField(read_only=True)
+    stage = serializers.ChoiceField(choices=LeadStage.choices, read_only=True, help_text="The sales stage.")
+    next_action_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_contacted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    contact_id = serializers.IntegerField(read_only=True, allow_null=True)
+    opportunity_id = serializers.IntegerField(read_only=True, allow_null=True)
+    converted_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Lead
@@ -267,6 +273,13 @@ class LeadSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "migrated_at",
+            "stage",
+            "next_action",
+            "next_action_at",
+            "last_contacted_at",
+            "contact_id",
+            "opportunity_id",
+            "converted_at",
         ]
         read_only_fields = fields
 
@@ -285,6 +298,12 @@ class LeadListQuerySerializer(serializers.Serializer):
     )
     source = serializers.ChoiceField(
         choices=[("", "any"), *Source.choices], required=False, allow_blank=True, help_text="Empty: any."
+    )
+    stage = serializers.ChoiceField(
+        choices=[("", "any"), *LeadStage.choices],
+        required=False,
+        allow_blank=True,
+        help_text="The sales stage. Empty: any.",
     )
 
     def validate(self, attrs: dict) -> dict:
@@ -320,7 +339,7 @@ class CanViewLeads(BasePermission):
 
 
 def leads_for_api(
-    user: AbstractBaseUser, *, status: str | None = None, source: str | None = None
+    user: AbstractBaseUser, *, status: str | None = None, source: str | None = None, stage: str | None = None
 ) -> QuerySet[Lead]:
     """The leads a user may read (as in the admin), newest first, optionally filtered."""
     leads = Lead.objects.visible_to(user).select_related("assigned_to")
@@ -328,6 +347,8 @@ def leads_for_api(
         leads = leads.filter(status=status)
     if source:
         leads = leads.filter(source=source)
+    if stage:
+        leads = leads.filter(stage=stage)
     return leads.order_by("-created_at", "-id")
 
 
@@ -361,5 +382,5 @@ class LeadListView(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Lead]:
         query = LeadListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        filters = {name: query.validated_data.get(name) for name in ("status", "source")}
+        filters = {name: query.validated_data.get(name) for name in ("status", "source", "stage")}
         return leads_for_api(self.request.user, **filters)

@@ -1,4 +1,4 @@
-"""The JSON API: `POST /api/mini-analysis` (public, the form's flow) and `GET /api/crm/leads` (staff).
+"""The JSON API: `POST /api/mini-analysis` (public, the form's flow) and the staff CRM endpoints.
 
 It lives in `crm` because the leads list needs the CRM, and `crm` may import `mini_analysis` but
 never the reverse. The paths are the seed's, without a trailing slash:
@@ -7,9 +7,12 @@ a client's POST must not be redirected (the body would be lost).
 
 from django.urls import path
 
-from . import api
+from . import api, api_pipeline
 
 urlpatterns = [
     path("mini-analysis", api.MiniAnalysisSubmitView.as_view(), name="api-mini-analysis"),
     path("crm/leads", api.LeadListView.as_view(), name="api-leads"),
+    path("crm/leads/<int:lead_id>/convert", api_pipeline.LeadConvertView.as_view(), name="api-lead-convert"),
+    path("crm/contacts", api_pipeline.ContactListView.as_view(), name="api-contacts"),
+    path("crm/opportunities", api_pipeline.OpportunityListView.as_view(), name="api-opportunities"),
 ]

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import IO
 
 from bson import json_util
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import DatabaseError, connections, transaction
 from django.db.models import (
     Case,
@@ -40,7 +41,8 @@ from django.utils import timezone
 from mini_analysis.keys import KEYED
 from mini_analysis.models import Language, MiniAnalysis, Status
 
-from .models import Lead, Source
+from .history import BACKFILL_ACTOR, acting_as, insert_history, service_account
+from .models import Activity, Lead, LeadStage, Source
 from .selectors import lead_of_same_identity, migration_candidates
 from .services import COPIED_FIELDS, lead_expressions_from, lead_fields_from
 
@@ -186,14 +188,22 @@ def migrate_mini_analyses(
 
     Only the oldest mini-analysis of each person and brand without a lead is a candidate. With
     `list_leads`, each result names the leads it created; a dry run names those it would create.
+    Each created lead has its first history row, written by the "backfill" service account in the
+    same transaction and the same set-based way (`crm.history.insert_history`).
     """
     migrated_at = migrated_at or timezone.now()
+    actor = None if dry_run else service_account(BACKFILL_ACTOR)
     for ids in id_ranges(batch_size):
-        yield _migrate_batch(ids, migrated_at, dry_run=dry_run, list_leads=list_leads)
+        yield _migrate_batch(ids, migrated_at, dry_run=dry_run, list_leads=list_leads, actor=actor)
 
 
 def _migrate_batch(
-    ids: tuple[int, int], migrated_at: datetime, *, dry_run: bool, list_leads: bool
+    ids: tuple[int, int],
+    migrated_at: datetime,
+    *,
+    dry_run: bool,
+    list_leads: bool,
+    actor: AbstractBaseUser | None = None,
 ) -> BatchResult:
     after, up_to = ids
     in_range = MiniAnalysis.objects.filter(pk__gt=after, pk__lte=up_to).order_by()
@@ -212,8 +222,9 @@ def _migrate_batch(
     try:
         with transaction.atomic():
             result.created = _insert_select(valid, expressions)
+            _record_history(Q(mini_analysis_id__gt=after, mini_analysis_id__lte=up_to), migrated_at, actor)
     except DatabaseError:
-        result.created = _insert_one_by_one(valid, expressions, result)
+        result.created = _insert_one_by_one(valid, expressions, result, migrated_at, actor)
     if list_leads and result.created:
         created = Lead.objects.filter(
             migrated_at=migrated_at, mini_analysis_id__gt=after, mini_analysis_id__lte=up_to
@@ -237,13 +248,26 @@ def _insert_select(mini_analyses: QuerySet[MiniAnalysis], expressions: dict) -> 
         return cursor.rowcount
 
 
-def _insert_one_by_one(mini_analyses: QuerySet[MiniAnalysis], expressions: dict, result: BatchResult) -> int:
+def _record_history(where: Q, migrated_at: datetime, actor: AbstractBaseUser | None) -> None:
+    """The "created" history row of the leads this run just inserted (`where` narrows to a batch)."""
+    created = Lead.objects.filter(where, migrated_at=migrated_at)
+    insert_history(created, history_type="+", user=actor, reason="backfill", date=migrated_at)
+
+
+def _insert_one_by_one(
+    mini_analyses: QuerySet[MiniAnalysis],
+    expressions: dict,
+    result: BatchResult,
+    migrated_at: datetime,
+    actor: AbstractBaseUser | None,
+) -> int:
     """The batch failed as a whole: insert its rows one by one to find the guilty ones."""
     created = 0
     for mini_analysis in mini_analyses.order_by("pk"):
         try:
             with transaction.atomic():
                 created += _insert_select(MiniAnalysis.objects.filter(pk=mini_analysis.pk), expressions)
+                _record_history(Q(mini_analysis_id=mini_analysis.pk), migrated_at, actor)
         except DatabaseError as error:
             result.errors.append((mini_analysis, str(error).strip().splitlines()[0]))
     return created
@@ -297,7 +321,24 @@ def worked_on(lead: Lead) -> list[str]:
         reasons.append("status changed")
     if lead.updated_at > lead.migrated_at:
         reasons.append("updated after the migration")
+    if lead.stage != LeadStage.NEW:
+        reasons.append("stage changed")
+    if lead.converted_at is not None:
+        reasons.append("converted")
+    has_activities = getattr(lead, "has_activities", None)
+    if has_activities or (has_activities is None and lead.activities.exists()):
+        reasons.append("activities logged")
     return reasons
+
+
+def _untouched_in_sql() -> Q:
+    """`worked_on` is empty, in SQL: the deletion re-checks it in its own transaction."""
+    return Q(
+        assigned_to__isnull=True,
+        updated_at__lte=F("migrated_at"),
+        stage=LeadStage.NEW,
+        converted_at__isnull=True,
+    ) & ~Exists(Activity.objects.filter(lead=OuterRef("pk")))
 
 
 @dataclass
@@ -313,13 +354,15 @@ def rollback_migration(
     """Delete the migrated leads nobody worked on, after writing each one to `backup` (JSON lines).
 
     The backup is complete and flushed before anything is deleted; the deletion is one
-    transaction and re-checks "untouched" in SQL, so a lead assigned in between is kept.
+    transaction and re-checks "untouched" in SQL, so a lead assigned in between is kept. Each
+    deletion is in the leads' history, by the "backfill" service account.
     """
     result = RollbackResult()
     to_delete: list[int] = []
     migrated = (
         Lead.objects.filter(source=Source.MIGRATION)
         .select_related("assigned_to", "mini_analysis")
+        .annotate(has_activities=Exists(Activity.objects.filter(lead=OuterRef("pk"))))
         .order_by("pk")
     )
     last_pk = 0
@@ -337,12 +380,12 @@ def rollback_migration(
     with contextlib.suppress(AttributeError, io.UnsupportedOperation):
         os.fsync(backup.fileno())  # on disk before anything is deleted
     result.backed_up = len(to_delete)
-    with transaction.atomic():
+    with transaction.atomic(), acting_as(service_account(BACKFILL_ACTOR)):
         for start in range(0, len(to_delete), batch_size):
             doomed = Lead.objects.filter(
                 source=Source.MIGRATION, pk__in=to_delete[start : start + batch_size]
             )
             if not force:
-                doomed = doomed.filter(assigned_to__isnull=True, updated_at__lte=F("migrated_at"))
+                doomed = doomed.filter(_untouched_in_sql())
             result.deleted += doomed.delete()[1].get(Lead._meta.label, 0)
     return result

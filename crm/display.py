@@ -24,7 +24,7 @@ from mini_analysis.display import (
     status_badge_html,
 )
 
-from .models import Source
+from .models import LeadStage, Source
 
 __all__ = [
     "EMPTY",
@@ -36,8 +36,10 @@ __all__ = [
     "bidi_widget_attrs",
     "date_html",
     "ltr_html",
+    "next_action_html",
     "phone_html",
     "source_label",
+    "stage_badge_html",
     "status_badge_html",
 ]
 
@@ -67,5 +69,41 @@ def date_html(moment: datetime.datetime | None) -> SafeString | str:
         '<time datetime="{}" title="{}">{}</time>',
         local.isoformat(),
         formats.date_format(local, "DATETIME_FORMAT"),
+        formats.date_format(local, "SHORT_DATE_FORMAT"),
+    )
+
+
+# Colour of each sales stage badge (`badge-<tone>` in static/css/admin.css).
+STAGE_TONES = {
+    LeadStage.NEW: "grey",
+    LeadStage.ATTEMPTING: "amber",
+    LeadStage.CONNECTED: "blue",
+    LeadStage.QUALIFIED: "blue",
+    LeadStage.CONVERTED: "green",
+    LeadStage.DISQUALIFIED: "red",
+}
+
+
+def stage_badge_html(stage: str) -> SafeString | str:
+    """A lead's sales stage as a coloured badge (an unknown value is shown escaped, as typed)."""
+    try:
+        choice = LeadStage(stage)
+    except ValueError:
+        return escape(stage) if stage else EMPTY
+    return badge_html(choice.label, STAGE_TONES[choice])
+
+
+def next_action_html(action: str, moment: datetime.datetime | None) -> SafeString | str:
+    """The next action's date for the list (red once overdue), the action and its time as the tooltip."""
+    if moment is None:
+        return EMPTY
+    local = timezone.localtime(moment)
+    title = f"{action} · {formats.date_format(local, 'SHORT_DATETIME_FORMAT')}" if action else ""
+    css = "crm-overdue" if moment < timezone.now() else "crm-due"
+    return format_html(
+        '<time class="{}" datetime="{}" title="{}">{}</time>',
+        css,
+        local.isoformat(),
+        title or formats.date_format(local, "SHORT_DATETIME_FORMAT"),
         formats.date_format(local, "SHORT_DATE_FORMAT"),
     )

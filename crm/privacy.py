@@ -7,6 +7,10 @@ generated PDFs go with the rows: every request's own file (`pdf_storage_name`, w
 requests and leads name, and legacy `/media/…` files. The count printed is the files really deleted.
 The CSV export guards its cells against spreadsheet formulas with `crm.exports.spreadsheet_safe`,
 the same guard as the admin's export.
+
+The pipeline keeps the person too: their contact (anonymised in both modes: the opportunities and
+activities of the business stay, without the person) and the change history of their leads and
+contact, whose old versions hold the email, phone and notes (deleted in both modes).
 """
 
 import csv
@@ -29,7 +33,7 @@ from mini_analysis.models import MiniAnalysis
 from mini_analysis.pdf import pdf_storage_name
 
 from .exports import spreadsheet_safe
-from .models import Lead, LeadSyncFailure
+from .models import Contact, Lead, LeadSyncFailure
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +61,7 @@ class Erasure:
     mini_analyses: int
     leads: int
     files: int
+    contacts: int = 0
 
 
 def mini_analyses_of(email: str) -> QuerySet[MiniAnalysis]:
@@ -65,6 +70,10 @@ def mini_analyses_of(email: str) -> QuerySet[MiniAnalysis]:
 
 def leads_of(email: str) -> QuerySet[Lead]:
     return Lead.objects.filter(email_key=normalize_key(email)).order_by("created_at", "id")
+
+
+def contacts_of(email: str) -> QuerySet[Contact]:
+    return Contact.objects.filter(email_key=normalize_key(email)).order_by("created_at", "id")
 
 
 def write_personal_data_csv(email: str, output: TextIO) -> int:
@@ -88,6 +97,10 @@ def erase_personal_data(email: str, *, anonymise: bool = False) -> Erasure:
     with transaction.atomic():
         file_names = _stored_files(mini_analyses, leads)
         counts = (mini_analyses.count(), leads.count())
+        lead_ids = list(leads.values_list("pk", flat=True))
+        contacts = list(contacts_of(email))
+        for contact in contacts:
+            _anonymise_contact(contact)
         if anonymise:
             LeadSyncFailure.objects.filter(mini_analysis__in=mini_analyses).delete()
             for record in [*mini_analyses, *leads]:
@@ -95,8 +108,18 @@ def erase_personal_data(email: str, *, anonymise: bool = False) -> Erasure:
         else:
             leads.delete()
             mini_analyses.delete()
+        # Last: deleting the leads has just written their "deleted" versions.
+        Lead.history.filter(id__in=lead_ids).delete()
+        Contact.history.filter(id__in=[contact.pk for contact in contacts]).delete()
     files = sum(_delete_file(name) for name in sorted(file_names))
-    return Erasure(mini_analyses=counts[0], leads=counts[1], files=files)
+    return Erasure(mini_analyses=counts[0], leads=counts[1], files=files, contacts=len(contacts))
+
+
+def _anonymise_contact(contact: Contact) -> None:
+    email = f"erased-contact-{contact.pk}@erased.invalid"
+    Contact.objects.filter(pk=contact.pk).update(
+        email=email, email_key=normalize_key(email), name="", phone="", last_contacted_at=None
+    )
 
 
 def _anonymise(record: MiniAnalysis | Lead) -> None:
@@ -164,9 +187,11 @@ def _personal_rows(email: str) -> Iterator[dict]:
         yield {"record": "mini_analysis", **_values(mini_analysis)}
     for lead in leads_of(email).iterator():
         yield {"record": "lead", **_values(lead)}
+    for contact in contacts_of(email).iterator():
+        yield {"record": "contact", **_values(contact)}
 
 
-def _values(record: MiniAnalysis | Lead) -> dict:
+def _values(record: MiniAnalysis | Lead | Contact) -> dict:
     values = {column: getattr(record, column, "") for column in EXPORT_COLUMNS[1:]}
     values["phone"] = str(record.phone or "")
     return {column: spreadsheet_safe(value) for column, value in values.items()}

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
 
-from .models import Lead, LeadSyncFailure
+from .models import Activity, Contact, Lead, LeadSyncFailure
 
 
 def lead_of_same_identity() -> Exists:
@@ -47,23 +47,6 @@ def migration_candidates(mini_analyses: QuerySet[MiniAnalysis] | None = None) ->
         brand_key=OuterRef("brand_key"),
     )
     return mini_analyses_without_lead(mini_analyses).filter(~Exists(older))
-
-
-def mini_analyses_visible_to(
-    user, mini_analyses: QuerySet[MiniAnalysis] | None = None
-) -> QuerySet[MiniAnalysis]:
-    """The requests a user may see: those whose lead they may see, and those with no lead yet.
-
-    The same rule as `Lead.objects.visible_to` (an unassigned lead is everyone's, so is a request
-    without a lead): a request is hidden when a lead the user may not see is of its person and
-    brand, or is linked to it. Two indexed `NOT EXISTS`, no loop over the rows.
-    """
-    mini_analyses = MiniAnalysis.objects.all() if mini_analyses is None else mini_analyses
-    if user.is_superuser:
-        return mini_analyses
-    hidden = Lead.objects.hidden_from(user)
-    same_identity = hidden.filter(KEYED, email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
-    return mini_analyses.filter(~Exists(same_identity), ~Exists(hidden.filter(mini_analysis=OuterRef("pk"))))
 
 
 def mini_analyses_of_lead(lead: Lead) -> QuerySet[MiniAnalysis]:
@@ -149,4 +132,15 @@ def backfill_audit(limit: int = 50) -> BackfillAudit:
         lead_sync_failures=LeadSyncFailure.objects.count(),
         failures_without_lead=failures.count(),
         failed=failed,
+    )
+
+
+def contact_timeline(contact: Contact) -> QuerySet[Activity]:
+    """A contact's activities and those of its leads and opportunities, newest first."""
+    return (
+        Activity.objects.filter(
+            Q(contact=contact) | Q(lead__contact=contact) | Q(opportunity__contact=contact)
+        )
+        .select_related("owner", "lead", "opportunity")
+        .order_by("-created_at", "-pk")
     )

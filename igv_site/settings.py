@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "django_admin_lightweight_date_hierarchy",
     "import_export",
+    "simple_history",
     "mini_analysis",
     "crm",
 ]
@@ -61,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Who changed a lead, company, contact or opportunity in the admin (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: it reads the outcome of the authentication.
     "axes.middleware.AxesMiddleware",
@@ -170,6 +173,10 @@ REST_FRAMEWORK = {
 }
 # The schema view is not an operation of the API it describes.
 SPECTACULAR_SETTINGS = {"TITLE": "igv-crm API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+
+# The admin shows each record's history; restoring an old version there would skip the CRM's
+# services (conversion, stage entries), so it is off.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Brute-force protection of the admin login (django-axes).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -1,8 +1,9 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from crm.models import Lead, Source
+from crm.models import Activity, ActivityKind, Company, Contact, Lead, Opportunity, OpportunityStage, Source
 from mini_analysis.models import Language, Status
 
 
@@ -38,3 +39,49 @@ class LeadFactory(factory.django.DjangoModelFactory):
     language = Language.FRENCH
     status = Status.NEW
     source = Source.MINI_ANALYSIS
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Sequence(lambda n: f"Company {n}")
+    sector = "Retail"
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    email = factory.Sequence(lambda n: f"contact{n}@example.com")
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    phone = "+972502345678"
+    company = factory.SubFactory(CompanyFactory)
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    """Saved through `services.save_opportunity`, as every writer does."""
+
+    class Meta:
+        model = Opportunity
+
+    name = factory.Sequence(lambda n: f"Deal {n}")
+    company = factory.SubFactory(CompanyFactory)
+    contact = factory.SubFactory(ContactFactory, company=factory.SelfAttribute("..company"))
+    stage = factory.LazyFunction(lambda: OpportunityStage.objects.get(name="Qualification"))
+    amount = 1000
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from crm.services import save_opportunity
+
+        return save_opportunity(model_class(*args, **kwargs), user=None)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    kind = ActivityKind.CALL
+    subject = factory.Sequence(lambda n: f"Activity {n}")
+    done_at = factory.LazyFunction(timezone.now)

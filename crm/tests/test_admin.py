@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.admin import MINI_ANALYSES_SHOWN, LeadAdmin
+from crm.admin.leads import MINI_ANALYSES_SHOWN, LeadAdmin
 from crm.models import Lead, LeadSyncFailure, Source
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.tests.factories import MiniAnalysisFactory

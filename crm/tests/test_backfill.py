@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Case, F, When
 from django.utils import timezone
 
-from crm import backfill
-from crm.models import Lead, Source
+from crm import backfill, services
+from crm.models import Activity, ActivityKind, Lead, LeadStage, Source
 from crm.tests.factories import LeadFactory, UserFactory
 from mini_analysis.keys import identity_key
 from mini_analysis.models import MiniAnalysis, Status
@@ -310,6 +310,60 @@ def test_rollback_deletes_untouched_leads_and_keeps_worked_ones(tmp_path):
     assert "(status changed)" in output
     assert "(updated after the migration)" in output
     assert [json.loads(line)["brand_name"] for line in backup.read_text().splitlines()] == ["Untouched"]
+
+
+def test_rollback_keeps_leads_whose_stage_changed_with_activities_or_converted(tmp_path):
+    make_history(*({"brand_name": name} for name in ["Untouched", "Called", "Attempted", "Converted"]))
+    migrate()
+    Activity.objects.create(
+        kind=ActivityKind.CALL, subject="Called", lead=Lead.objects.get(brand_name="Called"), done_at=DAY
+    )
+    Lead.objects.filter(brand_name="Attempted").update(stage=LeadStage.ATTEMPTING)
+    services.convert_lead(Lead.objects.get(brand_name="Converted"), user=None)
+    # Only the pipeline's marks count: the conversion and the others leave `updated_at` alone here.
+    Lead.objects.update(updated_at=F("migrated_at"))
+
+    output, backup = rollback(tmp_path)
+
+    assert set(Lead.objects.values_list("brand_name", flat=True)) == {"Called", "Attempted", "Converted"}
+    assert "(activities logged)" in output
+    assert "(stage changed)" in output
+    assert "(stage changed, converted)" in output
+    assert [json.loads(line)["brand_name"] for line in backup.read_text().splitlines()] == ["Untouched"]
+
+
+def test_rollback_rechecks_activities_in_sql_before_deleting(tmp_path, monkeypatch):
+    """A call logged between the backup and the deletion keeps the lead (and its call)."""
+    make_history({"brand_name": "Called meanwhile"})
+    migrate()
+    lead = Lead.objects.get()
+    monkeypatch.setattr(backfill, "worked_on", lambda lead: [])  # the backup saw it untouched
+    Activity.objects.create(kind=ActivityKind.CALL, subject="Called", lead=lead, done_at=DAY)
+
+    output, _ = rollback(tmp_path)
+
+    assert Lead.objects.filter(pk=lead.pk).exists()
+    assert "Leads deleted: 0" in output
+
+
+def test_backfill_and_rollback_are_in_the_history_by_the_backfill_account(tmp_path):
+    make_history({"brand_name": "First"}, {"brand_name": "Second"})
+    migrate()
+    created = Lead.history.filter(history_type="+")
+    assert created.count() == 2
+    assert set(created.values_list("history_user__username", "history_change_reason")) == {
+        ("backfill", "backfill")
+    }
+    first = Lead.objects.get(brand_name="First")
+    assert first.history.get().brand_name == "First"
+
+    rollback(tmp_path)
+
+    deleted = Lead.history.filter(history_type="-")
+    assert set(deleted.values_list("brand_name", "history_user__username")) == {
+        ("First", "backfill"),
+        ("Second", "backfill"),
+    }
 
 
 def test_rollback_with_force_deletes_worked_leads_too(tmp_path):

@@ -3,6 +3,7 @@
 Real concurrency needs a server database: these tests run in the PostgreSQL pass of `.ci/run`.
 """
 
+import importlib
 import io
 import threading
 
@@ -11,8 +12,10 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.test import Client
 
-from crm.models import Lead, LeadSyncFailure
+from crm import services
+from crm.models import Company, Contact, Lead, LeadSyncFailure, Opportunity
 from crm.selectors import mini_analyses_without_lead
+from crm.tests.factories import LeadFactory
 from mini_analysis.keys import identity_key
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.services import submit_mini_analysis
@@ -144,3 +147,45 @@ def test_two_backfills_at_once_create_each_lead_once():
     assert Lead.objects.count() == 300
     assert sum(created(output) for output in outputs) == 300
     assert not mini_analyses_without_lead().exists()
+
+
+# --- Conversions at once (crm.services.convert_lead) ---------------------------------------------
+
+
+@pytest.fixture
+def pipeline_rows():
+    """The stages the data migration seeds: a transactional test's flush removed them."""
+    from django.apps import apps
+
+    importlib.import_module("crm.migrations.0005_pipeline_reference_rows").seed(apps, None)
+
+
+def test_twenty_simultaneous_conversions_of_one_lead_create_one_contact_and_one_opportunity(pipeline_rows):
+    lead = LeadFactory(email="ana@x.com", brand_name="My Brand")
+    results = []
+
+    def convert(index: int) -> None:
+        results.append(services.convert_lead(lead, user=None))
+
+    assert run_at_once(convert, 20) == []
+    assert (Contact.objects.count(), Company.objects.count(), Opportunity.objects.count()) == (1, 1, 1)
+    assert sum(result.created for result in results) == 1
+    assert {(r.contact.pk, r.company.pk, r.opportunity.pk) for r in results} == {
+        (Contact.objects.get().pk, Company.objects.get().pk, Opportunity.objects.get().pk)
+    }
+
+
+def test_simultaneous_conversions_of_one_persons_brands_share_one_contact(pipeline_rows):
+    """Different leads (no shared row lock) race on the contact's unique email key instead."""
+    leads = [
+        LeadFactory(email=" ANA@x.com" if index % 2 else "ana@x.com", brand_name=f"Brand {index}")
+        for index in range(10)
+    ]
+
+    def convert(index: int) -> None:
+        services.convert_lead(leads[index], user=None)
+
+    assert run_at_once(convert, 10) == []
+    assert Contact.objects.count() == 1
+    assert (Company.objects.count(), Opportunity.objects.count()) == (10, 10)
+    assert set(Lead.objects.values_list("contact", flat=True)) == {Contact.objects.get().pk}

@@ -6,8 +6,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
-from crm import exports, privacy
-from crm.models import Lead
+from crm import exports, privacy, services
+from crm.models import Activity, ActivityKind, Contact, Lead, Opportunity
 from crm.privacy import storage_name_of
 from mini_analysis.models import MiniAnalysis
 from mini_analysis.pdf import pdf_storage_name
@@ -167,3 +167,27 @@ def test_export_finds_rows_written_by_bulk_create():
     call_command("export_personal_data", "dana@example.com", stdout=out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert [row["record"] for row in rows] == ["mini_analysis", "lead"]
+
+
+@pytest.mark.parametrize("mode", [[], ["--anonymise"]])
+def test_erasure_removes_the_person_from_the_contact_and_every_history(ana, mode):
+    lead = Lead.objects.get(email_key="ana@x.com")
+    conversion = services.convert_lead(lead, user=None)
+    services.record_activity(Activity(kind=ActivityKind.CALL, subject="Called", lead=lead), user=None)
+    out = io.StringIO()
+    call_command("erase_personal_data", "ana@x.com", *mode, stdout=out)
+    assert "contacts: 1" in out.getvalue()
+    contact = Contact.objects.get(pk=conversion.contact.pk)
+    assert "ana" not in contact.email and (contact.name, str(contact.phone)) == ("", "")
+    assert Opportunity.objects.filter(pk=conversion.opportunity.pk).exists()  # the business stays
+    assert not Lead.history.filter(email_key="ana@x.com").exists()
+    assert not Lead.history.filter(id=lead.pk).exclude(email__startswith="erased-").exists()
+    assert not Contact.history.filter(id=contact.pk).exists()
+
+
+def test_export_lists_the_contact_of_the_person(ana):
+    services.convert_lead(Lead.objects.get(email_key="ana@x.com"), user=None)
+    out = io.StringIO()
+    call_command("export_personal_data", "ana@x.com", stdout=out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [row["record"] for row in rows] == ["mini_analysis", "mini_analysis", "lead", "contact"]

@@ -1,16 +1,31 @@
 """The automatic lead: `crm.services.sync_lead` and the `post_save` receiver that calls it."""
 
+from datetime import timedelta
+from decimal import Decimal
 from unittest import mock
 
 import pytest
 from django.db import DatabaseError
+from django.utils import timezone
 
 from crm import services
-from crm.models import Lead, LeadSyncFailure, Source
+from crm.models import (
+    Activity,
+    ActivityKind,
+    Company,
+    Contact,
+    DisqualificationReason,
+    Lead,
+    LeadStage,
+    LeadSyncFailure,
+    Opportunity,
+    OpportunityStage,
+    Source,
+)
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.tests.factories import MiniAnalysisFactory
 
-from .factories import LeadFactory, UserFactory
+from .factories import CompanyFactory, ContactFactory, LeadFactory, OpportunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +147,206 @@ def test_a_newer_request_fills_the_contact_fields_the_lead_left_blank():
 
     lead.refresh_from_db()
     assert (str(lead.phone), lead.sector) == ("+972502345678", "food")
+
+
+# --- The sales pipeline ---------------------------------------------------------------------------
+
+
+def _stage(name: str) -> OpportunityStage:
+    return OpportunityStage.objects.get(name=name)
+
+
+def test_converting_a_lead_creates_contact_company_and_opportunity_and_keeps_the_lead():
+    seller = UserFactory()
+    lead = LeadFactory(email=" Ana@Example.com", brand_name="Maison Lumière", assigned_to=seller)
+
+    conversion = services.convert_lead(lead, user=seller, amount=Decimal("1200"))
+
+    assert conversion.created
+    lead.refresh_from_db()
+    assert lead.stage == LeadStage.CONVERTED
+    assert lead.converted_by == seller and lead.converted_at is not None
+    assert lead.contact == conversion.contact and lead.opportunity == conversion.opportunity
+    assert conversion.contact.email_key == "ana@example.com"
+    assert conversion.contact.company == conversion.company
+    assert conversion.company.brand_key == "maison lumière"
+    opportunity = conversion.opportunity
+    assert (opportunity.company, opportunity.contact, opportunity.owner) == (
+        conversion.company,
+        conversion.contact,
+        seller,
+    )
+    assert opportunity.stage == _stage("Qualification")
+    assert (opportunity.amount, opportunity.currency) == (Decimal("1200"), "EUR")
+    assert list(opportunity.stage_entries.values_list("stage__name", "entered_by")) == [
+        ("Qualification", seller.pk)
+    ]
+
+
+def test_converting_twice_returns_the_same_records_and_creates_nothing():
+    lead = LeadFactory()
+    first = services.convert_lead(lead, user=None)
+    second = services.convert_lead(lead, user=None)
+    assert not second.created
+    assert (second.contact, second.company, second.opportunity) == (
+        first.contact,
+        first.company,
+        first.opportunity,
+    )
+    assert (Contact.objects.count(), Company.objects.count(), Opportunity.objects.count()) == (1, 1, 1)
+
+
+def test_conversion_reuses_the_contact_of_the_same_email_and_the_company_of_the_same_brand():
+    company = CompanyFactory(name="My Brand")
+    contact = ContactFactory(email="ana@x.com", company=None)
+    lead = LeadFactory(email="ANA@X.com ", brand_name=" my  BRAND")
+
+    conversion = services.convert_lead(lead, user=None, create_opportunity=False)
+
+    assert (conversion.contact, conversion.company, conversion.opportunity) == (contact, company, None)
+    contact.refresh_from_db()
+    assert contact.company == company  # a contact without company takes the brand's
+    assert (Contact.objects.count(), Company.objects.count(), Opportunity.objects.count()) == (1, 1, 0)
+
+
+def test_two_brands_of_one_person_give_one_contact_and_two_companies():
+    services.convert_lead(LeadFactory(email="ana@x.com", brand_name="First"), user=None)
+    services.convert_lead(LeadFactory(email="ana@x.com", brand_name="Second"), user=None)
+    assert Contact.objects.count() == 1
+    assert sorted(Company.objects.values_list("name", flat=True)) == ["First", "Second"]
+    assert Opportunity.objects.count() == 2
+
+
+def test_a_disqualified_lead_is_not_converted():
+    lead = LeadFactory()
+    services.set_lead_stage(
+        lead, LeadStage.DISQUALIFIED, user=None, reason=DisqualificationReason.objects.first()
+    )
+    with pytest.raises(services.PipelineError):
+        services.convert_lead(lead, user=None)
+    assert not Contact.objects.exists()
+
+
+def test_disqualifying_needs_a_reason_and_requalifying_clears_it():
+    lead = LeadFactory()
+    with pytest.raises(services.PipelineError):
+        services.set_lead_stage(lead, LeadStage.DISQUALIFIED, user=None)
+    reason = DisqualificationReason.objects.get(name="No budget")
+    services.set_lead_stage(lead, LeadStage.DISQUALIFIED, user=None, reason=reason)
+    lead.refresh_from_db()
+    assert (lead.stage, lead.disqualification_reason) == (LeadStage.DISQUALIFIED, reason)
+    services.set_lead_stage(lead, LeadStage.QUALIFIED, user=None)
+    lead.refresh_from_db()
+    assert (lead.stage, lead.disqualification_reason) == (LeadStage.QUALIFIED, None)
+
+
+@pytest.mark.parametrize("stage", [LeadStage.CONVERTED, "UNKNOWN"])
+def test_converted_is_reached_only_through_the_conversion(stage):
+    with pytest.raises(services.PipelineError):
+        services.set_lead_stage(LeadFactory(), stage, user=None)
+
+
+def test_a_converted_lead_keeps_its_stage():
+    lead = LeadFactory()
+    services.convert_lead(lead, user=None)
+    with pytest.raises(services.PipelineError):
+        services.set_lead_stage(lead, LeadStage.NEW, user=None)
+
+
+def test_each_step_is_in_the_history_with_its_author():
+    seller = UserFactory()
+    lead = LeadFactory(assigned_to=seller)
+    services.set_lead_stage(lead, LeadStage.QUALIFIED, user=seller)
+    conversion = services.convert_lead(lead, user=seller)
+    services.move_opportunity(conversion.opportunity, _stage("Won"), user=seller)
+
+    stages = list(lead.history.order_by("history_id").values_list("stage", "history_user"))
+    assert stages[-2:] == [(LeadStage.QUALIFIED, seller.pk), (LeadStage.CONVERTED, seller.pk)]
+    moves = conversion.opportunity.history.order_by("history_id").values_list("stage__name", "history_user")
+    assert list(moves) == [("Qualification", seller.pk), ("Won", seller.pk)]
+    assert conversion.contact.history.get().history_user == seller
+    assert conversion.company.history.get().history_user == seller
+
+
+def test_moving_an_opportunity_stamps_the_stage_and_the_won_and_lost_dates():
+    opportunity = OpportunityFactory()
+    entered = opportunity.stage_entered_at
+    services.move_opportunity(opportunity, _stage("Won"), user=None)
+    opportunity.refresh_from_db()
+    assert opportunity.stage_entered_at > entered
+    assert opportunity.won_at == opportunity.stage_entered_at and opportunity.lost_at is None
+    services.move_opportunity(opportunity, _stage("Negotiation"), user=None)
+    opportunity.refresh_from_db()
+    assert (opportunity.won_at, opportunity.lost_at) == (None, None)
+    assert list(opportunity.stage_entries.values_list("stage__name", flat=True)) == [
+        "Qualification",
+        "Won",
+        "Negotiation",
+    ]
+
+
+def test_moving_to_the_same_stage_records_nothing():
+    opportunity = OpportunityFactory()
+    services.move_opportunity(opportunity, opportunity.stage, user=None)
+    assert opportunity.stage_entries.count() == 1
+    assert opportunity.history.count() == 1
+
+
+def test_the_next_action_is_the_earliest_open_task():
+    lead = LeadFactory()
+    now = timezone.now()
+    later = services.record_activity(
+        Activity(kind=ActivityKind.TASK, subject="Send the offer", due_at=now + timedelta(days=3), lead=lead),
+        user=None,
+    )
+    sooner = services.record_activity(
+        Activity(kind=ActivityKind.TASK, subject="Call back", due_at=now + timedelta(days=1), lead=lead),
+        user=None,
+    )
+    lead.refresh_from_db()
+    assert (lead.next_action, lead.next_action_at) == ("Call back", sooner.due_at)
+
+    services.complete_task(sooner, user=None)
+    lead.refresh_from_db()
+    assert (lead.next_action, lead.next_action_at) == ("Send the offer", later.due_at)
+
+    services.complete_task(later, user=None)
+    lead.refresh_from_db()
+    assert (lead.next_action, lead.next_action_at) == ("", None)
+
+
+def test_an_opportunitys_next_step_follows_its_open_tasks():
+    opportunity = OpportunityFactory()
+    due = timezone.now() + timedelta(days=2)
+    services.record_activity(
+        Activity(kind=ActivityKind.TASK, subject="Demo", due_at=due, opportunity=opportunity), user=None
+    )
+    opportunity.refresh_from_db()
+    assert (opportunity.next_step, opportunity.next_step_at) == ("Demo", due)
+
+
+def test_a_logged_call_sets_last_contacted_on_the_lead_and_its_contact_but_a_note_does_not():
+    seller = UserFactory()
+    lead = LeadFactory()
+    services.convert_lead(lead, user=None, create_opportunity=False)
+    lead.refresh_from_db()
+    services.record_activity(Activity(kind=ActivityKind.NOTE, subject="Note", lead=lead), user=seller)
+    lead.refresh_from_db()
+    assert lead.last_contacted_at is None
+    call = services.record_activity(
+        Activity(kind=ActivityKind.CALL, subject="Called", lead=lead), user=seller
+    )
+    lead.refresh_from_db()
+    lead.contact.refresh_from_db()
+    assert lead.last_contacted_at == call.done_at == lead.contact.last_contacted_at
+    assert (call.owner, call.created_by) == (seller, seller)
+
+
+def test_assigning_leads_records_one_history_row_each_with_the_actor():
+    manager, seller = UserFactory(), UserFactory()
+    leads = LeadFactory.create_batch(3)
+    services.assign_leads(Lead.objects.filter(assigned_to__isnull=True), seller, actor=manager)
+    rows = Lead.history.filter(history_type="~")
+    assert sorted(rows.values_list("id", "assigned_to", "history_user")) == sorted(
+        (lead.pk, seller.pk, manager.pk) for lead in leads
+    )

@@ -29,5 +29,8 @@ class Command(BaseCommand):
             return
         erasure = erase_personal_data(email, anonymise=anonymise)
         verb = "Anonymised" if anonymise else "Deleted"
-        counts = f"mini-analyses: {erasure.mini_analyses}, leads: {erasure.leads}, files: {erasure.files}"
+        counts = (
+            f"mini-analyses: {erasure.mini_analyses}, leads: {erasure.leads}, files: {erasure.files}, "
+            f"contacts: {erasure.contacts}"
+        )
         self.stdout.write(self.style.SUCCESS(f"{verb}: {counts}"))

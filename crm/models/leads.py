@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
 
 from mini_analysis.keys import (
     KEYED,
@@ -25,6 +26,17 @@ class Source(models.TextChoices):
     MANUAL = "manual", _("Typed in the admin")
 
 
+class LeadStage(models.TextChoices):
+    """Where the sales work on a lead stands; apart from `status`, the analysis status of its request."""
+
+    NEW = "NEW", _("New")
+    ATTEMPTING = "ATTEMPTING", _("Attempting contact")
+    CONNECTED = "CONNECTED", _("Connected")
+    QUALIFIED = "QUALIFIED", _("Qualified")
+    CONVERTED = "CONVERTED", _("Converted")
+    DISQUALIFIED = "DISQUALIFIED", _("Disqualified")
+
+
 class LeadQuerySet(IdentityKeyQuerySet):
     def filter_identity(self, email: str, brand_name: str) -> "LeadQuerySet":
         """Leads of this person and brand (trimmed, case-insensitive): at most one. An empty email
@@ -35,7 +47,7 @@ class LeadQuerySet(IdentityKeyQuerySet):
     def visible_to(self, user) -> "LeadQuerySet":
         """What a user may see: a superuser everything, a sales person their own and unassigned.
 
-        The requests behind leads follow the same rule (`crm.selectors.mini_analyses_visible_to`).
+        Everything else a sales person sees follows from this rule (`crm.visibility`).
         """
         if user.is_superuser:
             return self
@@ -101,20 +113,88 @@ class Lead(models.Model):
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     # When the backfill created this lead: a rollback keeps the leads updated after it.
     migrated_at = models.DateTimeField(_("migrated"), null=True, blank=True, editable=False)
+    # The sales pipeline (see `crm.services`): stage, next action, conversion.
+    # Database defaults too: the backfill's INSERT … SELECT writes leads without naming these columns.
+    stage = models.CharField(
+        _("sales stage"),
+        max_length=16,
+        choices=LeadStage.choices,
+        default=LeadStage.NEW,
+        db_default=LeadStage.NEW,
+    )
+    disqualification_reason = models.ForeignKey(
+        "crm.DisqualificationReason",
+        verbose_name=_("disqualification reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+    )
+    # The earliest open task of the lead, kept by `crm.services` (indexed for the "next action" filter).
+    next_action = models.CharField(
+        _("next action"), max_length=200, blank=True, default="", db_default="", editable=False
+    )
+    next_action_at = models.DateTimeField(_("next action date"), null=True, blank=True, editable=False)
+    last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True, editable=False)
+    # PROTECT: a converted lead must keep its contact (a check constraint says so too).
+    contact = models.ForeignKey(
+        "crm.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        editable=False,
+    )
+    opportunity = models.ForeignKey(
+        "crm.Opportunity",
+        verbose_name=_("opportunity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        editable=False,
+    )
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True, editable=False)
+    converted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("converted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     objects = LeadQuerySet.as_manager()
+    history = HistoricalRecords(table_name="leads_history")
 
     class Meta:
         db_table = "leads"
         verbose_name = _("prospect")
         verbose_name_plural = _("prospects")
         ordering = ["-created_at", "-id"]
-        permissions = [("assign_lead", _("Can assign prospects to any sales person"))]
+        permissions = [
+            ("assign_lead", _("Can assign prospects to any sales person")),
+            ("convert_lead", _("Can convert prospects into contacts and opportunities")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["email_key", "brand_key"], name="unique_lead_per_email_and_brand"
             ),
             *identity_key_constraints("lead"),
+            # A disqualified lead says why; a lead in any other stage carries no reason.
+            models.CheckConstraint(
+                condition=models.Q(stage=LeadStage.DISQUALIFIED, disqualification_reason__isnull=False)
+                | (~models.Q(stage=LeadStage.DISQUALIFIED) & models.Q(disqualification_reason__isnull=True)),
+                name="lead_disqualified_with_reason",
+            ),
+            # A converted lead keeps when it was converted and the contact it became.
+            models.CheckConstraint(
+                condition=~models.Q(stage=LeadStage.CONVERTED)
+                | models.Q(converted_at__isnull=False, contact__isnull=False),
+                name="lead_converted_with_contact",
+            ),
         ]
         # One index per admin filter, each ending with the default ordering.
         indexes = [
@@ -124,6 +204,10 @@ class Lead(models.Model):
             models.Index(fields=["assigned_to", "-created_at"], name="lead_assigned_created"),
             models.Index(fields=["language", "-created_at"], name="lead_language_created"),
             models.Index(fields=["sector", "-created_at"], name="lead_sector_created"),
+            models.Index(fields=["stage", "-created_at"], name="lead_stage_created"),
+            models.Index(fields=["next_action_at"], name="lead_next_action"),
+            # A company's leads (the visibility of companies goes through the brand key).
+            models.Index(fields=["brand_key"], name="lead_brand_key"),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,9 @@
-"""The prospects page: the `Lead` changelist is where sales people work all day."""
+"""The prospects page: the `Lead` changelist is where sales people work all day.
+
+Besides the analysis (`status`, read-only here: it is the request's), a prospect has its sales
+stage, its next action (the earliest open task of its activities, inline), and a "Convert" button
+(`convert_view`, also a bulk action) that calls `services.convert_lead`.
+"""
 
 import datetime
 
@@ -7,33 +12,36 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
-from django.db.models import Min, OuterRef, QuerySet, Subquery
-from django.http import HttpRequest, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db.models import Min, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods
 from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import (
     default_date_hierarchy_drilldown,
 )
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
+from simple_history.admin import SimpleHistoryAdmin
 
-from mini_analysis.admin import MiniAnalysisAdmin
-from mini_analysis.keys import KEYED
-from mini_analysis.models import MiniAnalysis
 from mini_analysis.pdf import is_linkable_pdf_url
 from mini_analysis.sectors import sector_label
 
-from . import display, selectors, services
-from .exports import lead_csv_lines
-from .imports import LeadResource
-from .models import Lead, LeadSyncFailure
-from .pagination import EstimatedCountPaginator
-from .selectors import mini_analyses_visible_to
+from .. import display, selectors, services, visibility
+from ..exports import lead_csv_lines
+from ..imports import LeadResource
+from ..models import Currency, DisqualificationReason, Lead, LeadStage, LeadSyncFailure
+from ..pagination import EstimatedCountPaginator
+from .activities import ActivityInline, save_activities
+from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter
 
 # The newest requests listed on a prospect's page; the others are one link away.
 MINI_ANALYSES_SHOWN = 20
@@ -90,8 +98,56 @@ class AssignActionForm(ActionForm):
     )
 
 
+class LeadForm(forms.ModelForm):
+    """The stage a sales person sets by hand: the rule is `services.lead_stage_error`."""
+
+    class Meta:
+        model = Lead
+        fields = ["stage", "disqualification_reason"]  # the admin adds the fieldsets' fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "stage" in self.fields and self.instance.stage != LeadStage.CONVERTED:
+            self.fields["stage"].choices = [
+                choice for choice in self.fields["stage"].choices if choice[0] in services.MANUAL_LEAD_STAGES
+            ]
+        if "disqualification_reason" in self.fields:
+            self.fields["disqualification_reason"].queryset = DisqualificationReason.objects.filter(
+                is_active=True
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        stage = cleaned.get("stage", self.instance.stage)
+        reason = cleaned.get("disqualification_reason")
+        current = self.instance.stage if self.instance.pk else LeadStage.NEW  # not yet the posted one
+        if error := services.lead_stage_error(current, stage, reason):
+            field = "disqualification_reason" if stage == LeadStage.DISQUALIFIED else "stage"
+            self.add_error(field if field in self.fields else None, error)
+        elif stage != LeadStage.DISQUALIFIED:
+            cleaned["disqualification_reason"] = None
+        return cleaned
+
+
+class ConvertForm(forms.Form):
+    """The options of a conversion: the opportunity to create, if any."""
+
+    create_opportunity = forms.BooleanField(label=_("Create an opportunity"), required=False, initial=True)
+    opportunity_name = forms.CharField(label=_("Opportunity name"), max_length=200, required=False)
+    amount = forms.DecimalField(
+        label=_("Amount"), max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial=Currency.EUR)
+    expected_close_date = forms.DateField(
+        label=_("Expected close date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
 @admin.register(Lead)
-class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
+class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, SimpleHistoryAdmin):
+    form = LeadForm
+    change_form_template = "admin/crm/lead/change_form.html"
+    inlines = [ActivityInline]
     # Compact columns so the list fits a 1366x768 screen in every language (see crm/display.py).
     list_display = [
         "brand",
@@ -99,6 +155,8 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
         "phone_number",
         "sector_name",
         "status_badge",
+        "stage_badge",
+        "next_action_when",
         "source_short",
         "owner",
         "created_date",
@@ -106,10 +164,12 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
     list_display_links = ["brand"]
     list_filter = [
         "status",
+        "stage",
         "source",
         ("assigned_to", SalesPersonFilter),
         "language",
         ("sector", SectorFilter),
+        next_action_filter("next_action_at", _("next action")),
     ]
     search_fields = ["email", "brand_name", "phone"]
     date_hierarchy = "created_at"
@@ -128,8 +188,9 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
     # with the formula guard of crm/exports.py), so django-import-export's export is not mixed in.
     resource_classes = [LeadResource]
     import_formats = [CSV, XLSX]
-    actions = ["assign_to_me", "assign_to_sales_person", "export_csv"]
+    actions = ["assign_to_me", "assign_to_sales_person", "convert", "export_csv"]
     readonly_fields = [
+        "status",
         "source",
         "mini_analysis_link",
         "pdf_link",
@@ -138,14 +199,39 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
         "migrated_at",
+        "next_action",
+        "next_action_due",
+        "last_contacted_at",
+        "contact_link",
+        "opportunity_link",
+        "converted_at",
+        "converted_by",
     ]
     fieldsets = [
         (None, {"fields": ["brand_name", "email", "phone", "sector", "language"]}),
         (_("Follow-up"), {"fields": ["status", "assigned_to", "notes"]}),
+        (
+            _("Sales"),
+            {
+                "fields": [
+                    "stage",
+                    "disqualification_reason",
+                    "next_action",
+                    "next_action_due",
+                    "last_contacted_at",
+                    "contact_link",
+                    "opportunity_link",
+                    "converted_at",
+                    "converted_by",
+                ]
+            },
+        ),
         (_("Analysis"), {"fields": ["mini_analysis_link", "pdf_link", "analysis_text"]}),
         (_("Requests"), {"fields": ["mini_analyses_list"]}),
         (_("History"), {"fields": ["source", "legacy_id", "created_at", "updated_at", "migrated_at"]}),
     ]
+
+    Media = CrmMedia
 
     def action_checkbox(self, lead: Lead) -> str:
         """Django's row checkbox, written directly: a widget template per row costs a fifth of the page."""
@@ -155,9 +241,6 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
             lead.pk,
             format_html(_("Select this object for an action - {}"), str(lead)),
         )
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
-        return super().get_queryset(request).visible_to(request.user)
 
     def get_date_hierarchy_drilldown(self, year_lookup: int | None, month_lookup: int | None):
         """Without a year chosen: every year from the oldest lead to this one (one indexed MIN)."""
@@ -169,7 +252,7 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
         return default_date_hierarchy_drilldown(year_lookup, month_lookup)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "assigned_to":
+        if db_field.name == "assigned_to":  # not a scoped model: the base leaves it alone
             users = get_user_model().objects.filter(is_staff=True, is_active=True)
             if not self.has_assign_permission(request):
                 users = users.filter(pk=request.user.pk)
@@ -187,6 +270,34 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
         """The importing user, so that a row cannot update a prospect they may not see."""
         return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
 
+    def has_convert_permission(self, request: HttpRequest, lead: Lead | None = None) -> bool:
+        return request.user.has_perm("crm.convert_lead") and self.has_change_permission(request, lead)
+
+    def get_urls(self):
+        convert = self.admin_site.admin_view(self.convert_view)
+        return [path("<path:object_id>/convert/", convert, name="crm_lead_convert"), *super().get_urls()]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is not ActivityInline.model:
+            return super().save_formset(request, form, formset, change)
+        save_activities(request, formset)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_convert"] = (
+            obj is not None
+            and obj.stage != LeadStage.CONVERTED
+            and (self.has_convert_permission(request, obj))
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description=_("next action date"), ordering="next_action_at")
+    def next_action_due(self, lead: Lead) -> str:
+        return due_date(lead.next_action_at)
+
+    @admin.display(description=_("Next action"), ordering="next_action_at")
+    def next_action_when(self, lead: Lead) -> str:
+        return display.next_action_html(lead.next_action, lead.next_action_at)
+
     @admin.display(description=_("Brand"), ordering="brand_name")
     def brand(self, lead: Lead) -> str:
         return display.auto_dir_html(lead.brand_name)
@@ -199,13 +310,13 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
     def phone_number(self, lead: Lead) -> str:
         return display.phone_html(lead.phone)
 
-    @admin.display(description=_("sector"), ordering="sector")
-    def sector_name(self, lead: Lead) -> str:
-        return sector_label(lead.sector)
-
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, lead: Lead) -> str:
         return display.status_badge_html(lead.status)
+
+    @admin.display(description=_("sales stage"), ordering="stage")
+    def stage_badge(self, lead: Lead) -> str:
+        return display.stage_badge_html(lead.stage)
 
     @admin.display(description=_("source"), ordering="source")
     def source_short(self, lead: Lead) -> str:
@@ -218,6 +329,63 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
     @admin.display(description=_("created"), ordering="created_at")
     def created_date(self, lead: Lead) -> str:
         return display.date_html(lead.created_at)
+
+    @admin.display(description=_("contact"))
+    def contact_link(self, lead: Lead) -> str:
+        if lead.contact_id is None:
+            return "-"
+        url = reverse("admin:crm_contact_change", args=[lead.contact_id])
+        return format_html('<a href="{}">{}</a>', url, lead.contact)
+
+    @admin.display(description=_("opportunity"))
+    def opportunity_link(self, lead: Lead) -> str:
+        if lead.opportunity_id is None:
+            return "-"
+        url = reverse("admin:crm_opportunity_change", args=[lead.opportunity_id])
+        return format_html('<a href="{}">{}</a>', url, lead.opportunity)
+
+    @method_decorator(require_http_methods(["GET", "POST"]))
+    def convert_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The "Convert" button: a confirmation page (GET), the conversion (POST, CSRF-checked)."""
+        lead = self.get_object(request, object_id)
+        if lead is None:
+            raise Http404
+        if not self.has_convert_permission(request, lead):
+            raise PermissionDenied
+        change_url = reverse("admin:crm_lead_change", args=[lead.pk])
+        form = ConvertForm(request.POST or None, initial={"opportunity_name": lead.brand_name})
+        if request.method == "POST" and form.is_valid():
+            try:
+                conversion = services.convert_lead(
+                    lead,
+                    user=request.user,
+                    create_opportunity=form.cleaned_data["create_opportunity"],
+                    opportunity_name=form.cleaned_data["opportunity_name"],
+                    amount=form.cleaned_data["amount"],
+                    currency=form.cleaned_data["currency"],
+                    expected_close_date=form.cleaned_data["expected_close_date"],
+                )
+            except services.PipelineError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return HttpResponseRedirect(change_url)
+            if conversion.created:
+                self.message_user(request, gettext("The prospect is converted."), messages.SUCCESS)
+            else:
+                self.message_user(request, gettext("The prospect was already converted."), messages.INFO)
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Convert the prospect"),
+            "opts": self.opts,
+            "original": lead,
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/crm/lead/convert.html", context)
+
+    @admin.display(description=_("sector"), ordering="sector")
+    def sector_name(self, lead: Lead) -> str:
+        return sector_label(lead.sector)
 
     @admin.display(description=_("Mini-analysis"))
     def mini_analysis_link(self, lead: Lead) -> str:
@@ -256,7 +424,7 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
-        count = services.assign_leads(queryset, request.user)
+        count = services.assign_leads(queryset, request.user, actor=request.user)
         self.message_user(
             request,
             ngettext("%(count)d prospect assigned to you.", "%(count)d prospects assigned to you.", count)
@@ -273,7 +441,7 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
         if assignee is None:
             self.message_user(request, _("Choose a sales person first."), messages.WARNING)
             return
-        count = services.assign_leads(queryset, assignee)
+        count = services.assign_leads(queryset, assignee, actor=request.user)
         self.message_user(
             request,
             ngettext(
@@ -284,6 +452,32 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, admin.ModelAdmin):
             % {"count": count, "name": assignee.get_username()},
             messages.SUCCESS,
         )
+
+    @admin.action(description=_("Convert the selected prospects"), permissions=["convert"])
+    def convert(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        converted = refused = 0
+        for lead in queryset.select_related(None).order_by("pk").only("pk"):
+            try:
+                converted += services.convert_lead(lead, user=request.user).created
+            except services.PipelineError:
+                refused += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d prospect converted.", "%(count)d prospects converted.", converted)
+            % {"count": converted},
+            messages.SUCCESS,
+        )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d disqualified prospect was not converted.",
+                    "%(count)d disqualified prospects were not converted.",
+                    refused,
+                )
+                % {"count": refused},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Export the selection as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Lead]) -> StreamingHttpResponse:
@@ -301,7 +495,7 @@ class LeadSyncFailureAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LeadSyncFailure]:
         """A failure shows its request's email and brand: only for the requests the user may see."""
-        visible = mini_analyses_visible_to(request.user)
+        visible = visibility.visible_mini_analyses(request.user)
         return super().get_queryset(request).filter(mini_analysis__in=visible.values("pk"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -313,27 +507,3 @@ class LeadSyncFailureAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
     @admin.display(description=_("error"), ordering="error")
     def error_text(self, failure: LeadSyncFailure) -> str:
         return display.auto_dir_html(failure.error)
-
-
-admin.site.unregister(MiniAnalysis)
-
-
-@admin.register(MiniAnalysis)
-class MiniAnalysisWithProspectAdmin(MiniAnalysisAdmin):
-    """The mini-analysis admin plus the link to its prospect (same email and brand name)."""
-
-    list_display = [*MiniAnalysisAdmin.list_display, "prospect_link"]
-    readonly_fields = [*MiniAnalysisAdmin.readonly_fields, "prospect_link"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[MiniAnalysis]:
-        """Only the requests whose lead the user may see (changelist, search, change page, autocomplete)."""
-        lead = Lead.objects.filter(KEYED, email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
-        visible = mini_analyses_visible_to(request.user, super().get_queryset(request))
-        return visible.annotate(lead_id=Subquery(lead.values("pk")[:1]))
-
-    @admin.display(description=_("Prospect"))
-    def prospect_link(self, mini_analysis: MiniAnalysis) -> str:
-        if getattr(mini_analysis, "lead_id", None) is None:
-            return _("No prospect yet")
-        url = reverse("admin:crm_lead_change", args=[mini_analysis.lead_id])
-        return format_html('<a href="{}">{}</a>', url, _("Open the prospect"))

@@ -1,0 +1,128 @@
+"""Activities: the inline on prospects, contacts and opportunities, and the list of one's own tasks."""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .. import services
+from ..models import Activity, ActivityKind
+from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter
+
+
+class ActivityInline(admin.TabularInline):
+    """Log a call, an email, a meeting or a note, or plan a task with its due date.
+
+    A logged activity without a date is dated now; a task stays open until "done" is set.
+    """
+
+    model = Activity
+    fields = ["kind", "subject", "body", "due_at", "done_at", "owner"]
+    extra = 1
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Activity]:
+        return super().get_queryset(request).select_related("owner")
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "owner":
+            kwargs["queryset"] = staff_users()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def staff_users() -> QuerySet:
+    """Who may own a record: the active staff accounts."""
+    return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+
+
+def save_activities(request: HttpRequest, formset) -> None:
+    """The inline's rows go through `services.record_activity`, so next actions follow them."""
+    instances = formset.save(commit=False)
+    for activity in formset.deleted_objects:
+        activity.delete()
+        services.activity_changed(activity, user=request.user)
+    for activity in instances:
+        services.record_activity(activity, user=request.user)
+    formset.save_m2m()
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Open tasks")), ("no", _("Done"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(kind=ActivityKind.TASK, done_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(done_at__isnull=False)
+        return queryset
+
+
+@admin.register(Activity)
+class ActivityAdmin(VisibleToAdmin):
+    list_display = ["kind", "subject", "record", "due", "done_at", "owner", "created_at"]
+    list_filter = [
+        OpenFilter,
+        next_action_filter("due_at", _("due"), among=Q(kind=ActivityKind.TASK, done_at__isnull=True)),
+        "kind",
+        "owner",
+    ]
+    list_select_related = ["lead", "contact", "opportunity", "owner"]
+    search_fields = ["subject"]
+    autocomplete_fields = ["lead", "contact", "opportunity"]
+    fields = ["kind", "subject", "body", "lead", "contact", "opportunity", "due_at", "done_at", "owner"]
+    actions = ["mark_done"]
+    list_per_page = 50
+    show_facets = admin.ShowFacets.NEVER
+    Media = CrmMedia
+
+    def save_model(self, request: HttpRequest, obj: Activity, form, change: bool) -> None:
+        services.record_activity(obj, user=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Activity) -> None:
+        super().delete_model(request, obj)
+        services.activity_changed(obj, user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
+        deleted = list(queryset)
+        super().delete_queryset(request, queryset)
+        for activity in deleted:
+            services.activity_changed(activity, user=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "owner":
+            kwargs["queryset"] = staff_users()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("due"), ordering="due_at")
+    def due(self, activity: Activity) -> str:
+        return due_date(activity.due_at) if activity.is_open_task else "-"
+
+    @admin.display(description=_("about"))
+    def record(self, activity: Activity) -> str:
+        for name in ["opportunity", "contact", "lead"]:
+            related = getattr(activity, name)
+            if related is not None:
+                url = reverse(f"admin:crm_{related._meta.model_name}_change", args=[related.pk])
+                return format_html('<a href="{}">{}</a>', url, related)
+        return "-"
+
+    @admin.action(description=_("Mark the selected tasks done"), permissions=["change"])
+    def mark_done(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
+        tasks = queryset.filter(kind=ActivityKind.TASK, done_at__isnull=True)
+        count = 0
+        for task in tasks:
+            services.complete_task(task, user=request.user)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d task marked done.", "%(count)d tasks marked done.", count) % {"count": count},
+            messages.SUCCESS,
+        )

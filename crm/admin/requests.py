@@ -1,0 +1,38 @@
+"""The requests (mini-analyses) admin, with the link to each request's prospect."""
+
+from django.contrib import admin
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from mini_analysis.admin import MiniAnalysisAdmin
+from mini_analysis.keys import KEYED
+from mini_analysis.models import MiniAnalysis
+
+from .. import visibility
+from ..models import Lead
+
+admin.site.unregister(MiniAnalysis)
+
+
+@admin.register(MiniAnalysis)
+class MiniAnalysisWithProspectAdmin(MiniAnalysisAdmin):
+    """The mini-analysis admin plus the link to its prospect (same email and brand name)."""
+
+    list_display = [*MiniAnalysisAdmin.list_display, "prospect_link"]
+    readonly_fields = [*MiniAnalysisAdmin.readonly_fields, "prospect_link"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MiniAnalysis]:
+        """Only the requests whose lead the user may see (changelist, search, change page, autocomplete)."""
+        lead = Lead.objects.filter(KEYED, email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
+        visible = visibility.visible_mini_analyses(request.user, super().get_queryset(request))
+        return visible.annotate(lead_id=Subquery(lead.values("pk")[:1]))
+
+    @admin.display(description=_("Prospect"))
+    def prospect_link(self, mini_analysis: MiniAnalysis) -> str:
+        if getattr(mini_analysis, "lead_id", None) is None:
+            return _("No prospect yet")
+        url = reverse("admin:crm_lead_change", args=[mini_analysis.lead_id])
+        return format_html('<a href="{}">{}</a>', url, _("Open the prospect"))

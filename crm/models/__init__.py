@@ -1,0 +1,31 @@
+"""The CRM's models, one module per concept: leads, the pipeline they become, and activities."""
+
+from .activities import Activity, ActivityKind
+from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
+from .pipeline import (
+    Company,
+    Contact,
+    Currency,
+    DisqualificationReason,
+    Opportunity,
+    OpportunityStage,
+    OpportunityStageEntry,
+)
+
+__all__ = [
+    "ANALYSIS_PREVIEW_LENGTH",
+    "Activity",
+    "ActivityKind",
+    "Company",
+    "Contact",
+    "Currency",
+    "DisqualificationReason",
+    "Lead",
+    "LeadQuerySet",
+    "LeadStage",
+    "LeadSyncFailure",
+    "Opportunity",
+    "OpportunityStage",
+    "OpportunityStageEntry",
+    "Source",
+]

@@ -1,0 +1,113 @@
+"""What was done and what is planned: calls, emails, meetings, notes, and tasks with a due date."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ActivityKind(models.TextChoices):
+    CALL = "call", _("Call")
+    EMAIL = "email", _("Email")
+    MEETING = "meeting", _("Meeting")
+    NOTE = "note", _("Note")
+    TASK = "task", _("Task")
+
+
+class Activity(models.Model):
+    """One activity on a lead, a contact or an opportunity (at least one of them).
+
+    A task is planned (`due_at`) and later done (`done_at`); any other kind is logged when it
+    happened (`done_at`). The next action of a lead or opportunity is its earliest open task.
+    """
+
+    kind = models.CharField(_("kind"), max_length=8, choices=ActivityKind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("details"), blank=True)
+    lead = models.ForeignKey(
+        "crm.Lead",
+        verbose_name=_("prospect"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    contact = models.ForeignKey(
+        "crm.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    opportunity = models.ForeignKey(
+        "crm.Opportunity",
+        verbose_name=_("opportunity"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_activities",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lead__isnull=False)
+                | models.Q(contact__isnull=False)
+                | models.Q(opportunity__isnull=False),
+                name="activity_has_a_subject_record",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=ActivityKind.TASK) | models.Q(due_at__isnull=False),
+                name="activity_task_has_due_date",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=ActivityKind.TASK) | models.Q(done_at__isnull=False),
+                name="activity_logged_has_date",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ActivityKind.values), name="activity_known_kind"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="activity_created"),
+            models.Index(fields=["owner", "-created_at"], name="activity_owner_created"),
+            models.Index(fields=["kind", "-created_at"], name="activity_kind_created"),
+            models.Index(fields=["done_at"], name="activity_done"),
+            # Open tasks by due date: the next actions and the overdue list.
+            models.Index(
+                fields=["due_at"],
+                name="activity_open_task_due",
+                condition=models.Q(kind=ActivityKind.TASK, done_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"
+
+    @property
+    def is_open_task(self) -> bool:
+        return self.kind == ActivityKind.TASK and self.done_at is None

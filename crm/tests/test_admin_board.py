@@ -1,0 +1,174 @@
+"""The pipeline board (`crm.admin.board`): columns by stage with their totals, the owner filter,
+and moving a card with a form POST that is recorded."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from crm import services
+from crm.models import Activity, ActivityKind, Lead, LeadStage, OpportunityStage
+
+from .factories import LeadFactory, OpportunityFactory, SalesPersonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+BOARD = reverse("admin:crm_opportunity_board")
+MOVE = reverse("admin:crm_opportunity_move")
+
+
+def stage(name: str) -> OpportunityStage:
+    return OpportunityStage.objects.get(name=name)
+
+
+@pytest.fixture
+def seller(client):
+    user = SalesPersonFactory(username="seller")
+    client.force_login(user)
+    return user
+
+
+def columns(response) -> dict[str, object]:
+    return {column.stage.name: column for column in response.context["columns"]}
+
+
+def test_the_board_shows_open_stages_with_count_amount_and_weighted_amount(client, seller):
+    OpportunityFactory(owner=seller, amount=Decimal("1000"))
+    OpportunityFactory(owner=seller, amount=Decimal("500"))
+    OpportunityFactory(owner=seller, amount=Decimal("200"), currency="USD", stage=stage("Proposal"))
+    OpportunityFactory(owner=seller, amount=Decimal("999"), stage=stage("Won"))
+
+    response = client.get(BOARD)
+
+    assert response.status_code == 200
+    board = columns(response)
+    assert list(board) == ["Qualification", "Meeting", "Proposal", "Negotiation"]
+    assert board["Qualification"].count == 2
+    assert board["Qualification"].totals == [("EUR", Decimal("1500"), Decimal("150"))]
+    assert board["Proposal"].totals == [("USD", Decimal("200"), Decimal("100"))]
+    assert board["Meeting"].count == 0
+    assert sum(len(column.cards) for column in board.values()) == 3  # Won is closed: not on the board
+
+
+def test_the_owner_filter_keeps_the_cards_of_one_owner(client):
+    boss = UserFactory(is_superuser=True)
+    client.force_login(boss)
+    ana, ben = UserFactory(username="ana"), UserFactory(username="ben")
+    OpportunityFactory(owner=ana, name="Ana's")
+    OpportunityFactory(owner=ben, name="Ben's")
+    response = client.get(BOARD, {"owner": ana.pk})
+    cards = [card.name for column in response.context["columns"] for card in column.cards]
+    assert cards == ["Ana's"]
+    assert columns(response)["Qualification"].count == 1
+
+
+def test_a_sales_person_sees_only_their_opportunities_on_the_board(client, seller):
+    OpportunityFactory(owner=seller, name="Mine")
+    OpportunityFactory(owner=UserFactory(), name="Theirs")
+    response = client.get(BOARD)
+    cards = [card.name for column in response.context["columns"] for card in column.cards]
+    assert cards == ["Mine"]
+
+
+def test_moving_a_card_to_won_is_recorded_with_its_author(client, seller):
+    opportunity = OpportunityFactory(owner=seller)
+    response = client.post(MOVE, {"opportunity": opportunity.pk, "stage": stage("Won").pk, "next": BOARD})
+    assert response.status_code == 302 and response["Location"] == BOARD
+    opportunity.refresh_from_db()
+    assert opportunity.stage == stage("Won") and opportunity.won_at is not None
+    assert opportunity.history.latest().history_user == seller
+    assert opportunity.stage_entries.latest("entered_at").entered_by == seller
+
+
+def test_moving_someone_elses_card_is_refused(client, seller):
+    opportunity = OpportunityFactory(owner=UserFactory())
+    client.post(MOVE, {"opportunity": opportunity.pk, "stage": stage("Won").pk})
+    opportunity.refresh_from_db()
+    assert opportunity.stage == stage("Qualification")
+
+
+def test_a_move_needs_the_csrf_token_and_a_post(seller):
+    opportunity = OpportunityFactory(owner=seller)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(seller)
+    assert client.post(MOVE, {"opportunity": opportunity.pk, "stage": stage("Won").pk}).status_code == 403
+    assert client.get(MOVE).status_code == 405
+    opportunity.refresh_from_db()
+    assert opportunity.stage == stage("Qualification")
+
+
+def test_a_move_needs_the_change_permission(client):
+    viewer = UserFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_opportunity"))
+    client.force_login(viewer)
+    opportunity = OpportunityFactory(owner=viewer)
+    assert client.get(BOARD).status_code == 200
+    assert client.post(MOVE, {"opportunity": opportunity.pk, "stage": stage("Won").pk}).status_code == 403
+
+
+def test_an_outside_next_url_is_not_followed(client, seller):
+    opportunity = OpportunityFactory(owner=seller)
+    response = client.post(
+        MOVE, {"opportunity": opportunity.pk, "stage": stage("Meeting").pk, "next": "https://evil.example/"}
+    )
+    assert response["Location"] == BOARD
+
+
+def test_the_board_runs_as_many_queries_for_50_opportunities_as_for_10(client, seller):
+    OpportunityFactory.create_batch(10, owner=seller)
+    with CaptureQueriesContext(connection) as ten:
+        client.get(BOARD)
+    OpportunityFactory.create_batch(40, owner=seller, stage=stage("Proposal"))
+    with CaptureQueriesContext(connection) as fifty:
+        client.get(BOARD)
+    assert len(fifty) == len(ten)
+
+
+def test_the_sales_workflow_from_overdue_call_to_won(client, seller):
+    """The issue's "done when": overdue next action, a logged call, qualify, convert, win; the
+    history shows each step by the sales person."""
+    lead = LeadFactory(assigned_to=seller)
+    task = services.record_activity(
+        Activity(
+            kind=ActivityKind.TASK, subject="Call", due_at=timezone.now() - timedelta(hours=2), lead=lead
+        ),
+        user=seller,
+    )
+    overdue = client.get(reverse("admin:crm_lead_changelist"), {"next_action_at_when": "overdue"})
+    assert list(overdue.context["cl"].result_list) == [lead]
+
+    services.record_activity(Activity(kind=ActivityKind.CALL, subject="Reached her", lead=lead), user=seller)
+    services.complete_task(task, user=seller)
+    services.set_lead_stage(lead, LeadStage.QUALIFIED, user=seller)
+    client.post(
+        reverse("admin:crm_lead_convert", args=[lead.pk]), {"create_opportunity": "on", "currency": "EUR"}
+    )
+    client.post(
+        reverse("admin:crm_lead_convert", args=[lead.pk]), {"create_opportunity": "on", "currency": "EUR"}
+    )
+    lead.refresh_from_db()
+    client.post(MOVE, {"opportunity": lead.opportunity_id, "stage": stage("Won").pk})
+
+    lead.refresh_from_db()
+    assert lead.stage == LeadStage.CONVERTED and lead.last_contacted_at is not None
+    assert lead.opportunity.stage == stage("Won")
+    assert Lead.objects.count() == 1 and lead.opportunity.leads.count() == 1
+    steps = list(lead.history.order_by("history_id").values_list("stage", "history_user__username"))
+    assert (LeadStage.QUALIFIED, "seller") in steps and steps[-1] == (LeadStage.CONVERTED, "seller")
+    moves = list(
+        lead.opportunity.history.order_by("history_id").values_list("stage__name", "history_user__username")
+    )
+    assert moves == [("Qualification", "seller"), ("Won", "seller")]
+
+
+def test_the_board_speaks_hebrew_right_to_left(client, seller):
+    OpportunityFactory(owner=seller, amount=Decimal("100"))
+    page = client.get(BOARD, HTTP_ACCEPT_LANGUAGE="he").content.decode()
+    assert 'dir="rtl"' in page
+    assert "לוח הצנרת" in page and "הזדמנות אחת" in page and "הכשרה" in page
