@@ -172,7 +172,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 # The schema view is not an operation of the API it describes.
-SPECTACULAR_SETTINGS = {"TITLE": "igv-crm API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "igv-crm API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Leads and contacts share the languages: one named enum, not two colliding ones.
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "mini_analysis.models.Language"},
+}
 
 # The admin shows each record's history; restoring an old version there would skip the CRM's
 # services (conversion, stage entries), so it is off.

@@ -28,6 +28,8 @@ EXPECTED_COLUMNS = [
     {"fr": "E-mail", "en": "Email", "he": 'דוא"ל'},
     {"fr": "Téléphone", "en": "Phone", "he": "טלפון"},
     {"fr": "Statut", "en": "Status", "he": "סטטוס"},
+    {"fr": "Étape", "en": "Stage", "he": "שלב"},
+    {"fr": "Prochaine action", "en": "Next action", "he": "הפעולה הבאה"},
     {"fr": "Source", "en": "Source", "he": "מקור"},
     {"fr": "Responsable", "en": "Owner", "he": "אחראי"},
     {"fr": "Créé le", "en": "Created", "he": "נוצר"},
