@@ -4,6 +4,8 @@ Views and serializers are thin: the submission is validated by `MiniAnalysisForm
 for the form's rules) and handled by `submit_mini_analysis`, the same flow as the HTML form.
 """
 
+import re
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -12,7 +14,7 @@ from django.http import QueryDict
 from django.utils import translation
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser
@@ -50,6 +52,40 @@ class ConsentField(serializers.BooleanField):
         if isinstance(self.parent.initial_data, QueryDict) and data in ("true", "false"):
             return data == "true"
         self.fail("invalid", input=data)
+
+
+class JSONBooleanField(serializers.BooleanField):
+    """`true` or `false`, nothing else: DRF's BooleanField would also take 0, "yes", "on"…"""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
+AMOUNT_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
+
+
+@extend_schema_field({"type": "string", "pattern": AMOUNT_PATTERN, "nullable": True, "example": "1250.00"})
+class AmountField(serializers.DecimalField):
+    """An amount of money as a JSON string of digits with at most two decimals ("1250.00"): the
+    schema's pattern, checked here as written. DRF would also take the number 1250, "-1" or "1e3"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=12, decimal_places=2, min_value=0, **kwargs)
+
+    def validate_empty_values(self, data):
+        # DecimalField reads "" as null; the schema's pattern refuses "" (null is written null).
+        return serializers.Field.validate_empty_values(self, data)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.fullmatch(AMOUNT_PATTERN, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# The largest id or count a query parameter may carry: a 64-bit signed integer, as the columns.
+MAX_INTEGER = 2**63 - 1
 
 
 def _text(**options) -> StringField:
@@ -284,15 +320,38 @@ class LeadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LeadListQuerySerializer(serializers.Serializer):
-    """The list's query parameters. A bad value is a 400, never silently ignored; an empty
-    `status` or `source` means no filter, an empty `limit` or `offset` is refused; each parameter
-    is given at most once."""
+class ListQuerySerializer(serializers.Serializer):
+    """The query parameters every staff list takes. A bad value is a 400, never silently ignored:
+    an empty number is refused, and each parameter is given at most once."""
 
     limit = serializers.IntegerField(
-        required=False, min_value=1, help_text="Leads per page: default 50; at most 200 are returned."
+        required=False,
+        min_value=1,
+        max_value=MAX_INTEGER,
+        help_text="Rows per page: default 50; at most 200 are returned.",
     )
-    offset = serializers.IntegerField(required=False, min_value=0, help_text="Leads to skip.")
+    offset = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_INTEGER, help_text="Rows to skip."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        errors = {
+            name: [translation.gettext("Give this parameter once.")]
+            for name in self.fields
+            if len(self.initial_data.getlist(name)) > 1
+        }
+        # DRF reads an empty optional parameter as absent; an empty number is no number.
+        for name, field in self.fields.items():
+            if isinstance(field, serializers.IntegerField) and self.initial_data.get(name) == "":
+                errors.setdefault(name, [serializers.IntegerField.default_error_messages["invalid"]])
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class LeadListQuerySerializer(ListQuerySerializer):
+    """The leads list's filters: an empty `status`, `source` or `stage` means no filter."""
+
     status = serializers.ChoiceField(
         choices=[("", "any"), *Status.choices], required=False, allow_blank=True, help_text="Empty: any."
     )
@@ -306,23 +365,9 @@ class LeadListQuerySerializer(serializers.Serializer):
         help_text="The sales stage. Empty: any.",
     )
 
-    def validate(self, attrs: dict) -> dict:
-        errors = {
-            name: [translation.gettext("Give this parameter once.")]
-            for name in self.fields
-            if len(self.initial_data.getlist(name)) > 1
-        }
-        # DRF reads an empty optional parameter as absent; an empty number is no number.
-        for name in ("limit", "offset"):
-            if self.initial_data.get(name) == "":
-                errors.setdefault(name, [serializers.IntegerField.default_error_messages["invalid"]])
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
-
 
 class LeadPagination(LimitOffsetPagination):
-    """`limit`/`offset`, validated (and documented) by `LeadListQuerySerializer` first."""
+    """`limit`/`offset`, validated (and documented) by `ListQuerySerializer` first."""
 
     default_limit = 50
     max_limit = 200

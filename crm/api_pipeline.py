@@ -6,16 +6,18 @@
 
 In the style of `crm.api`: `Authorization: Bearer <token>` (or the admin session, with its CSRF
 token for the POST), staff with the model permission, rows narrowed by `crm.visibility` (the
-admin's rule), `limit`/`offset` paging, an unknown filter value is a 400. The work is
+admin's rule), `limit`/`offset` paging; a malformed filter is a 400, an owner or stage that
+matches nothing gives an empty list (the schema cannot list the usernames or stage ids). The work is
 `services.convert_lead`, the one the admin's button and bulk action call.
 """
 
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +26,7 @@ from rest_framework.views import APIView
 from mini_analysis.models import Language
 
 from . import services, visibility
-from .api import LeadPagination
+from .api import MAX_INTEGER, AmountField, JSONBooleanField, LeadPagination, ListQuerySerializer, StringField
 from .models import Contact, Currency, Opportunity, OpportunityStage
 
 
@@ -79,13 +81,24 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OwnerFilterSerializer(serializers.Serializer):
-    owner = serializers.SlugRelatedField(
-        slug_field="username",
-        queryset=get_user_model().objects.all(),
+class OwnerFilterSerializer(ListQuerySerializer):
+    owner = serializers.CharField(
         required=False,
-        help_text="Username of the owner.",
+        allow_blank=True,
+        help_text="Username of the owner; one that matches nobody gives an empty list. Empty: any.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any text is a valid filter: one with a NUL character matches nobody (`owned_by`),
+        # rather than being a 400 the schema (`type: string`) does not announce.
+        self.fields["owner"].validators = []
+
+
+def owned_by(rows: QuerySet, owner: str) -> QuerySet:
+    """The rows of the owner with this username; no username holds a NUL character (and
+    PostgreSQL refuses one in a query), so such a name matches nothing."""
+    return rows.none() if "\x00" in owner else rows.filter(owner__username=owner)
 
 
 class ContactListView(generics.ListAPIView):
@@ -107,7 +120,7 @@ class ContactListView(generics.ListAPIView):
         filters.is_valid(raise_exception=True)
         contacts = visibility.visible_contacts(self.request.user).select_related("company", "owner")
         if owner := filters.validated_data.get("owner"):
-            contacts = contacts.filter(owner=owner)
+            contacts = owned_by(contacts, owner)
         return contacts.order_by("-created_at", "-id")
 
 
@@ -161,8 +174,11 @@ class OpportunitySerializer(serializers.ModelSerializer):
 
 
 class OpportunityFilterSerializer(OwnerFilterSerializer):
-    stage = serializers.PrimaryKeyRelatedField(
-        queryset=OpportunityStage.objects.all(), required=False, help_text="Id of the stage."
+    stage = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_INTEGER,
+        help_text="Id of the stage; one that does not exist gives an empty list.",
     )
 
 
@@ -187,9 +203,9 @@ class OpportunityListView(generics.ListAPIView):
             "company", "stage", "owner"
         )
         if owner := filters.validated_data.get("owner"):
-            opportunities = opportunities.filter(owner=owner)
+            opportunities = owned_by(opportunities, owner)
         if stage := filters.validated_data.get("stage"):
-            opportunities = opportunities.filter(stage=stage)
+            opportunities = opportunities.filter(stage_id=stage)
         return opportunities.order_by("-created_at", "-id")
 
 
@@ -197,13 +213,13 @@ class OpportunityListView(generics.ListAPIView):
 
 
 class ConversionRequestSerializer(serializers.Serializer):
-    create_opportunity = serializers.BooleanField(default=True)
-    opportunity_name = serializers.CharField(
+    """JSON types only (a string is a string, a boolean `true`/`false`, the amount a string of digits)."""
+
+    create_opportunity = JSONBooleanField(default=True)
+    opportunity_name = StringField(
         max_length=200, required=False, allow_blank=True, default="", help_text="Default: the brand name."
     )
-    amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
-    )
+    amount = AmountField(required=False, allow_null=True, default=None)
     currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.EUR)
     expected_close_date = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -228,22 +244,31 @@ class LeadConvertView(APIView):
         _model_permission("crm.change_lead"),
         _model_permission("crm.convert_lead"),
     ]
+    # JSON only: the body's types are JSON's (a form's "0" is not a boolean); anything else is a 415.
+    parser_classes = [JSONParser]
 
     @extend_schema(
+        parameters=[OpenApiParameter("lead_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
         request=ConversionRequestSerializer,
         responses={
             201: ConversionSerializer,
             200: OpenApiResponse(ConversionSerializer, description="Already converted: nothing was written."),
             400: FIELD_ERRORS,
             **AUTH_ERRORS,
+            415: OpenApiResponse(DetailSerializer, description="The body is not JSON."),
             404: OpenApiResponse(
                 DetailSerializer, description="No such prospect, or not one the user may see."
             ),
-            409: OpenApiResponse(DetailSerializer, description="A disqualified prospect is not converted."),
+            409: OpenApiResponse(
+                DetailSerializer,
+                description="A disqualified prospect is not converted; or no open opportunity stage exists.",
+            ),
         },
     )
-    def post(self, request: Request, lead_id: int) -> Response:
-        lead = get_object_or_404(visibility.visible_leads(request.user), pk=lead_id)
+    def post(self, request: Request, lead_id: str) -> Response:
+        if not lead_id.isascii() or not lead_id.isdigit():
+            raise NotFound
+        lead = get_object_or_404(visibility.visible_leads(request.user), pk=int(lead_id))
         body = ConversionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:

@@ -5,14 +5,19 @@ never the reverse. The paths are the seed's, without a trailing slash:
 a client's POST must not be redirected (the body would be lost).
 """
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import api, api_pipeline
 
 urlpatterns = [
     path("mini-analysis", api.MiniAnalysisSubmitView.as_view(), name="api-mini-analysis"),
     path("crm/leads", api.LeadListView.as_view(), name="api-leads"),
-    path("crm/leads/<int:lead_id>/convert", api_pipeline.LeadConvertView.as_view(), name="api-lead-convert"),
+    # Any segment reaches the view, so that a malformed id is the API's JSON 404, not an HTML page.
+    re_path(
+        r"^crm/leads/(?P<lead_id>[^/]+)/convert$",
+        api_pipeline.LeadConvertView.as_view(),
+        name="api-lead-convert",
+    ),
     path("crm/contacts", api_pipeline.ContactListView.as_view(), name="api-contacts"),
     path("crm/opportunities", api_pipeline.OpportunityListView.as_view(), name="api-opportunities"),
 ]

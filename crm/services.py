@@ -263,21 +263,22 @@ def convert_lead(
         contact = _contact_of(lead, company=company, owner=owner, user=user)
         opportunity = None
         if create_opportunity:
+            first_stage = (
+                OpportunityStage.objects.filter(is_won=False, is_lost=False).order_by("order", "pk").first()
+            )
+            if first_stage is None:  # the stages are editable rows: all the open ones may be gone
+                raise PipelineError(_("There is no open opportunity stage: create one first."))
             opportunity = Opportunity(
                 name=opportunity_name or lead.brand_name,
                 company=company,
                 contact=contact,
-                stage=OpportunityStage.objects.filter(is_won=False, is_lost=False)
-                .order_by("order", "pk")
-                .first(),
+                stage=first_stage,
                 amount=amount or Decimal(0),
                 expected_close_date=expected_close_date,
                 owner=owner,
             )
             if currency:
                 opportunity.currency = currency
-            if opportunity.stage is None:
-                raise PipelineError(_("There is no open opportunity stage: create one first."))
             save_opportunity(opportunity, user=user)
         lead.stage = LeadStage.CONVERTED
         lead.disqualification_reason = None

@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 from django.db import DatabaseError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm import services
 from crm.models import (
@@ -181,6 +181,19 @@ def test_converting_a_lead_creates_contact_company_and_opportunity_and_keeps_the
     assert list(opportunity.stage_entries.values_list("stage__name", "entered_by")) == [
         ("Qualification", seller.pk)
     ]
+
+
+def test_converting_without_an_open_stage_is_refused_and_writes_nothing():
+    """The stages are editable rows: with every open one deleted, conversion says why (no 500)."""
+    OpportunityStage.objects.filter(is_won=False, is_lost=False).delete()
+    lead = LeadFactory()
+
+    with translation.override("en"), pytest.raises(services.PipelineError, match="no open opportunity stage"):
+        services.convert_lead(lead, user=UserFactory())
+
+    lead.refresh_from_db()
+    assert lead.stage == LeadStage.NEW
+    assert (Contact.objects.count(), Company.objects.count(), Opportunity.objects.count()) == (0, 0, 0)
 
 
 def test_converting_twice_returns_the_same_records_and_creates_nothing():
