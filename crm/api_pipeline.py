@@ -14,7 +14,7 @@ matches nothing gives an empty list (the schema cannot list the usernames or sta
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
@@ -212,11 +212,16 @@ class OpportunityListView(generics.ListAPIView):
 # --- POST /api/crm/leads/{id}/convert ---------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "maxLength": 200, "pattern": r"^[^\x00]*$"})
+class OpportunityNameField(StringField):
+    """Any text but NUL (which DRF's CharField refuses, and the schema says so)."""
+
+
 class ConversionRequestSerializer(serializers.Serializer):
     """JSON types only (a string is a string, a boolean `true`/`false`, the amount a string of digits)."""
 
     create_opportunity = JSONBooleanField(default=True)
-    opportunity_name = StringField(
+    opportunity_name = OpportunityNameField(
         max_length=200, required=False, allow_blank=True, default="", help_text="Default: the brand name."
     )
     amount = AmountField(required=False, allow_null=True, default=None)
