@@ -11,5 +11,10 @@ from . import api
 
 urlpatterns = [
     path("mini-analysis", api.MiniAnalysisSubmitView.as_view(), name="api-mini-analysis"),
+    path(
+        "mini-analysis/<uuid:request_id>",
+        api.MiniAnalysisStatusView.as_view(),
+        name="api-mini-analysis-status",
+    ),
     path("crm/leads", api.LeadListView.as_view(), name="api-leads"),
 ]

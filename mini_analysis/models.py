@@ -23,6 +23,22 @@ class Status(models.TextChoices):
     ERROR = "ERROR", _("Error")
 
 
+class GenerationState(models.TextChoices):
+    """Where the background generation of a request stands (the outcome is `Status`).
+
+    IDLE: nothing scheduled (imported requests, or before this existed); QUEUED: a job is due;
+    RUNNING: a worker claimed it at `claimed_at`; RETRY: due again at `next_attempt_at`; DONE:
+    generated; FAILED: ERROR after GENERATION_MAX_ATTEMPTS, left for a person to re-queue.
+    """
+
+    IDLE = "idle", _("Not scheduled")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    RETRY = "retry", _("Retry scheduled")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Gave up")
+
+
 class MiniAnalysis(models.Model):
     """One request sent through the public form (the legacy `mini_analyses` collection)."""
 
@@ -47,6 +63,17 @@ class MiniAnalysis(models.Model):
     brand_key = models.CharField(max_length=200, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The background generation (see `mini_analysis.services`): the row is the job's source of
+    # truth, so a job delivered twice, or to two workers, generates once.
+    generation_state = models.CharField(
+        _("generation"), max_length=8, choices=GenerationState.choices, default=GenerationState.IDLE
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True, editable=False)
+    next_attempt_at = models.DateTimeField(_("retry at"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "mini_analyses"
@@ -57,6 +84,19 @@ class MiniAnalysis(models.Model):
             models.Index(fields=["email_key", "brand_key", "created_at"], name="mini_analysis_identity"),
             models.Index(fields=["-created_at"], name="mini_analysis_created"),
             models.Index(fields=["status"], name="mini_analysis_status"),
+            models.Index(fields=["generation_state", "next_attempt_at"], name="mini_analysis_generation"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(generation_state=GenerationState.RUNNING)
+                | models.Q(claimed_at__isnull=False),
+                name="mini_analysis_running_has_claim",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(generation_state=GenerationState.RETRY)
+                | models.Q(next_attempt_at__isnull=False),
+                name="mini_analysis_retry_has_time",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -68,3 +108,8 @@ class MiniAnalysis(models.Model):
         if update_fields is not None and {"email", "brand_name"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "email_key", "brand_key"}
         super().save(*args, **kwargs)
+
+    @property
+    def generation_pending(self) -> bool:
+        """A worker will write the analysis soon: the visitor's page waits for it."""
+        return self.generation_state in {GenerationState.QUEUED, GenerationState.RUNNING}

@@ -9,7 +9,11 @@ pytestmark = pytest.mark.django_db
 def test_healthz_answers_200_with_json_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "queue": {"oldest_pending_seconds": None, "state": "ok"},
+    }
 
 
 def test_healthz_answers_503_when_the_database_does_not(client):

@@ -6,7 +6,7 @@ from mini_analysis.generators import QuotaExceeded
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.services import generate_analysis, submit_mini_analysis
 
-from .conftest import FakeGenerator
+from .conftest import FakeGenerator, run_jobs
 from .factories import MiniAnalysisFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,8 @@ class RecordingGenerator(FakeGenerator):
 def test_request_is_stored_as_new_before_the_generator_runs_and_no_transaction_is_held(use_generator):
     # The test itself runs inside pytest-django's transaction: count only the blocks opened since.
     generator = use_generator(RecordingGenerator(open_blocks=len(connection.atomic_blocks)))
-    submit_mini_analysis(**SUBMISSION)
+    with run_jobs():
+        submit_mini_analysis(**SUBMISSION)
     assert generator.seen["status"] == Status.NEW
     assert generator.seen["consent_at"] is not None
     assert generator.seen["lead_status"] == Status.NEW
@@ -51,7 +52,8 @@ def test_request_is_stored_as_new_before_the_generator_runs_and_no_transaction_i
 
 def test_generated_analysis_is_stored_with_its_pdf_and_the_lead_follows(use_generator):
     use_generator(FakeGenerator("Une analyse."))
-    mini_analysis = submit_mini_analysis(**SUBMISSION)
+    with run_jobs():
+        mini_analysis = submit_mini_analysis(**SUBMISSION)
     mini_analysis.refresh_from_db()
     assert mini_analysis.status == Status.GENERATED
     assert mini_analysis.analysis_text == "Une analyse."
@@ -66,14 +68,16 @@ def test_generated_analysis_is_stored_with_its_pdf_and_the_lead_follows(use_gene
 
 def test_generator_is_asked_in_the_request_language_and_sector(use_generator):
     generator = use_generator(FakeGenerator())
-    submit_mini_analysis(**{**SUBMISSION, "language": "he", "sector": "food"})
+    with run_jobs():
+        submit_mini_analysis(**{**SUBMISSION, "language": "he", "sector": "food"})
     (request,) = generator.requests
     assert (request.brand_name, request.sector, request.language) == ("Maison Lumière", "food", "he")
 
 
 def test_quota_answer_sets_quota_blocked_on_request_and_lead(use_generator):
     use_generator(FakeGenerator(error=QuotaExceeded("429")))
-    mini_analysis = submit_mini_analysis(**SUBMISSION)
+    with run_jobs():
+        mini_analysis = submit_mini_analysis(**SUBMISSION)
     assert MiniAnalysis.objects.get().status == Status.QUOTA_BLOCKED
     assert Lead.objects.get().status == Status.QUOTA_BLOCKED
     assert mini_analysis.pdf_url == ""
@@ -82,7 +86,8 @@ def test_quota_answer_sets_quota_blocked_on_request_and_lead(use_generator):
 @pytest.mark.parametrize("error", [RuntimeError("boom"), TimeoutError("slow"), ValueError("no text")])
 def test_any_other_failure_sets_error_and_keeps_the_request(use_generator, error, caplog):
     use_generator(FakeGenerator(error=error))
-    mini_analysis = submit_mini_analysis(**SUBMISSION)
+    with run_jobs():
+        mini_analysis = submit_mini_analysis(**SUBMISSION)
     assert MiniAnalysis.objects.get().status == Status.ERROR
     assert Lead.objects.get().status == Status.ERROR
     assert f"[ERROR] Generation failed for mini-analysis {mini_analysis.pk}" in caplog.text
@@ -95,7 +100,8 @@ def test_pdf_failure_keeps_the_text_and_sets_error(use_generator, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("mini_analysis.services.save_pdf", broken_pdf)
-    submit_mini_analysis(**SUBMISSION)
+    with run_jobs():
+        submit_mini_analysis(**SUBMISSION)
     stored = MiniAnalysis.objects.get()
     assert (stored.status, stored.analysis_text, stored.pdf_url) == (Status.ERROR, "Text kept.", "")
 
@@ -110,8 +116,10 @@ def test_generating_again_moves_a_blocked_request_and_its_lead_to_generated():
 
 def test_same_person_and_brand_twice_gives_two_requests_and_one_lead(use_generator):
     use_generator(FakeGenerator())
-    first = submit_mini_analysis(**SUBMISSION)
-    second = submit_mini_analysis(**{**SUBMISSION, "brand_name": "  MAISON lumière"})
+    with run_jobs():
+        first = submit_mini_analysis(**SUBMISSION)
+    with run_jobs():
+        second = submit_mini_analysis(**{**SUBMISSION, "brand_name": "  MAISON lumière"})
     assert first.pk != second.pk
     assert Lead.objects.get().mini_analysis_id == second.pk
 
@@ -119,6 +127,8 @@ def test_same_person_and_brand_twice_gives_two_requests_and_one_lead(use_generat
 def test_misconfigured_generator_sets_error_instead_of_failing_the_request(settings):
     settings.MINI_ANALYSIS_GENERATOR = "gemini"
     settings.GEMINI_API_KEY = ""
-    mini_analysis = submit_mini_analysis(**SUBMISSION)
+    with run_jobs():
+        mini_analysis = submit_mini_analysis(**SUBMISSION)
+    mini_analysis.refresh_from_db()
     assert mini_analysis.status == Status.ERROR
     assert Lead.objects.get().status == Status.ERROR
