@@ -63,8 +63,9 @@ def gemini_with():
     return build
 
 
-def run_jobs():
-    """`with run_jobs(): …`: at the block's end, run what it left for the commit (the jobs it
-    enqueued, on the immediate backend), as a worker would once the request is committed. The
-    test's own transaction never commits, so without this no job runs."""
-    return TestCase.captureOnCommitCallbacks(execute=True)
+def run_jobs(execute: bool = True):
+    """`with run_jobs() as callbacks: …`: at the block's end, run what it left for the commit (the
+    jobs it enqueues, on the immediate backend), as a worker would once the request is committed.
+    The test's own transaction never commits, so without this no job runs. `execute=False` drops
+    them: a web process that died right after its commit."""
+    return TestCase.captureOnCommitCallbacks(execute=execute)
