@@ -1,7 +1,11 @@
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +35,23 @@ def test_healthz_answers_over_plain_http_when_https_is_enforced(client, settings
     with mock.patch("igv_site.views.connection.cursor", side_effect=OperationalError("down")):
         assert client.get("/healthz").status_code == 503
     assert client.get("/fr/mini-analysis/").status_code == 301
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_oldest_pending_job_and_503_when_it_waited_too_long(client, settings):
+    settings.QUEUE_MAX_AGE = 300
+    with mock.patch("igv_site.views.task_backends", {"default": DatabaseBackend("default", {})}):
+        job = DBTaskResult.objects.create(
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path="x.y",
+            backend_name="default",
+            run_after=get_date_max(),
+        )
+        DBTaskResult.objects.filter(pk=job.pk).update(enqueued_at=timezone.now() - timedelta(seconds=100))
+        fresh = client.get("/healthz")
+        DBTaskResult.objects.filter(pk=job.pk).update(enqueued_at=timezone.now() - timedelta(seconds=400))
+        stalled = client.get("/healthz")
+    assert fresh.status_code == 200
+    assert 100 <= fresh.json()["queue"]["oldest_pending_seconds"] < 110
+    assert stalled.status_code == 503
+    assert stalled.json()["queue"]["state"] == "stalled"
