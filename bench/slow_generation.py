@@ -1,10 +1,11 @@
 """Slow generator benchmark: the visitor never waits on the generator, the sales team never stalls.
 
 One run, PostgreSQL, the project's gunicorn.conf.py (WEB_CONCURRENCY workers x GUNICORN_THREADS):
-1. idle: one sales person reloads the prospects page (`/admin/crm/lead/`) alone for `--idle` s;
-2. load: `--workers` job workers (`manage.py run_worker`) run; `--visitors` visitors post the form
-   for `--duration` s (each waits `--pause` s between two posts, as a person would), while the same
-   sales person keeps reloading the prospects page;
+1. idle: the job workers (`manage.py run_worker`, `--workers`) wait for jobs; one sales person
+   reloads the prospects page (`/admin/crm/lead/`) alone for `--idle` s;
+2. load: `--visitors` visitors post the form for `--duration` s (arrivals spread over a pause, then
+   each waits `--pause` s between two posts, as a person would), while the same sales person keeps
+   reloading the prospects page;
 3. drain: wait until every stored request is GENERATED (bounded by `--drain-timeout`).
 The generator is the offline one made to take `--seconds` s (`bench.generators`).
 
@@ -86,12 +87,15 @@ def sales_person(port: int, session_key: str, result: Result, stop: threading.Ev
     result.seconds = time.monotonic() - started
 
 
-def visitor(port: int, index: int, until: float, pause: float, result: Result, lock, posts: list) -> None:
+def visitor(
+    port: int, index: int, visitors: int, until: float, pause: float, result: Result, lock, posts: list
+) -> None:
     client = Client(port)
     status, page = client.request("GET", "/fr/mini-analysis/")
     match = CSRF_INPUT.search(page)
     if status != 200 or match is None:
         raise SystemExit(f"the form page did not load ({status})")
+    time.sleep(pause * index / visitors)  # arrivals spread over a pause, not all at one instant
     number = 0
     while time.monotonic() < until:
         body = urllib.parse.urlencode(
@@ -145,6 +149,9 @@ def main() -> None:
         server = start_server(env, options.port, "igv_site.wsgi")
         workers: list[subprocess.Popen] = []
         try:
+            # Started first, so that their start-up is not measured; idle, they poll the queue.
+            workers = start_workers(env, options.workers, scratch)
+            time.sleep(5)
             idle = Result("prospects page, idle")
             stop = threading.Event()
             thread = threading.Thread(target=sales_person, args=(options.port, session_key, idle, stop))
@@ -153,7 +160,6 @@ def main() -> None:
             stop.set()
             thread.join()
 
-            workers = start_workers(env, options.workers, scratch)
             busy, posts_result, posts, lock = (
                 Result("prospects page, load"),
                 Result("form POST"),
@@ -167,7 +173,8 @@ def main() -> None:
             started = time.monotonic()
             visitors = [
                 threading.Thread(
-                    target=visitor, args=(options.port, i, until, options.pause, posts_result, lock, posts)
+                    target=visitor,
+                    args=(options.port, i, options.visitors, until, options.pause, posts_result, lock, posts),
                 )
                 for i in range(options.visitors)
             ]

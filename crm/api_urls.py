@@ -1,7 +1,8 @@
-"""The JSON API: `POST /api/mini-analysis` (public, the form's flow) and `GET /api/crm/leads` (staff).
+"""The JSON API: `POST /api/mini-analysis` (public, the form's flow), `GET /api/mini-analysis/<id>`
+(its status) and `GET /api/crm/leads` (staff).
 
-It lives in `crm` because answering a submission with its `lead_id` needs the CRM, and `crm` may
-import `mini_analysis` but never the reverse. The paths are the seed's, without a trailing slash:
+It lives in `crm` because the leads' list needs the CRM, and `crm` may import `mini_analysis` but
+never the reverse. The paths are the seed's, without a trailing slash:
 a client's POST must not be redirected (the body would be lost).
 """
 
