@@ -34,14 +34,17 @@ run: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
-	@echo "igv-crm: open http://127.0.0.1:$(PORT)/admin/crm/prospects/ (login printed above)"
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@echo "igv-crm: starting the web server and one worker (the worker generates the analyses and"
+	@echo "sends the emails; they are printed here). Open http://127.0.0.1:$(PORT)/admin/crm/prospects/"
+	@echo "(login printed above) and the form at http://127.0.0.1:$(PORT)/fr/mini-analysis/. Ctrl+C stops both."
+	PATH=$(CURDIR)/$(BIN):$$PATH PORT=$(PORT) $(BIN)/honcho start -f Procfile -p $(PORT)
 
 serve: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py collectstatic --noinput
-	$(BIN)/gunicorn igv_site.wsgi -c gunicorn.conf.py
+	@echo "igv-crm: gunicorn on port $(PORT) and one worker (run_worker). Ctrl+C stops both."
+	PATH=$(CURDIR)/$(BIN):$$PATH PORT=$(PORT) $(BIN)/honcho start -f Procfile.serve -p $(PORT)
 
 test: $(VENV)/.installed-dev services $(CHROMIUM)
 	DATABASE_URL=sqlite:///$(CURDIR)/test-db.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)

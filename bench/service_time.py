@@ -5,10 +5,10 @@ PostgreSQL on the same cores; this one calls Django's test Client in a loop, so 
 the load benchmark's ratios come from. Same settings and data (PostgreSQL, 100 000 leads, the
 offline generator, the rate limit lifted), one after the other:
 - the trivial view `/bench/ping`;
-- the form POST (a new request and its lead each time; every answer must be the 302 of a stored
-  request);
+- the form POST (a new request, its lead and its generation job each time, generation itself
+  being a worker's; every answer must be the 302 of a stored request);
 - the prospects changelist, 50 leads a page (the product), and the admin index;
-then the floor of `bench/floor_wsgi.py`: the POST without generation and PDF, the changelist with
+then the floor of `bench/floor_wsgi.py`: the POST without the generation job, the changelist with
 one lead per page. Prints the mean milliseconds per request and the ratio to the trivial view.
 
     .venv/bin/python bench/service_time.py [--repeat 200] [--leads 100000] [--cache-url URL]
@@ -91,7 +91,7 @@ def main() -> None:
         leave_out_what_a_redesign_could_move()
         run = f"{run}-floor"
         rows += [
-            ("floor: POST, no generation/PDF", mean_ms(post, repeat, 302)),
+            ("floor: POST, no job", mean_ms(post, repeat, 302)),
             ("floor: changelist, 1 lead", mean_ms(get(staff, "/admin/crm/lead/"), repeat // 4 or 1, 200)),
         ]
 

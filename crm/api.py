@@ -1,4 +1,5 @@
-"""The JSON API: `POST /api/mini-analysis` (public, the form's flow) and `GET /api/crm/leads` (staff).
+"""The JSON API: `POST /api/mini-analysis` (public, the form's flow; answers 202 and a status URL),
+`GET /api/mini-analysis/<request_id>` (that status) and `GET /api/crm/leads` (staff).
 
 Views and serializers are thin: the submission is validated by `MiniAnalysisForm` (the one place
 for the form's rules) and handled by `submit_mini_analysis`, the same flow as the HTML form.
@@ -11,6 +12,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import translation
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
@@ -23,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mini_analysis.forms import MiniAnalysisForm, phone_example
-from mini_analysis.models import Language, Status
+from mini_analysis.models import GenerationState, Language, MiniAnalysis, Status
 from mini_analysis.services import submit_mini_analysis
 from mini_analysis.throttling import submission_rate_limited
 
@@ -173,12 +176,20 @@ class MiniAnalysisRequestSchema(OpenApiSerializerExtension):
         return submission_schema()
 
 
-class MiniAnalysisResultSerializer(serializers.Serializer):
-    """The answer to an anonymous submission: the request only, never its lead, so that it is the
-    same for a new and a known person and tells nobody who is already a prospect."""
+class MiniAnalysisAcceptedSerializer(serializers.Serializer):
+    """The answer to a submission: where to follow it. The same shape whoever sends it (no lead
+    id: a submission must not tell whether the person was known)."""
 
-    id = serializers.IntegerField()
+    request_id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=Status.choices)
+    status_url = serializers.CharField(help_text="GET it until `pending` is false.")
+
+
+class MiniAnalysisStatusSerializer(serializers.Serializer):
+    request_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    generation_state = serializers.ChoiceField(choices=GenerationState.choices)
+    pending = serializers.BooleanField(help_text="True while a worker prepares the analysis.")
     analysis_text = serializers.CharField(allow_blank=True)
     pdf_url = serializers.CharField(allow_blank=True)
 
@@ -201,7 +212,7 @@ class MiniAnalysisSubmitView(APIView):
     @extend_schema(
         request=MiniAnalysisRequestSerializer,
         responses={
-            201: MiniAnalysisResultSerializer,
+            202: MiniAnalysisAcceptedSerializer,
             400: OpenApiResponse(
                 OpenApiTypes.OBJECT,
                 description='Nothing stored. `{"field": ["message", ...], "non_field_errors": [...]}`',
@@ -231,15 +242,41 @@ class MiniAnalysisSubmitView(APIView):
             if not form.is_valid():
                 return Response(_field_errors(form), status=status.HTTP_400_BAD_REQUEST)
         mini_analysis = submit_mini_analysis(**form.submission(), language=language)
-        result = MiniAnalysisResultSerializer(
+        status_url = reverse("api-mini-analysis-status", kwargs={"request_id": mini_analysis.request_id})
+        result = MiniAnalysisAcceptedSerializer(
             {
-                "id": mini_analysis.pk,
+                "request_id": mini_analysis.request_id,
                 "status": mini_analysis.status,
-                "analysis_text": mini_analysis.analysis_text,
-                "pdf_url": mini_analysis.pdf_url,
+                "status_url": request.build_absolute_uri(status_url),
             }
         )
-        return Response(result.data, status=status.HTTP_201_CREATED)
+        return Response(result.data, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+
+
+class MiniAnalysisStatusView(APIView):
+    """Where a submission stands, and its analysis once generated (`pdf_url` is the PDF's path).
+
+    Public like the submission, and keyed by the request's random UUID: only whoever submitted
+    it knows the address. The visitor's result page shows the same thing."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: MiniAnalysisStatusSerializer, 404: None}, auth=[])
+    def get(self, request: Request, request_id) -> Response:
+        mini_analysis = get_object_or_404(MiniAnalysis, request_id=request_id)
+        generated = mini_analysis.status == Status.GENERATED
+        result = MiniAnalysisStatusSerializer(
+            {
+                "request_id": mini_analysis.request_id,
+                "status": mini_analysis.status,
+                "generation_state": mini_analysis.generation_state,
+                "pending": mini_analysis.generation_pending,
+                "analysis_text": mini_analysis.analysis_text if generated else "",
+                "pdf_url": mini_analysis.pdf_url if generated else "",
+            }
+        )
+        return Response(result.data, headers={"Cache-Control": "no-store"})
 
 
 def _submission_language(request: Request) -> str:

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django_admin_lightweight_date_hierarchy",
     "import_export",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "mini_analysis",
     "crm",
 ]
@@ -162,6 +164,32 @@ BOOK_A_CALL_URL = env.str("BOOK_A_CALL_URL", default="")
 # 0 trusts no header and uses the connection's address; a wrong value lets clients pick their IP.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "mini_analysis.throttling.client_ip"
+
+# Background jobs (django-tasks, the backport of Django 6's `django.tasks`). The database backend
+# needs no broker: the jobs are rows in this project's database, run by `manage.py run_worker`
+# (any number of them, on any machine reaching the database). Unit tests use the immediate one.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        # Any queue name: a worker started with `--queue-name '*'` serves them all.
+        "QUEUES": [],
+    }
+}
+# Generation jobs (see `mini_analysis.services`): seconds after which a RUNNING claim is taken as
+# a dead worker's and may be claimed again (longer than GEMINI_TIMEOUT plus the PDF); minutes
+# after which a queued request whose job never ran is enqueued again; attempts before an ERROR
+# request is left for a person (admin action, `regenerate_mini_analyses`).
+GENERATION_CLAIM_TIMEOUT = env.int("GENERATION_CLAIM_TIMEOUT", default=300)
+GENERATION_REQUEUE_AFTER = env.int("GENERATION_REQUEUE_AFTER", default=600)
+GENERATION_MAX_ATTEMPTS = env.int("GENERATION_MAX_ATTEMPTS", default=5)
+# The health check answers 503 when the oldest job ready to run waited longer than this (seconds).
+QUEUE_MAX_AGE = env.int("QUEUE_MAX_AGE", default=300)
+
+# Outgoing email (the analysis sent to the visitor, from the worker). `consolemail://` prints the
+# messages (development); production: `smtp+tls://USER:PASSWORD@HOST:587`.
+vars().update(env.email("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IGV <no-reply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,30 +2,56 @@
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.models import Case, F, Min, When
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_tasks import task_backends
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 logger = logging.getLogger(__name__)
+
+
+def oldest_pending_job_age() -> float | None:
+    """Seconds the oldest job ready to run has waited (since it was enqueued, or since its
+    `run_after` if later), or None when none waits or the jobs are not in this database."""
+    if not isinstance(task_backends["default"], DatabaseBackend):
+        return None
+    due_since = Case(When(run_after=get_date_max(), then=F("enqueued_at")), default=F("run_after"))
+    oldest = DBTaskResult.objects.ready().aggregate(oldest=Min(due_since))["oldest"]
+    if oldest is None:
+        return None
+    return max((timezone.now() - oldest).total_seconds(), 0.0)
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database answers, 503 otherwise; says nothing a visitor should not know."""
+    """200 when the database answers and the job queue moves; 503 when the database does not
+    answer, or the oldest pending job waited more than QUEUE_MAX_AGE seconds (no worker runs, or
+    too few). Says nothing a visitor should not know."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        age = oldest_pending_job_age()
     except DatabaseError:
         logger.exception("Health check: the database does not answer")
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    queue = {"oldest_pending_seconds": None if age is None else round(age, 1)}
+    if age is not None and age > settings.QUEUE_MAX_AGE:
+        logger.error("Health check: the oldest pending job waited %.0f s", age)
+        return JsonResponse(
+            {"status": "error", "database": "ok", "queue": {**queue, "state": "stalled"}}, status=503
+        )
+    return JsonResponse({"status": "ok", "database": "ok", "queue": {**queue, "state": "ok"}})
 
 
 @require_GET

@@ -1,9 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import display
 from .models import MiniAnalysis
 from .sectors import sector_label
+from .services import requeue_generations
 
 
 @admin.register(MiniAnalysis)
@@ -14,13 +18,45 @@ class MiniAnalysisAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
     imports the CRM.
     """
 
-    list_display = ["brand", "email_address", "sector_name", "language", "status_badge", "created_at"]
+    list_display = [
+        "brand",
+        "email_address",
+        "sector_name",
+        "language",
+        "status_badge",
+        "generation_state",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
     list_display_links = ["brand"]
-    list_filter = ["status", "language"]
+    list_filter = ["status", "generation_state", "language"]
     search_fields = ["email", "brand_name", "phone"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    readonly_fields = ["request_id", "legacy_id", "consent_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "request_id",
+        "legacy_id",
+        "consent_at",
+        "created_at",
+        "updated_at",
+        "generation_state",
+        "attempts",
+        "queued_at",
+        "claimed_at",
+        "next_attempt_at",
+        "last_error",
+        "emailed_at",
+    ]
+    actions = ["requeue_generation"]
+
+    @admin.action(description=_("Generate the selected analyses again"), permissions=["change"])
+    def requeue_generation(self, request: HttpRequest, queryset: QuerySet[MiniAnalysis]) -> None:
+        queued = requeue_generations(queryset)
+        message = ngettext(
+            "%(count)d request queued for generation.", "%(count)d requests queued for generation.", queued
+        ) % {"count": queued}
+        self.message_user(request, message, messages.SUCCESS)
 
     @admin.display(description=_("brand name"), ordering="brand_name")
     def brand(self, mini_analysis: MiniAnalysis) -> str:

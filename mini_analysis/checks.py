@@ -5,6 +5,7 @@ import re
 
 from django.conf import settings
 from django.core import checks
+from django.utils.module_loading import import_string
 
 RATE = re.compile(r"^\d+/\d*[smhd]$")
 
@@ -12,11 +13,12 @@ RATE = re.compile(r"^\d+/\d*[smhd]$")
 @checks.register(checks.Tags.compatibility)
 def check_generator_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     errors = []
-    if settings.MINI_ANALYSIS_GENERATOR not in {"offline", "gemini"}:
+    name = settings.MINI_ANALYSIS_GENERATOR
+    if name not in {"offline", "gemini"} and not _importable(name):
         errors.append(
             checks.Error(
-                f"MINI_ANALYSIS_GENERATOR is {settings.MINI_ANALYSIS_GENERATOR!r}.",
-                hint="Set it to 'offline' or 'gemini'.",
+                f"MINI_ANALYSIS_GENERATOR is {name!r}.",
+                hint="Set it to 'offline' or 'gemini' (or the dotted path of a generator class).",
                 id="mini_analysis.E001",
             )
         )
@@ -39,6 +41,16 @@ def check_generator_settings(app_configs=None, **kwargs) -> list[checks.CheckMes
     if settings.TRUSTED_PROXY_COUNT < 0:
         errors.append(checks.Error("TRUSTED_PROXY_COUNT must be 0 or more.", id="mini_analysis.E004"))
     return errors
+
+
+def _importable(name: str) -> bool:
+    if "." not in name:
+        return False
+    try:
+        import_string(name)
+    except ImportError:
+        return False
+    return True
 
 
 # The rate limit and the daily quota count in the default cache: a cache of its own per worker

@@ -3,6 +3,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .keys import IdentityKeyQuerySet, identity_key_constraints, set_identity_keys, with_key_fields
@@ -21,6 +22,22 @@ class Status(models.TextChoices):
     QUOTA_BLOCKED = "QUOTA_BLOCKED", _("Quota blocked")
     GENERATED = "GENERATED", _("Generated")
     ERROR = "ERROR", _("Error")
+
+
+class GenerationState(models.TextChoices):
+    """Where the background generation of a request stands (the outcome is `Status`).
+
+    IDLE: nothing scheduled (imported requests, or before this existed); QUEUED: a job is due;
+    RUNNING: a worker claimed it at `claimed_at`; RETRY: due again at `next_attempt_at`; DONE:
+    generated; FAILED: ERROR after GENERATION_MAX_ATTEMPTS, left for a person to re-queue.
+    """
+
+    IDLE = "idle", _("Not scheduled")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    RETRY = "retry", _("Retry scheduled")
+    DONE = "done", pgettext_lazy("generation state", "Done")
+    FAILED = "failed", _("Gave up")
 
 
 class MiniAnalysis(models.Model):
@@ -48,6 +65,17 @@ class MiniAnalysis(models.Model):
     brand_key = models.CharField(max_length=200, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The background generation (see `mini_analysis.services`): the row is the job's source of
+    # truth, so a job delivered twice, or to two workers, generates once.
+    generation_state = models.CharField(
+        _("generation"), max_length=8, choices=GenerationState.choices, default=GenerationState.IDLE
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True, editable=False)
+    next_attempt_at = models.DateTimeField(_("retry at"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True, editable=False)
 
     objects = IdentityKeyQuerySet.as_manager()
 
@@ -60,8 +88,21 @@ class MiniAnalysis(models.Model):
             models.Index(fields=["email_key", "brand_key", "created_at"], name="mini_analysis_identity"),
             models.Index(fields=["-created_at"], name="mini_analysis_created"),
             models.Index(fields=["status"], name="mini_analysis_status"),
+            models.Index(fields=["generation_state", "next_attempt_at"], name="mini_analysis_generation"),
         ]
-        constraints = identity_key_constraints("mini_analysis")
+        constraints = [
+            *identity_key_constraints("mini_analysis"),
+            models.CheckConstraint(
+                condition=~models.Q(generation_state=GenerationState.RUNNING)
+                | models.Q(claimed_at__isnull=False),
+                name="mini_analysis_running_has_claim",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(generation_state=GenerationState.RETRY)
+                | models.Q(next_attempt_at__isnull=False),
+                name="mini_analysis_retry_has_time",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.brand_name} | {self.email}"
@@ -77,3 +118,8 @@ class MiniAnalysis(models.Model):
         """The keys as they will be saved, so that `full_clean()` checks the real constraint."""
         super().clean()
         set_identity_keys(self)
+
+    @property
+    def generation_pending(self) -> bool:
+        """A worker will write the analysis soon: the visitor's page waits for it."""
+        return self.generation_state in {GenerationState.QUEUED, GenerationState.RUNNING}

@@ -4,6 +4,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from . import services
@@ -12,6 +13,9 @@ from .models import MiniAnalysis
 from .pdf import pdf_storage_name
 from .sectors import sector_label
 from .throttling import submission_rate_limited
+
+# How often the result page reloads itself while the analysis is being prepared.
+RESULT_REFRESH_SECONDS = 3
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,11 +34,17 @@ def mini_analysis_form(request: HttpRequest) -> HttpResponse:
     return redirect("mini_analysis:result", request_id=mini_analysis.request_id)
 
 
+@never_cache
 def mini_analysis_result(request: HttpRequest, request_id) -> HttpResponse:
-    """The analysis, or a polite note when it could not be generated yet. The request id is a
-    random UUID, so only the visitor who was redirected here knows the address."""
+    """The analysis; while a worker prepares it, a note and a meta refresh (no script, so the CSP
+    stays strict); a polite note when it could not be generated yet. The request id is a random
+    UUID, so only the visitor who was redirected here knows the address."""
     mini_analysis = get_object_or_404(MiniAnalysis, request_id=request_id)
-    context = {"mini_analysis": mini_analysis, "sector": sector_label(mini_analysis.sector)}
+    context = {
+        "mini_analysis": mini_analysis,
+        "sector": sector_label(mini_analysis.sector),
+        "refresh_seconds": RESULT_REFRESH_SECONDS,
+    }
     return render(request, "mini_analysis/result.html", context)
 
 

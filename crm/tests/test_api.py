@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from crm.models import Lead, Source
 from mini_analysis.models import MiniAnalysis, Status
+from mini_analysis.tests.conftest import run_jobs
 
 from .factories import LeadFactory, SalesPersonFactory, UserFactory
 
@@ -58,47 +59,82 @@ def _media(settings, tmp_path):
 
 
 def submit(client: APIClient, payload: dict, **extra):
-    return client.post(SUBMIT, payload, format="json", **extra)
+    """POST, then run the generation job enqueued at the commit, as a worker would."""
+    with run_jobs():
+        return client.post(SUBMIT, payload, format="json", **extra)
 
 
 # --- POST /api/mini-analysis -----------------------------------------------------------------
 
 
-def test_valid_submission_answers_201_with_the_request_and_creates_its_lead(api_client):
-    response = submit(api_client, VALID)
-    assert response.status_code == 201
+def test_valid_submission_answers_202_with_a_status_url_at_once(api_client):
+    with run_jobs() as jobs:
+        response = api_client.post(SUBMIT, VALID, format="json")
+        # Answered before the generation runs: the job waits for the commit.
+        assert MiniAnalysis.objects.get().status == Status.NEW
+    assert len(jobs) == 2  # the generation, then the email it queued
+    assert response.status_code == 202
     body = response.json()
-    assert set(body) == {"id", "status", "analysis_text", "pdf_url"}
+    assert set(body) == {"request_id", "status", "status_url"}
     mini_analysis = MiniAnalysis.objects.get()
-    lead = Lead.objects.get()
-    assert body["id"] == mini_analysis.pk
-    assert lead.mini_analysis == mini_analysis
-    assert body["status"] == Status.GENERATED == lead.status
-    assert body["analysis_text"] == mini_analysis.analysis_text != ""
-    assert body["pdf_url"] == mini_analysis.pdf_url == lead.pdf_url != ""
+    assert body["request_id"] == str(mini_analysis.request_id)
+    assert body["status"] == Status.NEW
+    assert body["status_url"] == f"http://testserver/api/mini-analysis/{mini_analysis.request_id}"
+    assert response["Location"] == f"/api/mini-analysis/{mini_analysis.request_id}"
     assert str(mini_analysis.phone) == "+972502345678"
     assert mini_analysis.consent_at is not None
-    assert lead.source == Source.MINI_ANALYSIS
+    assert Lead.objects.get().source == Source.MINI_ANALYSIS
 
 
-def test_same_person_and_brand_twice_gives_two_requests_and_one_lead(api_client):
+def test_status_url_shows_the_analysis_once_generated(api_client):
+    body = submit(api_client, VALID).json()
+    status = api_client.get(body["status_url"])
+    assert status.status_code == 200
+    assert status["Cache-Control"] == "no-store"
+    mini_analysis = MiniAnalysis.objects.get()
+    assert status.json() == {
+        "request_id": str(mini_analysis.request_id),
+        "status": Status.GENERATED,
+        "generation_state": "done",
+        "pending": False,
+        "analysis_text": mini_analysis.analysis_text,
+        "pdf_url": mini_analysis.pdf_url,
+    }
+    assert mini_analysis.analysis_text and mini_analysis.pdf_url
+    assert Lead.objects.get().status == Status.GENERATED
+
+
+def test_status_url_says_pending_while_the_job_waits(api_client):
+    body = api_client.post(SUBMIT, VALID, format="json").json()
+    status = api_client.get(body["status_url"]).json()
+    assert (status["status"], status["generation_state"], status["pending"]) == (Status.NEW, "queued", True)
+    assert status["analysis_text"] == status["pdf_url"] == ""
+
+
+def test_status_of_an_unknown_request_is_404(api_client):
+    assert api_client.get("/api/mini-analysis/7c4e1b8e-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_same_person_and_brand_twice_gives_two_requests_and_one_lead_and_the_same_answer_shape(api_client):
     first = submit(api_client, VALID).json()
     second = submit(
         api_client, {**VALID, "email": " ANA@Example.com", "brand_name": "maison  LUMIÈRE"}
     ).json()
-    assert first["id"] != second["id"]
+    assert first["request_id"] != second["request_id"]
+    assert set(first) == set(second)
     assert MiniAnalysis.objects.count() == 2
     assert Lead.objects.get().mini_analysis_id == second["id"]
 
 
 def test_submission_path_answers_without_a_trailing_slash_redirect(api_client):
-    assert submit(api_client, VALID).status_code == 201
+    assert submit(api_client, VALID).status_code == 202
     assert api_client.get(SUBMIT).status_code == 405
 
 
 def test_form_encoded_submission_is_accepted_too(api_client):
-    response = api_client.post(SUBMIT, {**VALID, "consent": "true"})
-    assert response.status_code == 201
+    with run_jobs():
+        response = api_client.post(SUBMIT, {**VALID, "consent": "true"})
+    assert response.status_code == 202
 
 
 @pytest.mark.parametrize(
@@ -112,7 +148,7 @@ def test_form_encoded_submission_is_accepted_too(api_client):
 )
 def test_language_comes_from_the_payload_then_the_request_then_french(api_client, extra, headers, language):
     response = submit(api_client, {**VALID, **extra}, **headers)
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert MiniAnalysis.objects.get().language == language
     assert Lead.objects.get().language == language
 
@@ -176,7 +212,7 @@ def test_filled_honeypot_answers_400_and_stores_nothing(api_client):
 
 def test_over_the_rate_limit_answers_429_and_stores_nothing_more(api_client, settings):
     settings.MINI_ANALYSIS_RATE_LIMIT = "2/m"
-    assert [submit(api_client, VALID).status_code for _ in range(3)] == [201, 201, 429]
+    assert [submit(api_client, VALID).status_code for _ in range(3)] == [202, 202, 429]
     assert MiniAnalysis.objects.count() == 2
 
 
@@ -196,9 +232,9 @@ def test_rate_limit_answer_is_in_the_request_language(api_client, settings, acce
 
 def test_rate_limit_is_per_client_address(api_client, settings):
     settings.MINI_ANALYSIS_RATE_LIMIT = "1/m"
-    assert submit(api_client, VALID, REMOTE_ADDR="10.0.0.1").status_code == 201
+    assert submit(api_client, VALID, REMOTE_ADDR="10.0.0.1").status_code == 202
     assert submit(api_client, VALID, REMOTE_ADDR="10.0.0.1").status_code == 429
-    assert submit(api_client, VALID, REMOTE_ADDR="10.0.0.2").status_code == 201
+    assert submit(api_client, VALID, REMOTE_ADDR="10.0.0.2").status_code == 202
 
 
 def test_form_and_api_share_one_rate_limit(api_client, client, settings):
@@ -210,18 +246,18 @@ def test_form_and_api_share_one_rate_limit(api_client, client, settings):
 def test_a_logged_in_browser_needs_no_csrf_token():
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(UserFactory(is_superuser=True))
-    assert submit(client, VALID).status_code == 201
+    assert submit(client, VALID).status_code == 202
 
 
-def test_a_failing_generator_still_answers_201_with_the_request_and_its_lead(api_client):
+def test_a_failing_generator_still_answers_202_and_the_status_says_error(api_client):
     with mock.patch(
         "mini_analysis.generators.offline.OfflineGenerator.generate", side_effect=RuntimeError("down")
     ):
         response = submit(api_client, VALID)
-    assert response.status_code == 201
-    body = response.json()
-    assert body["status"] == Status.ERROR
-    assert Lead.objects.get(status=Status.ERROR).mini_analysis_id == body["id"]
+    assert response.status_code == 202
+    status = api_client.get(response.json()["status_url"]).json()
+    assert (status["status"], status["generation_state"], status["pending"]) == (Status.ERROR, "retry", False)
+    assert Lead.objects.get().status == Status.ERROR
 
 
 # --- what an anonymous submission tells about existing prospects: nothing --------------------
@@ -252,20 +288,21 @@ def test_the_answer_has_the_same_shape_for_a_new_and_a_known_person(api_client):
     worked_lead()
     known = submit(api_client, {**VALID, "email": " ANA@example.COM", "brand_name": "maison  lumière"})
     new = submit(api_client, {**VALID, "email": "someone.else@example.com"})
-    assert known.status_code == new.status_code == 201
+    assert known.status_code == new.status_code == 202
     assert answer_shape(known.json()) == answer_shape(new.json())
-    assert known.json()["status"] == new.json()["status"] == Status.GENERATED
+    assert known.json()["status"] == new.json()["status"] == Status.NEW
     assert "lead_id" not in known.json()
 
 
 def test_an_anonymous_submission_never_replaces_what_sales_typed_on_the_lead(api_client):
     lead = worked_lead()
-    response = submit(api_client, {**VALID, "email": "ANA@example.com ", "brand_name": " MAISON lumière"})
+    with run_jobs():
+        response = submit(api_client, {**VALID, "email": "ANA@example.com ", "brand_name": " MAISON lumière"})
     lead.refresh_from_db()
     assert (str(lead.phone), lead.sector, lead.language) == ("+972541234567", "retail", "he")
     assert lead.notes == "Called her, prefers Hebrew"
     assert lead.assigned_to is not None
-    assert lead.mini_analysis_id == response.json()["id"]
+    assert lead.mini_analysis == MiniAnalysis.objects.get(request_id=response.json()["request_id"])
     assert lead.status == Status.GENERATED
 
 

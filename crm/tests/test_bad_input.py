@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from crm.models import Lead
 from mini_analysis.models import MiniAnalysis
 from mini_analysis.sectors import Sector
+from mini_analysis.tests.conftest import run_jobs
 
 from .factories import UserFactory
 
@@ -112,10 +113,11 @@ def test_api_answers_any_json_object_without_a_server_error_or_a_half_write(payl
     before = row_counts()
     response = APIClient().post(API, payload, format="json")
     event(f"HTTP {response.status_code}")
-    assert response.status_code in (201, 400, 429)
-    if response.status_code == 201:
-        assert_one_request_and_its_lead(before, MiniAnalysis.objects.get(pk=response.json()["id"]))
-        assert set(response.json()) == {"id", "status", "analysis_text", "pdf_url"}
+    assert response.status_code in (202, 400, 429)
+    if response.status_code == 202:
+        request_id = response.json()["request_id"]
+        assert_one_request_and_its_lead(before, MiniAnalysis.objects.get(request_id=request_id))
+        assert set(response.json()) == {"request_id", "status", "status_url"}
     else:
         assert_nothing_written(before)
 
@@ -129,8 +131,8 @@ def test_api_answers_any_body_without_a_server_error_or_a_half_write(body, conte
     cache.clear()
     before = row_counts()
     response = APIClient().post(API, body, content_type=content_type)
-    assert response.status_code in (201, 400, 429)
-    if response.status_code != 201:
+    assert response.status_code in (202, 400, 429)
+    if response.status_code != 202:
         assert_nothing_written(before)
 
 
@@ -206,9 +208,10 @@ def test_html_in_a_brand_name_is_escaped_on_the_result_page_and_in_the_admin(
         "consent": True,
         "language": language,
     }
-    response = APIClient().post(API, payload, format="json")
-    assert response.status_code == 201
-    mini_analysis = MiniAnalysis.objects.get(pk=response.json()["id"])
+    with run_jobs():
+        response = APIClient().post(API, payload, format="json")
+    assert response.status_code == 202
+    mini_analysis = MiniAnalysis.objects.get(request_id=response.json()["request_id"])
     lead = Lead.objects.filter_identity(mini_analysis.email, mini_analysis.brand_name).get()
     pages = {
         "result": f"/{language}/mini-analysis/{mini_analysis.request_id}/",

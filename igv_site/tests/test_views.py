@@ -1,8 +1,12 @@
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.db import OperationalError
+from django.utils import timezone
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 pytestmark = pytest.mark.django_db
 
@@ -10,7 +14,11 @@ pytestmark = pytest.mark.django_db
 def test_healthz_answers_200_with_json_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "queue": {"oldest_pending_seconds": None, "state": "ok"},
+    }
 
 
 def test_healthz_answers_503_when_the_database_does_not(client):
@@ -50,3 +58,23 @@ def test_favicon_ico_is_served_from_the_static_files(client):
     assert response.status_code == 302
     assert response["Location"] == "/static/img/favicon.ico"
     assert finders.find("img/favicon.ico")
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_oldest_pending_job_and_503_when_it_waited_too_long(client, settings):
+    settings.QUEUE_MAX_AGE = 300
+    with mock.patch("igv_site.views.task_backends", {"default": DatabaseBackend("default", {})}):
+        job = DBTaskResult.objects.create(
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path="x.y",
+            backend_name="default",
+            run_after=get_date_max(),
+        )
+        DBTaskResult.objects.filter(pk=job.pk).update(enqueued_at=timezone.now() - timedelta(seconds=100))
+        fresh = client.get("/healthz")
+        DBTaskResult.objects.filter(pk=job.pk).update(enqueued_at=timezone.now() - timedelta(seconds=400))
+        stalled = client.get("/healthz")
+    assert fresh.status_code == 200
+    assert 100 <= fresh.json()["queue"]["oldest_pending_seconds"] < 110
+    assert stalled.status_code == 503
+    assert stalled.json()["queue"]["state"] == "stalled"

@@ -10,10 +10,16 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 
 class QuotaExceeded(Exception):
-    """The generator may not be called now; the request is kept as QUOTA_BLOCKED and retried later."""
+    """The generator may not be called now; the request is kept as QUOTA_BLOCKED and retried later
+    (with backoff: the provider's 429)."""
+
+
+class DailyQuotaExceeded(QuotaExceeded):
+    """Our own `MINI_ANALYSIS_DAILY_QUOTA` is used up: retried the next day, not before."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,8 @@ class Generator(Protocol):
 
 
 def get_generator() -> Generator:
-    """The generator named by `MINI_ANALYSIS_GENERATOR` (`offline` or `gemini`)."""
+    """The generator named by `MINI_ANALYSIS_GENERATOR`: `offline`, `gemini`, or the dotted path of
+    a class built with no argument (the benchmarks' slow generator, `bench.generators`)."""
     name = settings.MINI_ANALYSIS_GENERATOR
     if name == "offline":
         from .offline import OfflineGenerator
@@ -38,4 +45,9 @@ def get_generator() -> Generator:
         from .gemini import GeminiGenerator
 
         return GeminiGenerator.from_settings()
+    if "." in name:
+        try:
+            return import_string(name)()
+        except ImportError as error:
+            raise ImproperlyConfigured(f"MINI_ANALYSIS_GENERATOR {name!r} cannot be imported.") from error
     raise ImproperlyConfigured(f"MINI_ANALYSIS_GENERATOR must be 'offline' or 'gemini', not {name!r}.")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from google import genai
 from google.genai import errors, types
 
-from . import AnalysisRequest, QuotaExceeded
+from . import AnalysisRequest, DailyQuotaExceeded, QuotaExceeded
 
 LANGUAGE_NAMES = {"fr": "French", "en": "English", "he": "Hebrew"}
 
@@ -46,7 +46,7 @@ def take_daily_quota(limit: int | None) -> None:
         cache.add(key, 1, timeout=2 * 24 * 3600)
         calls = 1
     if calls > limit:
-        raise QuotaExceeded(f"MINI_ANALYSIS_DAILY_QUOTA of {limit} calls reached for today")
+        raise DailyQuotaExceeded(f"MINI_ANALYSIS_DAILY_QUOTA of {limit} calls reached for today")
 
 
 class GeminiGenerator:

@@ -2,6 +2,7 @@
 
 import httpx2
 import pytest
+from django.test import TestCase
 
 from mini_analysis.generators import AnalysisRequest, QuotaExceeded
 from mini_analysis.generators.gemini import GeminiGenerator
@@ -60,3 +61,11 @@ def gemini_with():
         return GeminiGenerator(http_transport=httpx2.MockTransport(handler), **options)
 
     return build
+
+
+def run_jobs(execute: bool = True):
+    """`with run_jobs() as callbacks: …`: at the block's end, run what it left for the commit (the
+    jobs it enqueues, on the immediate backend), as a worker would once the request is committed.
+    The test's own transaction never commits, so without this no job runs. `execute=False` drops
+    them: a web process that died right after its commit."""
+    return TestCase.captureOnCommitCallbacks(execute=execute)

@@ -12,7 +12,7 @@ from mini_analysis.generators.gemini import GeminiGenerator, daily_quota_key
 from mini_analysis.models import Status
 from mini_analysis.services import submit_mini_analysis
 
-from .conftest import gemini_answer, gemini_error
+from .conftest import gemini_answer, gemini_error, run_jobs
 
 REQUEST = AnalysisRequest(brand_name="Maison Lumière", sector="food", language="he")
 
@@ -117,9 +117,11 @@ def test_no_daily_quota_means_no_counting(gemini_with):
 )
 def test_each_gemini_outcome_sets_the_request_and_lead_status(use_generator, gemini_with, handler, status):
     use_generator(gemini_with(handler))
-    mini_analysis = submit_mini_analysis(
-        email="a@example.com", phone="", brand_name="Acme", sector="tech", language="fr"
-    )
+    with run_jobs():
+        mini_analysis = submit_mini_analysis(
+            email="a@example.com", phone="", brand_name="Acme", sector="tech", language="fr"
+        )
+    mini_analysis.refresh_from_db()
     assert mini_analysis.status == status
     assert Lead.objects.get().status == status
 

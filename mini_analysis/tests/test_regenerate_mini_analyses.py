@@ -6,10 +6,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from crm.models import Lead
-from mini_analysis.generators import QuotaExceeded
-from mini_analysis.models import MiniAnalysis, Status
+from mini_analysis.models import GenerationState, MiniAnalysis, Status
 
-from .conftest import FakeGenerator
+from .conftest import FakeGenerator, run_jobs
 from .factories import MiniAnalysisFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,15 +17,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def generator(monkeypatch):
     generator = FakeGenerator("Regenerated.")
-    monkeypatch.setattr(
-        "mini_analysis.management.commands.regenerate_mini_analyses.get_generator", lambda: generator
-    )
+    monkeypatch.setattr("mini_analysis.services.get_generator", lambda: generator)
     return generator
 
 
 def run(*args) -> str:
+    """The command, then the jobs it queued, run as a worker would."""
     out = io.StringIO()
-    call_command("regenerate_mini_analyses", *args, stdout=out)
+    with run_jobs():
+        call_command("regenerate_mini_analyses", *args, stdout=out)
     return out.getvalue()
 
 
@@ -43,7 +42,7 @@ def test_blocked_and_failed_requests_are_generated_and_their_leads_follow(genera
         lead = Lead.objects.get(mini_analysis=mini_analysis)
         assert (lead.status, lead.pdf_url) == (Status.GENERATED, mini_analysis.pdf_url)
     assert MiniAnalysis.objects.get(pk=done.pk).analysis_text == "Old."
-    assert "Regenerated 2 mini-analyses (QUOTA_BLOCKED: 0, GENERATED: 2, ERROR: 0)." in output
+    assert "Queued 2 mini-analyses for generation." in output
 
 
 def test_status_option_selects_only_that_status(generator):
@@ -64,25 +63,30 @@ def test_limit_takes_the_oldest_first(generator):
 
 
 def test_nothing_to_do_succeeds(generator):
-    assert "Regenerated 0 mini-analyses" in run()
+    assert "Queued 0 mini-analyses" in run()
     assert generator.requests == []
 
 
-def test_still_failing_requests_make_the_command_fail(generator):
+def test_the_command_only_queues_a_worker_generates(generator):
+    mini_analysis = MiniAnalysisFactory(status=Status.ERROR)
+    out = io.StringIO()
+    with run_jobs() as jobs:
+        call_command("regenerate_mini_analyses", stdout=out)
+        assert generator.requests == []
+        assert MiniAnalysis.objects.get().generation_state == GenerationState.QUEUED
+    assert len(jobs) == 2  # the generation, then the email it queued
+    assert MiniAnalysis.objects.get(pk=mini_analysis.pk).status == Status.GENERATED
+
+
+def test_still_failing_requests_get_a_retry_with_backoff(generator):
     generator.error = RuntimeError("still down")
     mini_analysis = MiniAnalysisFactory(status=Status.ERROR)
-    with pytest.raises(CommandError, match="1 mini-analyses failed again"):
-        run()
+    run()
+    mini_analysis.refresh_from_db()
+    assert (mini_analysis.status, mini_analysis.generation_state) == (Status.ERROR, GenerationState.RETRY)
+    assert mini_analysis.attempts == 1
+    assert mini_analysis.next_attempt_at > timezone.now()
     assert Lead.objects.get(mini_analysis=mini_analysis).status == Status.ERROR
-
-
-def test_quota_stops_the_run_at_once(generator):
-    generator.error = QuotaExceeded("quota")
-    for _ in range(3):
-        MiniAnalysisFactory(status=Status.QUOTA_BLOCKED)
-    with pytest.raises(CommandError, match="quota is reached"):
-        run()
-    assert len(generator.requests) == 1
 
 
 @pytest.mark.parametrize("args", [["--limit", "0"], ["--status", "GENERATED"]])

@@ -11,10 +11,18 @@ from django.utils import translation
 from crm.models import Lead
 from mini_analysis.models import MiniAnalysis, Status
 
-from .conftest import FakeGenerator
+from .conftest import FakeGenerator, run_jobs
 from .factories import VALID_FORM_DATA as VALID
 
 pytestmark = pytest.mark.django_db
+
+
+def submit_and_open(client, url: str, data: dict):
+    """Post the form, let the worker run the job it queued, then open the result page."""
+    with run_jobs():
+        response = client.post(url, data)
+    assert response.status_code == 302
+    return client.get(response["Location"])
 
 
 def form_url(language: str = "fr") -> str:
@@ -60,7 +68,8 @@ def test_page_has_no_inline_style_or_script_under_the_content_security_policy(cl
 def test_the_form_and_result_pages_load_nothing_from_other_sites(client):
     """The public pages' policy: everything from this site, never framed, forms posted here only."""
     form = client.get(form_url())
-    result = client.post(form_url("en"), VALID, follow=True)
+    with run_jobs():
+        result = client.post(form_url("en"), VALID, follow=True)
     for response in (form, result):
         policy = {
             directive.split()[0]: directive.split()[1:]
@@ -74,10 +83,22 @@ def test_the_form_and_result_pages_load_nothing_from_other_sites(client):
         assert not [source for source in sources if "*" in source or "http" in source]
 
 
-def test_successful_submission_shows_the_analysis_and_the_pdf_link(client):
+def test_submission_redirects_at_once_to_a_page_that_waits_for_the_analysis(client):
     response = client.post(form_url("en"), VALID, follow=True)
     mini_analysis = MiniAnalysis.objects.get()
     assert response.redirect_chain == [(f"/en/mini-analysis/{mini_analysis.request_id}/", 302)]
+    assert mini_analysis.status == Status.NEW  # the job waits for the commit, then a worker
+    page = response.content.decode()
+    assert "is being prepared" in page
+    assert '<meta http-equiv="refresh" content="3">' in page
+    assert "<script" not in page and "style=" not in page
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_successful_submission_shows_the_analysis_and_the_pdf_link(client):
+    response = submit_and_open(client, form_url("en"), VALID)
+    mini_analysis = MiniAnalysis.objects.get()
+    assert 'http-equiv="refresh"' not in response.content.decode()
     page = response.content.decode()
     assert "Preliminary automatic analysis" in page
     assert mini_analysis.pdf_url in page
@@ -88,7 +109,7 @@ def test_successful_submission_shows_the_analysis_and_the_pdf_link(client):
 
 
 def test_submission_in_hebrew_is_stored_as_hebrew_and_answered_right_to_left(client):
-    response = client.post(form_url("he"), VALID, follow=True)
+    response = submit_and_open(client, form_url("he"), VALID)
     assert MiniAnalysis.objects.get().language == "he"
     assert 'dir="rtl"' in response.content.decode()
     assert "ניתוח אוטומטי ראשוני" in response.content.decode()
@@ -96,7 +117,7 @@ def test_submission_in_hebrew_is_stored_as_hebrew_and_answered_right_to_left(cli
 
 def test_html_in_the_brand_name_is_shown_escaped(client):
     brand = '<script>alert("x")</script><b>Brand</b>'
-    response = client.post(form_url(), {**VALID, "brand_name": brand}, follow=True)
+    response = submit_and_open(client, form_url(), {**VALID, "brand_name": brand})
     page = response.content.decode()
     assert MiniAnalysis.objects.get().brand_name == brand
     assert "<script>alert" not in page and "<b>Brand</b>" not in page
@@ -161,7 +182,8 @@ def test_rate_limit_is_per_client_address(client, settings):
 
 
 def test_same_person_and_brand_twice_gets_two_analyses_and_stays_one_lead(client):
-    client.post(form_url(), VALID)
+    with run_jobs():
+        client.post(form_url(), VALID)
     client.post(form_url("en"), {**VALID, "email": "VISITOR@example.com", "brand_name": " maison lumière "})
     assert MiniAnalysis.objects.count() == 2
     lead = Lead.objects.get()
@@ -179,9 +201,11 @@ def test_generator_failure_shows_a_polite_page_not_a_server_error(
     client, use_generator, error, status, message
 ):
     use_generator(FakeGenerator(error=error))
-    response = client.post(form_url("en"), VALID, follow=True)
+    response = submit_and_open(client, form_url("en"), VALID)
     assert response.status_code == 200
     assert message in response.content.decode()
+    assert "sent to you by email" in response.content.decode()
+    assert 'http-equiv="refresh"' not in response.content.decode()
     assert "Download the PDF" not in response.content.decode()
     assert MiniAnalysis.objects.get().status == status
     assert Lead.objects.get().status == status
@@ -189,7 +213,7 @@ def test_generator_failure_shows_a_polite_page_not_a_server_error(
 
 def test_quota_blocked_generation_shows_a_polite_page(client, use_generator, quota_generator):
     use_generator(quota_generator)
-    response = client.post(form_url("en"), VALID, follow=True)
+    response = submit_and_open(client, form_url("en"), VALID)
     assert response.status_code == 200
     assert "very busy right now" in response.content.decode()
     assert MiniAnalysis.objects.get().status == Status.QUOTA_BLOCKED
@@ -201,14 +225,15 @@ def test_gemini_timeout_through_the_form_is_an_error_page_not_a_500(client, use_
         raise httpx2.ReadTimeout("timed out", request=request)
 
     use_generator(gemini_with(slow))
-    response = client.post(form_url("fr"), VALID, follow=True)
+    response = submit_and_open(client, form_url("fr"), VALID)
     assert response.status_code == 200
     assert "Nous n'avons pas encore pu préparer" in response.content.decode()
     assert Lead.objects.get().status == Status.ERROR
 
 
 def test_pdf_link_serves_the_stored_pdf(client):
-    client.post(form_url(), VALID)
+    with run_jobs():
+        client.post(form_url(), VALID)
     response = client.get(MiniAnalysis.objects.get().pdf_url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

@@ -1,4 +1,4 @@
-"""Retry the mini-analyses whose generation was blocked by the quota or failed; their leads follow."""
+"""Queue again the generation of mini-analyses left QUOTA_BLOCKED or ERROR; a worker generates them."""
 
 from datetime import timedelta
 
@@ -6,9 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils import timezone
 
-from mini_analysis.generators import get_generator
 from mini_analysis.models import MiniAnalysis, Status
-from mini_analysis.services import generate_analysis
+from mini_analysis.services import requeue_generations
 
 RETRIABLE = [Status.QUOTA_BLOCKED, Status.ERROR]
 # A request still NEW after this long lost its generation (a killed worker, say); younger ones may
@@ -17,7 +16,10 @@ STALE_AFTER = timedelta(minutes=10)
 
 
 class Command(BaseCommand):
-    help = "Generate again the mini-analyses left QUOTA_BLOCKED or ERROR, oldest first."
+    help = (
+        "Queue again the generation of the mini-analyses left QUOTA_BLOCKED or ERROR, oldest first "
+        "(a worker, `manage.py run_worker`, generates them)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -36,23 +38,8 @@ class Command(BaseCommand):
         selected = Q(status__in=[value for value in statuses if value != Status.NEW])
         if Status.NEW in statuses:
             selected |= Q(status=Status.NEW, created_at__lt=timezone.now() - STALE_AFTER)
-        queryset = MiniAnalysis.objects.filter(selected).order_by("created_at", "id")
+        ids = MiniAnalysis.objects.filter(selected).order_by("created_at", "id").values_list("pk", flat=True)
         if limit is not None:
-            queryset = queryset[:limit]
-        generator = get_generator()
-        outcomes = {value: 0 for value in Status.values}
-        # One request at a time by design: each is a slow external call, and we stop at the quota.
-        for mini_analysis in queryset.iterator(chunk_size=100):
-            generate_analysis(mini_analysis, generator)
-            outcomes[mini_analysis.status] += 1
-            self.stdout.write(f"[{mini_analysis.status}] {mini_analysis.brand_name} | {mini_analysis.email}")
-            if mini_analysis.status == Status.QUOTA_BLOCKED:
-                self.stdout.write(self.style.WARNING("Quota reached: stopping; run again later."))
-                break
-        summary = ", ".join(f"{name}: {count}" for name, count in outcomes.items() if name != Status.NEW)
-        self.stdout.write(f"Regenerated {sum(outcomes.values())} mini-analyses ({summary}).")
-        if outcomes[Status.ERROR]:
-            raise CommandError(f"{outcomes[Status.ERROR]} mini-analyses failed again; see the log.")
-        if outcomes[Status.QUOTA_BLOCKED]:
-            raise CommandError("The generator's quota is reached; run the command again later.")
-        self.stdout.write(self.style.SUCCESS("Done."))
+            ids = ids[:limit]
+        queued = requeue_generations(MiniAnalysis.objects.filter(pk__in=list(ids)))
+        self.stdout.write(self.style.SUCCESS(f"Queued {queued} mini-analyses for generation."))

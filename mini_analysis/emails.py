@@ -1,0 +1,52 @@
+"""The email that brings the visitor their analysis, in their language, with the PDF attached.
+
+Sent by a worker (`tasks.send_analysis_email`) through Django's mail backend, configured by
+`EMAIL_URL`. The PDF is attached rather than linked: the mail needs no public address of the site.
+"""
+
+import logging
+
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import MiniAnalysis, Status
+from .pdf import pdf_storage_name
+from .sectors import sector_label
+
+logger = logging.getLogger(__name__)
+
+
+def analysis_email(mini_analysis: MiniAnalysis) -> EmailMultiAlternatives:
+    """The message, text and HTML (right to left in Hebrew), in the request's language."""
+    with translation.override(mini_analysis.language):
+        context = {
+            "mini_analysis": mini_analysis,
+            "sector": sector_label(mini_analysis.sector),
+            "direction": "rtl" if translation.get_language_bidi() else "ltr",
+            "language": mini_analysis.language,
+        }
+        subject = render_to_string("mini_analysis/email/analysis_ready_subject.txt", context)
+        text = render_to_string("mini_analysis/email/analysis_ready.txt", context)
+        html = render_to_string("mini_analysis/email/analysis_ready.html", context)
+    message = EmailMultiAlternatives(" ".join(subject.split()), text, to=[mini_analysis.email])
+    message.attach_alternative(html, "text/html")
+    name = pdf_storage_name(mini_analysis)
+    if mini_analysis.pdf_url and default_storage.exists(name):
+        with default_storage.open(name, "rb") as pdf:
+            message.attach(f"mini-analysis-{mini_analysis.request_id}.pdf", pdf.read(), "application/pdf")
+    return message
+
+
+def send_analysis_email(mini_analysis_id: int) -> bool:
+    """Send the generated analysis once; True when sent, False when there is nothing to send
+    (not generated, or already sent). Raises when the mail backend fails: the task retries."""
+    mini_analysis = MiniAnalysis.objects.get(pk=mini_analysis_id)
+    if mini_analysis.status != Status.GENERATED or mini_analysis.emailed_at is not None:
+        return False
+    analysis_email(mini_analysis).send()
+    # update(), not save(): the lead does not follow the email, and the status is never touched.
+    MiniAnalysis.objects.filter(pk=mini_analysis_id).update(emailed_at=timezone.now())
+    logger.info("Mini-analysis %s: analysis emailed", mini_analysis_id)
+    return True
