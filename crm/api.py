@@ -109,6 +109,12 @@ class MiniAnalysisRequestSerializer(serializers.Serializer):
     website = _text()
 
 
+# The white space the form trims (Python's `str.strip()`), as a regex class body. JSON Schema's
+# `\s` is ECMAScript's, which leaves out U+001C-U+001F and U+0085 and adds U+FEFF: with it, the
+# schema would call valid a brand the form reads as empty.
+TRIMMED = "".join(f"\\u{code:04x}" for code in range(0x3001) if chr(code).isspace())
+
+
 def submission_schema() -> dict:
     """The body of `POST /api/mini-analysis` as JSON Schema, written from `MiniAnalysisForm`'s own
     fields (which are required, their lengths and choices), so the schema says what the form
@@ -124,7 +130,7 @@ def submission_schema() -> dict:
             "email": {
                 "type": "string",
                 "format": "email",
-                "pattern": rf"^\s*[^\s\x00]{{1,{email_length}}}\s*$",
+                "pattern": rf"^[{TRIMMED}]*[^{TRIMMED}\x00]{{1,{email_length}}}[{TRIMMED}]*$",
                 "description": f"An email address, at most {email_length} characters once trimmed.",
             },
             "phone": {
@@ -140,7 +146,10 @@ def submission_schema() -> dict:
             },
             "brand_name": {
                 "type": "string",
-                "pattern": rf"^\s*[^\s\x00]([^\x00]{{0,{brand_length - 2}}}[^\s\x00])?\s*$",
+                "pattern": (
+                    rf"^[{TRIMMED}]*[^{TRIMMED}\x00]"
+                    rf"([^\x00]{{0,{brand_length - 2}}}[^{TRIMMED}\x00])?[{TRIMMED}]*$"
+                ),
                 "description": f"1 to {brand_length} characters once trimmed.",
             },
             "sector": {
@@ -160,7 +169,7 @@ def submission_schema() -> dict:
             },
             "website": {
                 "type": "string",
-                "pattern": r"^\s*$",
+                "pattern": rf"^[{TRIMMED}]*$",
                 "description": "Honeypot: leave it out; a filled one is refused and nothing is stored.",
             },
         },

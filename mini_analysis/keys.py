@@ -115,16 +115,25 @@ class IdentityKeyQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
-def key_existing_rows(model: type[models.Model], *, unique: bool = False, batch_size: int = 2000) -> int:
+def key_existing_rows(
+    model: type[models.Model],
+    *,
+    unique: bool = False,
+    batch_size: int = 2000,
+    where: models.Q | None = None,
+) -> int:
     """Give every stored row its true keys; returns how many rows changed. For the data migrations.
 
     Rows written before the keys were guarded (raw SQL, `bulk_create`, `loaddata`, an older app)
     may carry `''` or a stale key. Read by keyset batches of ids, so memory stays constant. An email
     or brand name of whitespace only has an empty key: it is stored empty, so the database's check
     (`identity_key_constraints`) holds. With `unique` (leads: one per person and brand), a row whose
-    true key is another row's stops the migration with both ids, to be merged by hand.
+    true key is another row's stops the migration with both ids, to be merged by hand. `where`
+    narrows the rows read (a later migration re-keys only the rows an older rule got wrong).
     """
     rows = model._base_manager.order_by("pk").only("pk", "email", "brand_name", "email_key", "brand_key")
+    if where is not None:
+        rows = rows.filter(where)
     fields = ["email", "brand_name", "email_key", "brand_key"]
     changed, last_pk = 0, None
     while batch := list((rows if last_pk is None else rows.filter(pk__gt=last_pk))[:batch_size]):

@@ -67,14 +67,20 @@ class MiniAnalysis(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # The background generation (see `mini_analysis.services`): the row is the job's source of
     # truth, so a job delivered twice, or to two workers, generates once.
+    # Database defaults too: a row written by raw SQL or an older version of the app is "not
+    # scheduled", with no attempt, rather than refused for a column it did not know.
     generation_state = models.CharField(
-        _("generation"), max_length=8, choices=GenerationState.choices, default=GenerationState.IDLE
+        _("generation"),
+        max_length=8,
+        choices=GenerationState.choices,
+        default=GenerationState.IDLE,
+        db_default=GenerationState.IDLE,
     )
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0, db_default=0)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True, editable=False)
     next_attempt_at = models.DateTimeField(_("retry at"), null=True, blank=True, editable=False)
-    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False, default="", db_default="")
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True, editable=False)
 
     objects = IdentityKeyQuerySet.as_manager()

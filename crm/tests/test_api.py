@@ -123,7 +123,7 @@ def test_same_person_and_brand_twice_gives_two_requests_and_one_lead_and_the_sam
     assert first["request_id"] != second["request_id"]
     assert set(first) == set(second)
     assert MiniAnalysis.objects.count() == 2
-    assert Lead.objects.get().mini_analysis_id == second["id"]
+    assert Lead.objects.get().mini_analysis == MiniAnalysis.objects.get(request_id=second["request_id"])
 
 
 def test_submission_path_answers_without_a_trailing_slash_redirect(api_client):

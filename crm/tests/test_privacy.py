@@ -12,6 +12,7 @@ from crm.privacy import storage_name_of
 from mini_analysis.models import MiniAnalysis
 from mini_analysis.pdf import pdf_storage_name
 from mini_analysis.services import submit_mini_analysis
+from mini_analysis.tests.conftest import run_jobs
 from mini_analysis.tests.factories import MiniAnalysisFactory
 
 from .factories import LeadFactory
@@ -85,9 +86,11 @@ def test_an_unknown_person_has_nothing_to_export():
 def submitted(settings, tmp_path):
     """A real request through the form's service: its PDF is written by `save_pdf` to storage."""
     settings.MEDIA_ROOT = tmp_path
-    mini_analysis = submit_mini_analysis(
-        email="Dana@Example.com", phone="", brand_name="Dana Shop", sector="retail", language="he"
-    )
+    with run_jobs():  # the worker's job: generation and the PDF, then the email
+        mini_analysis = submit_mini_analysis(
+            email="Dana@Example.com", phone="", brand_name="Dana Shop", sector="retail", language="he"
+        )
+    mini_analysis.refresh_from_db()
     name = pdf_storage_name(mini_analysis)
     assert mini_analysis.pdf_url == f"/he/mini-analysis/{mini_analysis.request_id}/pdf/"
     assert default_storage.exists(name)

@@ -59,3 +59,35 @@ def test_the_migration_stops_on_two_leads_of_one_person_and_names_them(old_schem
         migrate(AFTER)
     migrate(BEFORE)
     Lead.objects.filter(pk=unkeyed.pk).delete()
+
+
+LONG_KEYS_BEFORE = [("mini_analysis", "0003_generation_state"), ("crm", "0007_lead_contact_protect")]
+LONG_KEYS_AFTER = [
+    ("mini_analysis", "0004_generation_db_defaults_and_long_keys"),
+    ("crm", "0008_long_identity_keys"),
+]
+
+
+def test_keys_longer_than_their_column_are_bounded_by_the_migration(transactional_db):
+    """Only SQLite, which does not enforce a column's length, could store the unbounded keys."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL refused keys longer than their column: no such row can exist there")
+    from mini_analysis.keys import KEY_MAX_LENGTH, normalize_key
+
+    apps = migrate(LONG_KEYS_BEFORE)
+    brand = "ß" * 200
+    unbounded = brand.casefold()  # what the old rule stored: 400 characters
+    MiniAnalysis, Lead = apps.get_model("mini_analysis", "MiniAnalysis"), apps.get_model("crm", "Lead")
+    MiniAnalysis.objects.bulk_create(
+        [MiniAnalysis(email="ana@x.com", brand_name=brand, email_key="ana@x.com", brand_key=unbounded)]
+    )
+    Lead.objects.bulk_create(
+        [Lead(email="ana@x.com", brand_name=brand, email_key="ana@x.com", brand_key=unbounded)]
+    )
+    try:
+        apps = migrate(LONG_KEYS_AFTER)
+        for model in (apps.get_model("mini_analysis", "MiniAnalysis"), apps.get_model("crm", "Lead")):
+            [key] = model.objects.values_list("brand_key", flat=True)
+            assert key == normalize_key(brand) and len(key) <= KEY_MAX_LENGTH
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -277,7 +277,7 @@ def test_pages_carry_the_logo_and_the_favicon(client):
 
 
 def test_result_page_lays_the_analysis_out_in_headed_sections(client):
-    page = client.post(form_url("en"), VALID, follow=True).content.decode()
+    page = submit_and_open(client, form_url("en"), VALID).content.decode()
     for heading in ["Overview of the Israeli market", "Opportunities", "Risks", "Next steps"]:
         assert f"<h2>{heading}</h2>" in page
     assert page.count("<li>") == 6
@@ -286,7 +286,7 @@ def test_result_page_lays_the_analysis_out_in_headed_sections(client):
 
 def test_result_page_offers_to_book_a_call_only_when_the_setting_is_set(client, settings):
     settings.BOOK_A_CALL_URL = ""
-    page = client.post(form_url("fr"), VALID, follow=True).content.decode()
+    page = submit_and_open(client, form_url("fr"), VALID).content.decode()
     assert "call-to-action" not in page
     settings.BOOK_A_CALL_URL = "https://calendly.com/igv/intro"
     page = client.get(f"/fr/mini-analysis/{MiniAnalysis.objects.get().request_id}/").content.decode()
