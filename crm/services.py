@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from mini_analysis.models import MiniAnalysis
 
+from .assignment import auto_assign
 from .models import ANALYSIS_PREVIEW_LENGTH, Lead, LeadSyncFailure, Source
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,9 @@ def sync_lead(mini_analysis: MiniAnalysis) -> Lead:
         if lead is None:
             try:
                 with transaction.atomic():
-                    return Lead.objects.create(**lead_fields_from(mini_analysis), source=Source.MINI_ANALYSIS)
+                    lead = Lead.objects.create(**lead_fields_from(mini_analysis), source=Source.MINI_ANALYSIS)
+                    auto_assign(lead)
+                    return lead
             except IntegrityError:
                 lead = _locked_lead(mini_analysis)
                 if lead is None:

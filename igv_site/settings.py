@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "django_admin_lightweight_date_hierarchy",
+    "django_tasks",
+    "django_tasks_db",
     "mini_analysis",
     "crm",
 ]
@@ -152,6 +154,14 @@ MINI_ANALYSIS_RATE_LIMIT = env.str("MINI_ANALYSIS_RATE_LIMIT", default="5/10m")
 # 0 trusts no header and uses the connection's address; a wrong value lets clients pick their IP.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "mini_analysis.throttling.client_ip"
+
+# Background jobs (django-tasks): the database queue, run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+
+# Fair automatic assignment of new form leads to the Sales group (`crm.assignment`); off by default.
+CRM_AUTO_ASSIGN = env.bool("CRM_AUTO_ASSIGN", default=False)
+# The site's public address, for absolute links in emails (no request to read it from in a worker).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
