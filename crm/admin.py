@@ -250,3 +250,6 @@ class MiniAnalysisWithProspectAdmin(MiniAnalysisAdmin):
             return _("No prospect yet")
         url = reverse("admin:crm_lead_change", args=[mini_analysis.lead_id])
         return format_html('<a href="{}">{}</a>', url, _("Open the prospect"))
+
+
+from . import assignment_admin  # noqa: E402, F401 - registers the sales profiles (fair assignment)
