@@ -12,7 +12,7 @@ class CrmConfig(AppConfig):
     def ready(self) -> None:
         from mini_analysis.models import MiniAnalysis
 
-        from . import signals
+        from . import checks, signals  # noqa: F401 - checks registers the settings checks
 
         post_save.connect(
             signals.create_or_update_lead,
