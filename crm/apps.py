@@ -13,7 +13,7 @@ class CrmConfig(AppConfig):
         from mini_analysis.keys import keys_before_save
         from mini_analysis.models import MiniAnalysis
 
-        from . import signals
+        from . import checks, signals  # noqa: F401 - checks registers the settings checks
         from .models import Lead
 
         pre_save.connect(keys_before_save, sender=Lead, dispatch_uid="crm.lead_identity_keys")

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from mini_analysis.keys import normalize_key
 from mini_analysis.models import MiniAnalysis
 
+from .assignment import auto_assign
 from .history import attribute, insert_history
 from .models import (
     ANALYSIS_PREVIEW_LENGTH,
@@ -87,7 +88,9 @@ def sync_lead(mini_analysis: MiniAnalysis) -> Lead:
         if lead is None:
             try:
                 with transaction.atomic():
-                    return Lead.objects.create(**lead_fields_from(mini_analysis), source=Source.MINI_ANALYSIS)
+                    lead = Lead.objects.create(**lead_fields_from(mini_analysis), source=Source.MINI_ANALYSIS)
+                    auto_assign(lead)
+                    return lead
             except IntegrityError:
                 lead = _locked_lead(mini_analysis)
                 if lead is None:

@@ -191,6 +191,11 @@ vars().update(env.email("EMAIL_URL", default="consolemail://" if DEBUG else "smt
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IGV <no-reply@localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
+# Fair automatic assignment of new form leads to the Sales group (`crm.assignment`); off by default.
+CRM_AUTO_ASSIGN = env.bool("CRM_AUTO_ASSIGN", default=False)
+# The site's public address, for absolute links in emails (no request to read it from in a worker).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "crm.authentication.BearerTokenAuthentication",

@@ -1,6 +1,7 @@
-"""The CRM's models, one module per concept: leads, the pipeline they become, and activities."""
+"""The CRM's models, one module per concept: leads, the pipeline they become, activities, assignment."""
 
 from .activities import Activity, ActivityKind
+from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
 from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
 from .pipeline import (
     Company,
@@ -14,6 +15,7 @@ from .pipeline import (
 
 __all__ = [
     "ANALYSIS_PREVIEW_LENGTH",
+    "SPOKEN_LANGUAGE_FIELDS",
     "Activity",
     "ActivityKind",
     "Company",
@@ -27,5 +29,6 @@ __all__ = [
     "Opportunity",
     "OpportunityStage",
     "OpportunityStageEntry",
+    "SalesProfile",
     "Source",
 ]

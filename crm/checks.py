@@ -1,0 +1,38 @@
+"""System checks of the CRM's settings."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import checks
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@checks.register(checks.Tags.compatibility)
+def check_site_url(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Emails link to `SITE_URL`: a value that is not an absolute address would give dead links."""
+    parts = urlsplit(settings.SITE_URL)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return [
+            checks.Error(
+                f"SITE_URL is {settings.SITE_URL!r}.",
+                hint="Set it to the site's public address, e.g. https://crm.example.com.",
+                id="crm.E001",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.compatibility, deploy=True)
+def check_site_url_is_public(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`check --deploy`: with automatic assignment on, the emails must not link to this machine."""
+    if settings.CRM_AUTO_ASSIGN and urlsplit(settings.SITE_URL).hostname in LOCAL_HOSTS:
+        return [
+            checks.Warning(
+                f"CRM_AUTO_ASSIGN is on but SITE_URL is {settings.SITE_URL!r}: the assignment "
+                "emails would link to the server's own machine.",
+                hint="Set SITE_URL to the site's public address, e.g. https://crm.example.com.",
+                id="crm.W002",
+            )
+        ]
+    return []

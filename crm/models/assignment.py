@@ -1,0 +1,51 @@
+"""Fair automatic assignment: what it knows of each sales person (`crm.assignment` holds the rule)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from mini_analysis.models import Language
+
+# The profile's flag for each language a lead can have.
+SPOKEN_LANGUAGE_FIELDS = {
+    Language.FRENCH: "speaks_french",
+    Language.ENGLISH: "speaks_english",
+    Language.HEBREW: "speaks_hebrew",
+}
+
+
+class SalesProfile(models.Model):
+    """What the automatic assignment knows of a sales person: the languages they speak, whether
+    they are away, and when they last got an automatic lead (the round-robin's turn).
+
+    Languages are three booleans rather than a list: "speaks Hebrew" is a plain indexed filter on
+    SQLite and PostgreSQL alike, and a fourth language is a migration, which it would be anyway.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="sales_profile",
+    )
+    speaks_french = models.BooleanField(_("speaks French"), default=False)
+    speaks_english = models.BooleanField(_("speaks English"), default=False)
+    speaks_hebrew = models.BooleanField(_("speaks Hebrew"), default=False)
+    is_away = models.BooleanField(
+        _("away"), default=False, help_text=_("Away people get no automatic prospects.")
+    )
+    # The round-robin's order: a number rather than a time, so that clocks that differ between
+    # servers (or step back) cannot reorder the turns. Empty until the first automatic prospect.
+    last_turn = models.PositiveBigIntegerField(_("last turn"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("sales profile")
+        verbose_name_plural = _("sales profiles")
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def spoken_languages(self) -> list[str]:
+        """The language codes this person speaks, in the order of `Language`."""
+        return [code for code, field in SPOKEN_LANGUAGE_FIELDS.items() if getattr(self, field)]

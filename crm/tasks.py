@@ -1,0 +1,58 @@
+"""Background work of the CRM, run by the django-tasks worker rather than during a visitor's request."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from .models import Lead, SalesProfile
+
+# First Strong Isolate / Pop Directional Isolate: the plain-text twin of `<bdi>`, so that a
+# left-to-right brand, address or link stays whole inside a right-to-left sentence.
+ISOLATE = "\u2068{}\u2069"
+
+
+@task()
+def notify_assignee(lead_id: int, assignee_id: int) -> bool:
+    """Email a sales person that a lead was assigned to them; True when an email was sent.
+
+    Nothing is sent when the lead is gone or was reassigned before the worker ran (the email would
+    point the wrong person to it), or when the person has no email address.
+    """
+    lead = Lead.objects.select_related("assigned_to").filter(pk=lead_id, assigned_to_id=assignee_id).first()
+    if lead is None or not lead.assigned_to.email:
+        return False
+    assignee = lead.assigned_to
+    with translation.override(email_language(lead, SalesProfile.objects.filter(user=assignee).first())):
+        subject, body = _assignment_email(lead)
+    send_mail(subject, body, None, [assignee.email])
+    return True
+
+
+def email_language(lead: Lead, profile: SalesProfile | None) -> str:
+    """The lead's language if the assignee speaks it, else the first they speak, else the site's."""
+    spoken = profile.spoken_languages() if profile is not None else []
+    if lead.language in spoken:
+        return lead.language
+    return spoken[0] if spoken else settings.LANGUAGE_CODE
+
+
+def _assignment_email(lead: Lead) -> tuple[str, str]:
+    """Subject and body in the active language."""
+    isolate = ISOLATE.format if translation.get_language_bidi() else str
+    url = settings.SITE_URL.rstrip("/") + reverse("admin:crm_lead_change", args=[lead.pk])
+    # One line whatever the brand holds: a line break in a subject is refused as header injection.
+    brand = " ".join(lead.brand_name.split())
+    subject = _("New prospect assigned to you: %(brand)s") % {"brand": isolate(brand)}
+    name = lead.assigned_to.get_full_name() or lead.assigned_to.get_username()
+    lines = [
+        _("Hello %(name)s,") % {"name": isolate(name)},
+        "",
+        _("The prospect %(brand)s (%(email)s) has been assigned to you.")
+        % {"brand": isolate(brand), "email": isolate(lead.email)},
+        "",
+        _("Open it in the CRM: %(url)s") % {"url": isolate(url)},
+    ]
+    return subject, "\n".join(lines) + "\n"
