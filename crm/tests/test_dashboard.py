@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from crm.dashboard import StageAmount, dashboard_figures
+from crm.dashboard import StageAmount, clear_figures_cache, dashboard_figures
 from crm.models import (
     Activity,
     ActivityKind,
@@ -37,8 +37,10 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.da
 
 @pytest.fixture(autouse=True)
 def _english():
+    clear_figures_cache()
     with translation.override("en"):
         yield
+    clear_figures_cache()
 
 
 @pytest.fixture
@@ -247,6 +249,7 @@ def make_leads(count: int, alice) -> None:
 
 def page_queries(client, user) -> tuple[int, str]:
     client.force_login(user)
+    clear_figures_cache()
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
@@ -276,6 +279,18 @@ def test_the_dashboard_shows_on_the_admin_home_page_with_its_figures(client, tea
     assert "Open pipeline" in html
     assert "Alice Martin" in html
     assert "style=" not in html.split('class="crm-dashboard"')[1].split("</section>")[0]
+
+
+def test_figures_are_kept_a_minute_per_scope_and_language(client, team):
+    make_leads(3, team["alice"])
+    first, _ = page_queries(client, team["boss"])
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert len(queries) == first - 4  # none of the dashboard's four
+    assert 'class="crm-dashboard"' in again
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/admin/", HTTP_ACCEPT_LANGUAGE="he")
+    assert len(queries) == first  # another language: computed again
 
 
 def test_a_staff_member_without_access_to_prospects_sees_no_dashboard(client, team):
