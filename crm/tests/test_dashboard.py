@@ -293,6 +293,18 @@ def test_figures_are_kept_a_minute_per_scope_and_language(client, team):
     assert len(queries) == first  # another language: computed again
 
 
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("fr", "Nouveaux prospects par semaine, par source"), ("he", "לוח מחוונים של המכירות: הצוות")],
+)
+def test_the_dashboard_reads_in_french_and_hebrew(client, team, dataset, language, heading):
+    client.force_login(team["boss"])
+    response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response.status_code == 200
+    assert heading in response.content.decode()
+
+
 def test_a_staff_member_without_access_to_prospects_sees_no_dashboard(client, team):
     client.force_login(UserFactory(username="clerk"))
     response = client.get("/admin/")
