@@ -128,7 +128,6 @@ class DashboardFigures:
     """What the dashboard shows; `team` is False when the figures are one sales person's own."""
 
     team: bool
-    today: date
     since: date  # the Monday the period starts
     inflow: list[InflowWeek]
     funnel: list[Bar]
@@ -205,7 +204,6 @@ def dashboard_figures(user, *, now: datetime | None = None) -> DashboardFigures:
     pipeline, totals = _pipeline(scope.opportunities)
     return DashboardFigures(
         team=scope.team,
-        today=today,
         since=since,
         inflow=inflow,
         funnel=funnel,

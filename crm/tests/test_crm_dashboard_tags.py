@@ -37,7 +37,6 @@ def figures_with(weeks: list[list[int]]) -> DashboardFigures:
     ]
     return DashboardFigures(
         team=True,
-        today=start,
         since=start,
         inflow=inflow,
         funnel=[],
