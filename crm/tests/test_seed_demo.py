@@ -1,27 +1,55 @@
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db.models import Count, F, Max, Min
+from django.utils import timezone
 
-from crm.models import Lead
-from mini_analysis.models import MiniAnalysis
+from crm.models import (
+    Activity,
+    ActivityKind,
+    Company,
+    Contact,
+    Lead,
+    LeadStage,
+    Opportunity,
+    OpportunityStage,
+    OpportunityStageEntry,
+    Source,
+)
+from mini_analysis.models import MiniAnalysis, Status
+from mini_analysis.pdf import pdf_storage_name
+from mini_analysis.sectors import Sector
 
 pytestmark = pytest.mark.django_db
 
+MODELS = [MiniAnalysis, Lead, Activity, Company, Contact, Opportunity, OpportunityStageEntry]
 
-def test_seed_demo_creates_about_fifty_prospects_in_three_languages_and_is_safe_twice(settings):
+
+@pytest.fixture
+def seeded(settings, tmp_path) -> str:
     settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_creates_about_fifty_prospects_in_three_languages_and_is_safe_twice(seeded):
+    counts = {model: model.objects.count() for model in MODELS}
+    out = io.StringIO()
     call_command("seed_demo", stdout=out)
 
+    assert {model: model.objects.count() for model in MODELS} == counts
     assert MiniAnalysis.objects.count() == 50
-    assert Lead.objects.count() == 50
+    assert Lead.objects.count() == 54  # 50 from the requests, 4 typed in the admin
     assert set(Lead.objects.values_list("language", flat=True)) == {"fr", "en", "he"}
-    assert len(set(Lead.objects.values_list("status", flat=True))) > 1
     assert get_user_model().objects.get(username="admin").is_superuser
-    assert get_user_model().objects.get(username="sales").groups.filter(name="Sales").exists()
+    for username in ["sales", "sales2"]:
+        assert get_user_model().objects.get(username=username).groups.filter(name="Sales").exists()
     assert "Demo data already present" in out.getvalue()
     assert "Admin login: admin / admin" in out.getvalue()
 
@@ -31,6 +59,60 @@ def test_seed_demo_refuses_to_run_in_production(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo", stdout=io.StringIO())
     assert not MiniAnalysis.objects.exists()
+
+
+def test_every_filter_value_of_the_prospects_page_has_prospects(seeded):
+    def values(name: str) -> set:
+        return set(Lead.objects.values_list(name, flat=True))
+
+    assert values("status") == set(Status.values)
+    assert values("source") == set(Source.values)
+    assert values("stage") == set(LeadStage.values)
+    assert values("sector") == set(Sector.values)
+    assert values("assigned_to__username") == {"sales", "sales2", None}
+
+
+def test_requests_and_their_leads_are_dated_over_months(seeded):
+    span = MiniAnalysis.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    assert span["last"] - span["first"] > timedelta(days=150)
+    assert span["last"] <= timezone.now()
+    followed = Lead.objects.filter(mini_analysis__isnull=False)
+    assert followed.count() == 50
+    assert not followed.exclude(created_at=F("mini_analysis__created_at")).exists()
+
+
+def test_generated_requests_have_their_pdf_in_storage(seeded):
+    generated = MiniAnalysis.objects.filter(status=Status.GENERATED)
+    assert generated.count() >= 30
+    for mini_analysis in generated:
+        assert mini_analysis.pdf_url
+        assert default_storage.exists(pdf_storage_name(mini_analysis))
+    assert not MiniAnalysis.objects.exclude(status=Status.GENERATED).exclude(pdf_url="").exists()
+
+
+def test_the_board_has_an_opportunity_in_every_stage_one_won_and_one_lost(seeded):
+    assert not OpportunityStage.objects.annotate(n=Count("opportunities")).filter(n=0).exists()
+    won = Opportunity.objects.get(stage__is_won=True)
+    lost = Opportunity.objects.get(stage__is_lost=True)
+    assert won.won_at and not won.lost_at and lost.lost_at and not lost.won_at
+    # Each opportunity's stage entries end with its current stage, entered when it says.
+    for opportunity in Opportunity.objects.all():
+        last = opportunity.stage_entries.order_by("entered_at", "id").last()
+        assert (last.stage, last.entered_at) == (opportunity.stage, opportunity.stage_entered_at)
+    converted = Lead.objects.filter(stage=LeadStage.CONVERTED)
+    assert converted.count() >= 6
+    assert not converted.filter(opportunity__isnull=True).exists()
+
+
+def test_worked_leads_have_activities_and_some_next_actions_are_overdue(seeded):
+    now = timezone.now()
+    assert set(Activity.objects.values_list("kind", flat=True)) == set(ActivityKind.values)
+    overdue = Activity.objects.filter(kind=ActivityKind.TASK, done_at__isnull=True, due_at__lt=now)
+    assert set(overdue.values_list("owner__username", flat=True)) == {"sales", "sales2"}
+    assert Lead.objects.filter(next_action_at__lt=now).exists()
+    assert not Lead.objects.filter(assigned_to__isnull=True).exclude(stage=LeadStage.NEW).exists()
+    worked = Lead.objects.exclude(stage__in=[LeadStage.NEW])
+    assert not worked.filter(last_contacted_at__isnull=True).exists()
 
 
 def test_sales_group_may_view_and_change_prospects_but_not_delete_them():

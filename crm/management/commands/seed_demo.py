@@ -1,18 +1,52 @@
-"""Demo data for a newcomer: an admin, a sales person, ~50 requests in three languages and their leads."""
+"""Demo data for a newcomer that tells the truth: requests over six months and the sales work on them.
+
+An admin and two sales people; 50 requests in three languages with the form's sectors, dated over
+six months, the generated ones through the real generator and PDF path (the offline generator);
+their leads (through the `post_save` signal, then dated as their requests), a few older ones
+marked as backfilled and a few typed in the admin; and the work of the sales people: stages,
+calls, emails, meetings, notes, tasks (some overdue), conversions into a contact, a company and an
+opportunity at each stage of the board, one won and one lost.
+
+Safe to run twice: requests are keyed by a stable `request_id`, typed leads, contacts and
+companies by their identity keys, and a lead already worked on (any activity) is left alone.
+The pipeline rows are written through the models in the one transaction of the command,
+respecting every constraint (see `_work_on`).
+"""
 
 import os
 import random
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from crm.models import (
+    Activity,
+    ActivityKind,
+    Company,
+    Contact,
+    Currency,
+    DisqualificationReason,
+    Lead,
+    LeadStage,
+    Opportunity,
+    OpportunityStage,
+    OpportunityStageEntry,
+    Source,
+)
+from mini_analysis.generators.offline import OfflineGenerator
+from mini_analysis.keys import normalize_key
 from mini_analysis.models import Language, MiniAnalysis, Status
+from mini_analysis.sectors import Sector
+from mini_analysis.services import generate_analysis
 
 DEMO_SIZE = 50
 # A fixed namespace makes the demo requests' ids stable, so a second run finds them.
@@ -76,34 +110,56 @@ BRANDS = {
         "ביגל בייקרי",
     ],
 }
-SECTORS = [
-    "Restauration / Food",
-    "Retail",
-    "Fashion",
-    "Beauty & Cosmetics",
-    "Health",
-    "Technology",
-    "Hospitality",
-    "Education",
-    "Wine & Spirits",
-    "Other",
+DEMO_DAYS = 180  # the requests spread over about six months, the newest a few hours old
+# Statuses by position, so every one is present: 7 in 10 generated.
+STATUS_CYCLE = [Status.GENERATED] * 7 + [Status.NEW, Status.QUOTA_BLOCKED, Status.ERROR]
+MIGRATED = 6  # the oldest requests' leads came from the backfill
+MANUAL_LEADS = [
+    ("dana@studio-dana.example.com", "Studio Dana", Sector.SERVICES, Language.HEBREW),
+    ("marc@vergers-normands.example.com", "Vergers Normands", Sector.FOOD, Language.FRENCH),
+    ("olivia@brightpath.example.com", "Brightpath Learning", Sector.TECH, Language.ENGLISH),
+    ("lea@atelier-lea.example.com", "Atelier Léa", Sector.FASHION, Language.FRENCH),
 ]
-STATUS_WEIGHTS = {Status.GENERATED: 70, Status.NEW: 10, Status.QUOTA_BLOCKED: 12, Status.ERROR: 8}
-ANALYSIS = {
-    Language.FRENCH: "Analyse préliminaire automatique pour {brand} ({sector}) : le marché israélien est "
-    "dynamique, concentré autour de Tel-Aviv et de Jérusalem ; premières étapes recommandées : étude "
-    "de la concurrence locale, choix d'un partenaire de distribution et adaptation de l'offre.",
-    Language.ENGLISH: "Preliminary automatic analysis for {brand} ({sector}): the Israeli market is "
-    "dynamic and concentrated around Tel Aviv and Jerusalem; recommended first steps: study local "
-    "competitors, choose a distribution partner and adapt the offer.",
-    Language.HEBREW: "ניתוח ראשוני אוטומטי עבור {brand} ({sector}): השוק הישראלי דינמי ומרוכז סביב תל "
-    "אביב וירושלים; צעדים ראשונים מומלצים: בחינת המתחרים המקומיים, בחירת שותף הפצה והתאמת ההצעה.",
+SALES_PEOPLE = [("sales", "Yael", "Cohen"), ("sales2", "Noam", "Levi")]
+# The stages of the assigned leads, in turn (the unassigned ones stay NEW).
+STAGE_CYCLE = [
+    LeadStage.ATTEMPTING,
+    LeadStage.CONNECTED,
+    LeadStage.CONVERTED,
+    LeadStage.QUALIFIED,
+    LeadStage.NEW,
+    LeadStage.DISQUALIFIED,
+    LeadStage.CONVERTED,
+    LeadStage.ATTEMPTING,
+    LeadStage.CONNECTED,
+    LeadStage.QUALIFIED,
+    LeadStage.CONVERTED,
+]
+# The board stage of each converted lead's opportunity, oldest lead first: every column has one.
+OPPORTUNITY_STAGES = ["Won", "Lost", "Negotiation", "Proposal", "Meeting", "Qualification", "Proposal"]
+STAGE_PATHS = {
+    "Qualification": ["Qualification"],
+    "Meeting": ["Qualification", "Meeting"],
+    "Proposal": ["Qualification", "Meeting", "Proposal"],
+    "Negotiation": ["Qualification", "Meeting", "Proposal", "Negotiation"],
+    "Won": ["Qualification", "Meeting", "Proposal", "Negotiation", "Won"],
+    "Lost": ["Qualification", "Meeting", "Lost"],
 }
+AMOUNTS = [
+    (Decimal("4800"), Currency.EUR),
+    (Decimal("12500"), Currency.EUR),
+    (Decimal("36000"), Currency.ILS),
+    (Decimal("7200"), Currency.USD),
+    (Decimal("9900"), Currency.EUR),
+    (Decimal("18000"), Currency.ILS),
+    (Decimal("3500"), Currency.EUR),
+]
 
 
 class Command(BaseCommand):
     help = (
-        "Create demo data: an admin, a sales person and ~50 mini-analyses with their leads. Safe to re-run."
+        "Create demo data: an admin, two sales people, ~50 mini-analyses over six months with their "
+        "leads, PDFs and sales work. Safe to re-run."
     )
 
     def add_arguments(self, parser) -> None:
@@ -121,61 +177,268 @@ class Command(BaseCommand):
         username, password = _admin_credentials()
         with transaction.atomic():
             _ensure_user(username, password, superuser=True)
-            _ensure_user("sales", "sales", superuser=False)
+            sales_people = [
+                _ensure_user(name, name, superuser=False, first_name=first, last_name=last)
+                for name, first, last in SALES_PEOPLE
+            ]
             created = _create_mini_analyses()
-        if created:
+            typed = _create_manual_leads()
+            worked = _work_on_leads(sales_people)
+        if created or typed or worked:
             self.stdout.write(
-                self.style.SUCCESS(f"Demo data: {created} mini-analyses and their leads created.")
+                self.style.SUCCESS(
+                    f"Demo data: {created} mini-analyses and their leads created, {typed} leads typed in, "
+                    f"{worked} leads worked on."
+                )
             )
         else:
             self.stdout.write("Demo data already present: nothing to do.")
-        self.stdout.write(f"Admin login: {username} / {password} — sales person: sales / sales")
+        self.stdout.write(
+            f"Admin login: {username} / {password} — sales people: sales / sales, sales2 / sales2"
+        )
 
 
 def _admin_credentials() -> tuple[str, str]:
     return os.environ.get("DEMO_ADMIN_USERNAME", "admin"), os.environ.get("DEMO_ADMIN_PASSWORD", "admin")
 
 
-def _ensure_user(username: str, password: str, *, superuser: bool) -> None:
+def _ensure_user(username: str, password: str, *, superuser: bool, first_name: str = "", last_name: str = ""):
     User = get_user_model()
-    if User.objects.filter(username=username).exists():
-        return
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user
     user = User.objects.create_user(
         username=username,
         password=password,
         email=f"{username}@example.com",
+        first_name=first_name,
+        last_name=last_name,
         is_staff=True,
         is_superuser=superuser,
     )
     if not superuser:
         user.groups.add(Group.objects.get(name="Sales"))
+    return user
+
+
+def _request_id(index: int) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, str(index))
 
 
 def _create_mini_analyses() -> int:
+    """The requests, oldest last; generated ones through the real generator and PDF (offline).
+
+    The signal creates each lead; one UPDATE then dates the new leads as their requests, and the
+    oldest are marked as brought in by the backfill.
+    """
     rng = random.Random(20250115)
     now = timezone.now()
-    created = 0
+    created_ids = []
     brands = [(language, brand) for language, names in BRANDS.items() for brand in names]
+    # Interleave the languages so each month has requests in all three.
+    brands.sort(key=lambda item: (BRANDS[item[0]].index(item[1]), item[0]))
     for index, (language, brand) in enumerate(brands[:DEMO_SIZE]):
-        request_id = uuid.uuid5(DEMO_NAMESPACE, str(index))
-        status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
-        sector = rng.choice(SECTORS)
-        slug = "".join(ch for ch in brand.lower() if ch.isascii() and ch.isalnum()) or f"client{index}"
+        request_id = _request_id(index)
+        status = STATUS_CYCLE[index % len(STATUS_CYCLE)]
+        sector = Sector.values[index % len(Sector.values)]
+        phone = f"+9725{rng.choice('02348')}{rng.randrange(1_000_000, 9_999_999)}"
+        created_at = now - timedelta(days=index * DEMO_DAYS / DEMO_SIZE, hours=2 + rng.randrange(0, 10))
         if MiniAnalysis.objects.filter(request_id=request_id).exists():
             continue
-        MiniAnalysis.objects.create(
+        slug = "".join(ch for ch in brand.lower() if ch.isascii() and ch.isalnum()) or f"client{index}"
+        mini_analysis = MiniAnalysis.objects.create(
             request_id=request_id,
             email=f"contact@{slug}.example.com",
-            phone=f"+9725{rng.choice('02348')}{rng.randrange(1_000_000, 9_999_999)}",
+            phone=phone,
             brand_name=brand,
             sector=sector,
             language=language,
-            status=status,
-            analysis_text=ANALYSIS[language].format(brand=brand, sector=sector)
-            if status == Status.GENERATED
-            else "",
-            consent_at=now,
-            created_at=now - timedelta(days=rng.randrange(0, 120), minutes=rng.randrange(0, 1440)),
+            status=Status.NEW if status == Status.GENERATED else status,
+            consent_at=created_at,
+            created_at=created_at,
+        )
+        if status == Status.GENERATED:
+            generate_analysis(mini_analysis, OfflineGenerator())
+        created_ids.append(mini_analysis.pk)
+    request_date = MiniAnalysis.objects.filter(pk=OuterRef("mini_analysis_id")).values("created_at")
+    Lead.objects.filter(mini_analysis_id__in=created_ids).update(created_at=Subquery(request_date))
+    oldest = [_request_id(index) for index in range(DEMO_SIZE - MIGRATED, DEMO_SIZE)]
+    Lead.objects.filter(mini_analysis_id__in=created_ids, mini_analysis__request_id__in=oldest).update(
+        source=Source.MIGRATION, migrated_at=now
+    )
+    return len(created_ids)
+
+
+def _create_manual_leads() -> int:
+    """Leads a sales person typed in the admin (no request), keyed by their identity."""
+    now = timezone.now()
+    created = 0
+    for position, (email, brand, sector, language) in enumerate(MANUAL_LEADS):
+        if Lead.objects.filter_identity(email, brand).exists():
+            continue
+        Lead.objects.create(
+            email=email,
+            brand_name=brand,
+            sector=sector,
+            language=language,
+            phone="+97235550100",
+            source=Source.MANUAL,
+            created_at=now - timedelta(days=5 + position * 30),
+            notes="Met at the Tel Aviv trade fair.",
         )
         created += 1
     return created
+
+
+@dataclass
+class _Plan:
+    lead: Lead
+    owner: object
+    stage: str
+    now: datetime
+
+    def at(self, delay: timedelta) -> datetime:
+        """A moment after the lead's creation, never in the future."""
+        return min(self.lead.created_at + delay, self.now - timedelta(minutes=30))
+
+
+def _work_on_leads(sales_people: list) -> int:
+    """Assign two leads in three and give each assigned lead the work of its stage.
+
+    Leads already worked on (any activity) keep what they have: the command stays safe to re-run.
+    """
+    now = timezone.now()
+    leads = list(Lead.objects.order_by("created_at", "id").select_related("mini_analysis"))
+    opportunity_stages = iter(OPPORTUNITY_STAGES)
+    worked = 0
+    for position, lead in enumerate(leads):
+        if position % 3 == 2 or lead.activities.exists():
+            continue
+        owner = sales_people[position % 2]
+        stage = STAGE_CYCLE[position % len(STAGE_CYCLE)]
+        if stage == LeadStage.CONVERTED and now - lead.created_at < timedelta(days=14):
+            stage = LeadStage.CONNECTED  # too young to have become a deal
+        board_stage = next(opportunity_stages, "Proposal") if stage == LeadStage.CONVERTED else None
+        _work_on(_Plan(lead, owner, stage, now), board_stage, position)
+        worked += 1
+    return worked
+
+
+def _activity(
+    plan: _Plan, kind: str, subject: str, *, body: str = "", done: timedelta | None = None, due=None, **links
+) -> Activity:
+    when = plan.at(done) if done is not None else None
+    return Activity.objects.create(
+        kind=kind,
+        subject=subject,
+        body=body,
+        lead=plan.lead,
+        done_at=when,
+        due_at=due,
+        owner=plan.owner,
+        created_by=plan.owner,
+        created_at=when or plan.at(timedelta(hours=1)),
+        **links,
+    )
+
+
+def _work_on(plan: _Plan, board_stage: str | None, position: int) -> None:
+    """The activities, stage and next action of one lead, as the pipeline's services would leave them.
+
+    After the merge with the pipeline's services (`crm.services`: logging an activity, changing the
+    stage, `convert_lead`), these writes should go through them.
+    """
+    lead, day, hour = plan.lead, timedelta(days=1), timedelta(hours=1)
+    lead.assigned_to = plan.owner
+    if plan.stage == LeadStage.NEW:
+        _activity(plan, ActivityKind.NOTE, "Read the mini-analysis before calling", done=hour)
+        lead.save(update_fields=["assigned_to"])
+        return
+    first_contact = hour * (2 + position % 20)  # from 2 h to 21 h: a median worth reading
+    answered = plan.stage != LeadStage.ATTEMPTING
+    contacts = [
+        _activity(
+            plan,
+            ActivityKind.CALL,
+            "First call" if answered else "First call: no answer",
+            body="" if answered else "Left a voice message.",
+            done=first_contact,
+        )
+    ]
+    next_action = None
+    if plan.stage == LeadStage.ATTEMPTING:
+        next_action = ("Call again", plan.now + (-2 * day if position // 3 % 2 else day))  # half overdue
+    elif plan.stage == LeadStage.CONNECTED:
+        contacts.append(
+            _activity(plan, ActivityKind.EMAIL, "Sent our presentation", done=first_contact + hour)
+        )
+        next_action = ("Book a meeting", plan.now + 2 * day)
+    elif plan.stage == LeadStage.QUALIFIED:
+        contacts.append(
+            _activity(plan, ActivityKind.MEETING, "Discovery meeting", done=first_contact + 3 * day)
+        )
+        _activity(plan, ActivityKind.NOTE, "Budget confirmed for this year", done=first_contact + 3 * day)
+        next_action = ("Send the proposal", plan.now - day)  # overdue
+    elif plan.stage == LeadStage.DISQUALIFIED:
+        lead.disqualification_reason = DisqualificationReason.objects.order_by("order", "id")[position % 4]
+    else:
+        contacts.append(
+            _activity(plan, ActivityKind.MEETING, "Discovery meeting", done=first_contact + 2 * day)
+        )
+        _convert(plan, board_stage, position)
+    if next_action is not None:
+        _activity(plan, ActivityKind.TASK, next_action[0], due=next_action[1])
+        lead.next_action, lead.next_action_at = next_action
+    lead.stage = plan.stage
+    lead.last_contacted_at = max(activity.done_at for activity in contacts)
+    lead.save()
+
+
+def _convert(plan: _Plan, board_stage: str, position: int) -> None:
+    """The lead becomes a contact, a company and an opportunity, moved along the board to `board_stage`."""
+    lead = plan.lead
+    company = Company.objects.filter(brand_key=normalize_key(lead.brand_name)).first()
+    if company is None:
+        company = Company.objects.create(name=lead.brand_name, sector=lead.sector, owner=plan.owner)
+    contact = Contact.objects.filter(email_key=normalize_key(lead.email)).first()
+    if contact is None:
+        contact = Contact.objects.create(
+            email=lead.email, phone=lead.phone, language=lead.language, company=company, owner=plan.owner
+        )
+    converted_at = plan.at(timedelta(days=3))
+    amount, currency = AMOUNTS[position // 3 % len(AMOUNTS)]
+    path = [OpportunityStage.objects.get(name=name) for name in STAGE_PATHS[board_stage]]
+    stage = path[-1]
+    moved = [plan.at(timedelta(days=3 + 4 * step)) for step in range(len(path))]
+    opportunity = Opportunity.objects.create(
+        name=f"{lead.brand_name}: market entry",
+        company=company,
+        contact=contact,
+        stage=stage,
+        amount=amount,
+        currency=currency,
+        owner=plan.owner,
+        expected_close_date=(plan.now + timedelta(days=30)).date() if not stage.is_closed else None,
+        closing_reason="Signed the market entry study."
+        if stage.is_won
+        else "Chose a local agency."
+        if stage.is_lost
+        else "",
+        won_at=moved[-1] if stage.is_won else None,
+        lost_at=moved[-1] if stage.is_lost else None,
+        stage_entered_at=moved[-1],
+        created_at=converted_at,
+    )
+    OpportunityStageEntry.objects.bulk_create(
+        OpportunityStageEntry(opportunity=opportunity, stage=step, entered_at=when, entered_by=plan.owner)
+        for step, when in zip(path, moved, strict=True)
+    )
+    lead.contact, lead.opportunity = contact, opportunity
+    lead.converted_at, lead.converted_by = converted_at, plan.owner
+    contact.last_contacted_at = plan.at(timedelta(days=2))
+    contact.save(update_fields=["last_contacted_at"])
+    if not stage.is_closed:
+        due = plan.now - timedelta(days=1) if position // 3 % 2 else plan.now + timedelta(days=5)
+        opportunity.next_step, opportunity.next_step_at = "Follow up on the proposal", due
+        opportunity.save(update_fields=["next_step", "next_step_at"])
+        _activity(plan, ActivityKind.TASK, "Follow up on the proposal", due=due, opportunity=opportunity)
