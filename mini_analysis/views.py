@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from . import services
 from .forms import MiniAnalysisForm
 from .models import MiniAnalysis
-from .pdf import pdf_storage_name
+from .pdf import is_linkable_pdf_url, pdf_storage_name
 from .sectors import sector_label
 from .throttling import submission_rate_limited
 
@@ -44,6 +44,9 @@ def mini_analysis_result(request: HttpRequest, request_id) -> HttpResponse:
         "mini_analysis": mini_analysis,
         "sector": sector_label(mini_analysis.sector),
         "refresh_seconds": RESULT_REFRESH_SECONDS,
+        # A stored URL is a link only when it is http(s) or a path of this site: never the
+        # `javascript:` an old row may carry (the import refuses them; older rows may have one).
+        "pdf_link": mini_analysis.pdf_url if is_linkable_pdf_url(mini_analysis.pdf_url) else "",
     }
     return render(request, "mini_analysis/result.html", context)
 

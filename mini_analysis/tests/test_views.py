@@ -13,6 +13,7 @@ from mini_analysis.models import MiniAnalysis, Status
 
 from .conftest import FakeGenerator, run_jobs
 from .factories import VALID_FORM_DATA as VALID
+from .factories import MiniAnalysisFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -332,3 +333,12 @@ def test_a_redisplayed_form_shows_an_invalid_phone_as_typed(client):
     page = response.content.decode()
     assert 'value="12"' in page
     assert f"for example {displayed_phone_example(page)}" in page
+
+
+@pytest.mark.parametrize("unsafe", ["javascript:alert(1)", "//evil.example/x.pdf", "data:text/html,x"])
+def test_result_page_never_links_an_unsafe_stored_pdf_url(client, unsafe):
+    """An old row (written before the import refused them) may carry any text as its PDF URL."""
+    mini_analysis = MiniAnalysisFactory(status="GENERATED", analysis_text="Analyse.", pdf_url=unsafe)
+    page = client.get(f"/fr/mini-analysis/{mini_analysis.request_id}/").content.decode()
+    assert unsafe not in page
+    assert "Télécharger le PDF" not in page
