@@ -38,6 +38,171 @@ OURS = "/admin/crm/lead/"
 STOCK = "/bench/stock-admin/crm/lead/"
 TEMPLATES = 180  # distinct (status, source, language, sector) rows the bulk insert copies from
 MAX_REQUESTS_PER_PAGE = 50_000
+# Realistic values: the fragments a sales person types (a surname, a brand word, a whole address)
+# hit posting lists of realistic sizes, not the same "client…@example.com" in every row.
+FIRST_NAMES = [
+    "noa",
+    "david",
+    "maya",
+    "yosef",
+    "tamar",
+    "daniel",
+    "yael",
+    "ariel",
+    "shira",
+    "eitan",
+    "lea",
+    "adam",
+    "sarah",
+    "jonathan",
+    "rachel",
+    "michael",
+    "hannah",
+    "nathan",
+    "emma",
+    "lucas",
+    "chloe",
+    "hugo",
+    "ines",
+    "louis",
+    "jade",
+    "gabriel",
+    "alice",
+    "raphael",
+    "lina",
+    "arthur",
+    "rose",
+    "jules",
+    "anna",
+    "paul",
+    "mila",
+    "tom",
+    "lou",
+    "leo",
+    "eva",
+    "sacha",
+]
+LAST_NAMES = [
+    "cohen",
+    "levi",
+    "mizrahi",
+    "peretz",
+    "biton",
+    "dahan",
+    "avraham",
+    "friedman",
+    "azoulay",
+    "katz",
+    "martin",
+    "bernard",
+    "dubois",
+    "thomas",
+    "robert",
+    "richard",
+    "petit",
+    "durand",
+    "leroy",
+    "moreau",
+    "simon",
+    "laurent",
+    "lefebvre",
+    "michel",
+    "garcia",
+    "david",
+    "bertrand",
+    "roux",
+    "vincent",
+    "fournier",
+    "morel",
+    "girard",
+    "andre",
+    "mercier",
+    "dupont",
+    "lambert",
+    "bonnet",
+    "francois",
+    "martinez",
+    "smith",
+    "johnson",
+    "williams",
+    "brown",
+    "jones",
+    "miller",
+    "wilson",
+    "taylor",
+    "anderson",
+]
+DOMAINS = [
+    "gmail.com",
+    "outlook.com",
+    "yahoo.fr",
+    "walla.co.il",
+    "orange.fr",
+    "icloud.com",
+    "proton.me",
+    "hotmail.com",
+]
+BRAND_WORDS = [
+    "atelier",
+    "maison",
+    "studio",
+    "cafe",
+    "boulangerie",
+    "green",
+    "blue",
+    "urban",
+    "nova",
+    "sun",
+    "ocean",
+    "cedar",
+    "olive",
+    "lotus",
+    "bright",
+    "smart",
+    "fresh",
+    "pure",
+    "golden",
+    "silver",
+    "north",
+    "south",
+    "east",
+    "west",
+    "alpha",
+    "delta",
+    "vision",
+    "craft",
+    "market",
+    "garden",
+    "kitchen",
+    "design",
+    "digital",
+    "health",
+    "care",
+    "beauty",
+    "home",
+    "travel",
+    "coffee",
+    "wine",
+    "bio",
+    "lumiere",
+    "etoile",
+    "jardin",
+    "soleil",
+    "marine",
+    "royal",
+    "petit",
+    "grand",
+    "tech",
+    "lab",
+    "works",
+    "group",
+    "partners",
+    "shalom",
+    "tikva",
+    "kesem",
+    "or",
+    "yam",
+]
 
 FILL_SCRIPT = """
 import itertools
@@ -55,11 +220,18 @@ for number, (status, source, language, sector) in enumerate(combinations, start=
     Lead.objects.create(email=f"template{{number}}@example.invalid", brand_name=f"Template {{number}}",
         phone="+972502345678", status=status, source=source, language=language, sector=sector)
 columns = [field.column for field in Lead._meta.concrete_fields if not field.primary_key]
+first = "(ARRAY[{first}])"
+last = "(ARRAY[{last}])"
+domains = "(ARRAY[{domains}])"
+words = "(ARRAY[{words}])"
+local = f"{{first}}[1 + g % {n_first}] || '.' || {{last}}[1 + (g / {n_first}) % {n_last}] || g"
+email = f"{{local}} || '@' || {{domains}}[1 + (g / 2000) % {n_domains}]"
+brand = f"{{words}}[1 + g % {n_words}] || ' ' || {{words}}[1 + (g / {n_words}) % {n_words}] || ' ' || g"
 generated = {{
-    "email": "'client' || g || '@example.com'",
-    "email_key": "'client' || g || '@example.com'",
-    "brand_name": "'Brand ' || g",
-    "brand_key": "'brand ' || g",
+    "email": email,
+    "email_key": email,
+    "brand_name": f"initcap({{brand}})",
+    "brand_key": brand,
     "phone": "'+9725' || lpad((g % 100000000)::text, 8, '0')",
     "created_at": "now() - g * interval '1 minute'",
     "updated_at": "now() - g * interval '1 minute'",
@@ -82,31 +254,56 @@ print(session.session_key)
 """
 
 
+def sql_words(words: list[str]) -> str:
+    return ", ".join(f"'{word}'" for word in words)
+
+
 def fill(env: dict[str, str], size: int) -> str:
     """Migrate, then `size` leads (one INSERT … SELECT); return a superuser's session key."""
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
     subprocess.run([*manage, "createcachetable"], cwd=BASE_DIR, env=env, check=True)
-    script = FILL_SCRIPT.format(size=size, templates=TEMPLATES)
-    done = subprocess.run(
-        [*manage, "shell", "-c", script], cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True
+    script = FILL_SCRIPT.format(
+        size=size,
+        templates=TEMPLATES,
+        first=sql_words(FIRST_NAMES),
+        last=sql_words(LAST_NAMES),
+        domains=sql_words(DOMAINS),
+        words=sql_words(BRAND_WORDS),
+        n_first=len(FIRST_NAMES),
+        n_last=len(LAST_NAMES),
+        n_domains=len(DOMAINS),
+        n_words=len(BRAND_WORDS),
     )
+    done = subprocess.run(
+        [*manage, "shell", "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"filling the database failed:\n{done.stderr}")
     return done.stdout.strip().splitlines()[-1]
 
 
 def pages(size: int, rng: random.Random) -> dict[str, object]:
-    """Each page's query string; searches draw a new fragment each time (callables), each a fragment
-    of one lead's value (`client123456@example.com`, `Brand 123456`, `+972500123456`)."""
+    """Each page's query string; searches draw a new fragment each time (callables): a lead's whole
+    address or its name part (one lead), a surname (1 lead in 48), a brand's number with a word
+    (a few), a phone's last digits (a few)."""
 
     def number() -> int:
         return rng.randrange(size // 10, size - TEMPLATES)
 
+    def local_part(g: int) -> str:
+        first, last = FIRST_NAMES[g % len(FIRST_NAMES)], LAST_NAMES[(g // len(FIRST_NAMES)) % len(LAST_NAMES)]
+        return f"{first}.{last}{g}"
+
     return {
         "unfiltered": "",
         "status=GENERATED": "?status__exact=GENERATED",
-        "search email": lambda: f"?q=ient{number()}@",
-        "search brand": lambda: f"?q=and+{number()}",
-        "search phone": lambda: f"?q={number():08d}"[:-1],
+        "search email": lambda: f"?q={local_part(number())}",
+        "search surname": lambda: f"?q={rng.choice(LAST_NAMES)}",
+        "search brand": lambda: (
+            f"?q={BRAND_WORDS[((g := number()) // len(BRAND_WORDS)) % len(BRAND_WORDS)]}+{g}"
+        ),
+        "search phone": lambda: "?q=" + f"{number() % 100_000_000:08d}"[-7:-1],
     }
 
 
