@@ -1,8 +1,17 @@
-"""The project's URLs plus `/bench/ping`, a trivial Django view: the baseline of `bench/load.py`."""
+"""The project's URLs plus what the benchmarks compare against.
 
+- `/bench/ping`: a trivial Django view, the baseline of `bench/load.py`.
+- `/bench/stock-admin/`: a second admin site where `Lead` has Django's stock `ModelAdmin` with the
+  same columns, filters, search fields and date bar as the prospects page, and Django's defaults
+  otherwise (`bench/prospects.py`).
+"""
+
+from django.contrib import admin
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+from crm.models import Lead
 from igv_site.urls import urlpatterns as project_urlpatterns
 
 
@@ -10,4 +19,42 @@ def ping(request: HttpRequest) -> HttpResponse:
     return HttpResponse("pong", content_type="text/plain")
 
 
-urlpatterns = [path("bench/ping", ping), *project_urlpatterns]
+def stock_columns(model_admin: admin.ModelAdmin, model: type[Model]) -> list[str]:
+    """Our list_display as plain fields: a computed column becomes the field it sorts by."""
+    field_names = {field.name for field in model._meta.get_fields()}
+    columns = []
+    for column in model_admin.list_display:
+        if column in field_names:
+            columns.append(column)
+            continue
+        ordering = getattr(getattr(model_admin, column, None), "admin_order_field", None)
+        if isinstance(ordering, str) and ordering.lstrip("-") in field_names:
+            columns.append(ordering.lstrip("-"))
+    return list(dict.fromkeys(columns))
+
+
+def stock_filters(model_admin: admin.ModelAdmin) -> list[str]:
+    return [entry[0] if isinstance(entry, tuple) else entry for entry in model_admin.list_filter]
+
+
+ours = admin.site._registry[Lead]
+stock_site = admin.AdminSite(name="stock_admin")
+stock_site.register(
+    Lead,
+    type(
+        "StockLeadAdmin",
+        (admin.ModelAdmin,),
+        {
+            "list_display": stock_columns(ours, Lead),
+            "list_filter": stock_filters(ours),
+            "search_fields": list(ours.search_fields),
+            "date_hierarchy": ours.date_hierarchy,
+        },
+    ),
+)
+
+urlpatterns = [
+    path("bench/ping", ping),
+    path("bench/stock-admin/", stock_site.urls),
+    *project_urlpatterns,
+]

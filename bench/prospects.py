@@ -1,0 +1,474 @@
+"""The prospects page against Django's stock ModelAdmin, at 100 000 and 1 000 000 leads (PostgreSQL).
+
+"Stock" is a plain `admin.ModelAdmin` on a second admin site (`/bench/stock-admin/`, see
+`bench/urls.py`) with the same columns, filters, search fields and date bar as ours, and Django's
+defaults otherwise. For each size, one database is filled, then each page is timed:
+- in one process (Django's test Client, no HTTP): median and p95 over `--repeat` views;
+- through gunicorn (`gunicorn.conf.py`, 2 workers), `--clients` keep-alive clients for `--duration`
+  seconds per page: p50 and p95.
+Pages: unfiltered, filtered by status, a search by a fragment of an email, of a brand and of a
+phone (a different fragment each time), and the admin's home page (the dashboard).
+
+Targets (sales-workspace issue): ours ≤ 1/3 of stock, unfiltered and filtered, at both sizes, and
+flat (1 M ≤ 1.5 x 100 k); search p95 ≤ 50 ms at 1 M; the dashboard ≤ 200 ms at 1 M.
+
+    .venv/bin/python bench/prospects.py [--sizes 100000,1000000] [--repeat 30] [--duration 5] [--no-http]
+
+Loopback only; every loop is bounded in count and time, and the server is stopped at the end.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench.load import Client, environment, recreate_database, start_server, stop_server  # noqa: E402
+
+OURS = "/admin/crm/lead/"
+STOCK = "/bench/stock-admin/crm/lead/"
+TEMPLATES = 180  # distinct (status, source, language, sector) rows the bulk insert copies from
+MAX_REQUESTS_PER_PAGE = 50_000
+# Realistic values: the fragments a sales person types (a surname, a brand word, a whole address)
+# hit posting lists of realistic sizes, not the same "client…@example.com" in every row.
+FIRST_NAMES = [
+    "noa",
+    "david",
+    "maya",
+    "yosef",
+    "tamar",
+    "daniel",
+    "yael",
+    "ariel",
+    "shira",
+    "eitan",
+    "lea",
+    "adam",
+    "sarah",
+    "jonathan",
+    "rachel",
+    "michael",
+    "hannah",
+    "nathan",
+    "emma",
+    "lucas",
+    "chloe",
+    "hugo",
+    "ines",
+    "louis",
+    "jade",
+    "gabriel",
+    "alice",
+    "raphael",
+    "lina",
+    "arthur",
+    "rose",
+    "jules",
+    "anna",
+    "paul",
+    "mila",
+    "tom",
+    "lou",
+    "leo",
+    "eva",
+    "sacha",
+]
+LAST_NAMES = [
+    "cohen",
+    "levi",
+    "mizrahi",
+    "peretz",
+    "biton",
+    "dahan",
+    "avraham",
+    "friedman",
+    "azoulay",
+    "katz",
+    "martin",
+    "bernard",
+    "dubois",
+    "thomas",
+    "robert",
+    "richard",
+    "petit",
+    "durand",
+    "leroy",
+    "moreau",
+    "simon",
+    "laurent",
+    "lefebvre",
+    "michel",
+    "garcia",
+    "david",
+    "bertrand",
+    "roux",
+    "vincent",
+    "fournier",
+    "morel",
+    "girard",
+    "andre",
+    "mercier",
+    "dupont",
+    "lambert",
+    "bonnet",
+    "francois",
+    "martinez",
+    "smith",
+    "johnson",
+    "williams",
+    "brown",
+    "jones",
+    "miller",
+    "wilson",
+    "taylor",
+    "anderson",
+]
+DOMAINS = [
+    "gmail.com",
+    "outlook.com",
+    "yahoo.fr",
+    "walla.co.il",
+    "orange.fr",
+    "icloud.com",
+    "proton.me",
+    "hotmail.com",
+]
+BRAND_WORDS = [
+    "atelier",
+    "maison",
+    "studio",
+    "cafe",
+    "boulangerie",
+    "green",
+    "blue",
+    "urban",
+    "nova",
+    "sun",
+    "ocean",
+    "cedar",
+    "olive",
+    "lotus",
+    "bright",
+    "smart",
+    "fresh",
+    "pure",
+    "golden",
+    "silver",
+    "north",
+    "south",
+    "east",
+    "west",
+    "alpha",
+    "delta",
+    "vision",
+    "craft",
+    "market",
+    "garden",
+    "kitchen",
+    "design",
+    "digital",
+    "health",
+    "care",
+    "beauty",
+    "home",
+    "travel",
+    "coffee",
+    "wine",
+    "bio",
+    "lumiere",
+    "etoile",
+    "jardin",
+    "soleil",
+    "marine",
+    "royal",
+    "petit",
+    "grand",
+    "tech",
+    "lab",
+    "works",
+    "group",
+    "partners",
+    "shalom",
+    "tikva",
+    "kesem",
+    "or",
+    "yam",
+]
+
+FILL_SCRIPT = """
+import itertools
+from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from crm.models import Lead
+from mini_analysis.models import Language, Status
+from crm.models import Source
+
+user = get_user_model().objects.create_superuser("bench", "bench@example.com", "unused-password-123")
+sectors = ["retail", "fashion", "food", "health", "tech"]
+combinations = itertools.product(Status.values, Source.values, Language.values, sectors)
+for number, (status, source, language, sector) in enumerate(combinations, start=1):
+    Lead.objects.create(email=f"template{{number}}@example.invalid", brand_name=f"Template {{number}}",
+        phone="+972502345678", status=status, source=source, language=language, sector=sector)
+columns = [field.column for field in Lead._meta.concrete_fields if not field.primary_key]
+first = "(ARRAY[{first}])"
+last = "(ARRAY[{last}])"
+domains = "(ARRAY[{domains}])"
+words = "(ARRAY[{words}])"
+local = f"{{first}}[1 + g % {n_first}] || '.' || {{last}}[1 + (g / {n_first}) % {n_last}] || g"
+email = f"{{local}} || '@' || {{domains}}[1 + (g / 2000) % {n_domains}]"
+brand = f"{{words}}[1 + g % {n_words}] || ' ' || {{words}}[1 + (g / {n_words}) % {n_words}] || ' ' || g"
+generated = {{
+    "email": email,
+    "email_key": email,
+    "brand_name": f"initcap({{brand}})",
+    "brand_key": brand,
+    "phone": "'+9725' || lpad((g % 100000000)::text, 8, '0')",
+    "created_at": "now() - g * interval '1 minute'",
+    "updated_at": "now() - g * interval '1 minute'",
+    "legacy_id": "NULL",
+}}
+selected = ", ".join(generated.get(column, f"t.{{column}}") for column in columns)
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TEMP TABLE bench_templates AS "
+                   "SELECT *, row_number() OVER (ORDER BY id) - 1 AS slot FROM leads")
+    cursor.execute(f"INSERT INTO leads ({{', '.join(columns)}}) SELECT {{selected}} "
+                   f"FROM generate_series(1, {size} - {templates}) AS g "
+                   f"JOIN bench_templates AS t ON t.slot = g % {templates}")
+    cursor.execute("VACUUM ANALYZE leads")
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(session.session_key)
+"""
+
+
+def sql_words(words: list[str]) -> str:
+    return ", ".join(f"'{word}'" for word in words)
+
+
+def fill(env: dict[str, str], size: int) -> str:
+    """Migrate, then `size` leads (one INSERT … SELECT); return a superuser's session key."""
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
+    subprocess.run([*manage, "createcachetable"], cwd=BASE_DIR, env=env, check=True)
+    script = FILL_SCRIPT.format(
+        size=size,
+        templates=TEMPLATES,
+        first=sql_words(FIRST_NAMES),
+        last=sql_words(LAST_NAMES),
+        domains=sql_words(DOMAINS),
+        words=sql_words(BRAND_WORDS),
+        n_first=len(FIRST_NAMES),
+        n_last=len(LAST_NAMES),
+        n_domains=len(DOMAINS),
+        n_words=len(BRAND_WORDS),
+    )
+    done = subprocess.run(
+        [*manage, "shell", "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"filling the database failed:\n{done.stderr}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def pages(size: int, rng: random.Random) -> dict[str, object]:
+    """Each page's query string; searches draw a new fragment each time (callables): a lead's whole
+    address or its name part (one lead), a surname (1 lead in 48), a brand's number with a word
+    (a few), a phone's last digits (a few)."""
+
+    def number() -> int:
+        return rng.randrange(size // 10, size - TEMPLATES)
+
+    def local_part(g: int) -> str:
+        first, last = FIRST_NAMES[g % len(FIRST_NAMES)], LAST_NAMES[(g // len(FIRST_NAMES)) % len(LAST_NAMES)]
+        return f"{first}.{last}{g}"
+
+    return {
+        "unfiltered": "",
+        "status=GENERATED": "?status__exact=GENERATED",
+        "search email": lambda: f"?q={local_part(number())}",
+        "search surname": lambda: f"?q={rng.choice(LAST_NAMES)}",
+        "search brand": lambda: (
+            f"?q={BRAND_WORDS[((g := number()) // len(BRAND_WORDS)) % len(BRAND_WORDS)]}+{g}"
+        ),
+        "search phone": lambda: "?q=" + f"{number() % 100_000_000:08d}"[-7:-1],
+    }
+
+
+def query(page: object) -> str:
+    return page() if callable(page) else page  # type: ignore[operator]
+
+
+def percentile(values: list[float], p: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else values[0]
+
+
+def in_process(session_key: str, size: int, repeat: int) -> dict[str, dict[str, tuple[float, float]]]:
+    """{page: {"ours"|"stock"|"dashboard": (median ms, p95 ms)}} from Django's test Client."""
+    from django.conf import settings
+    from django.test import Client as DjangoClient
+
+    client = DjangoClient()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    rng = random.Random(size)
+    results: dict[str, dict[str, tuple[float, float]]] = {}
+
+    def timed(path_for) -> tuple[float, float]:
+        for _ in range(3):  # warm up: templates, connections, the planner's caches
+            client.get(path_for())
+        times = []
+        for _ in range(repeat):
+            path = path_for()
+            started = time.perf_counter()
+            status = client.get(path).status_code
+            times.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise SystemExit(f"GET {path} answered {status}")
+        return statistics.median(times), percentile(times, 95)
+
+    for name, page in pages(size, rng).items():
+        results[name] = {
+            "ours": timed(lambda page=page: OURS + query(page)),
+            "stock": timed(lambda page=page: STOCK + query(page)),
+        }
+    results["dashboard"] = {"ours": timed(lambda: "/admin/")}
+    return results
+
+
+def through_gunicorn(
+    env: dict[str, str], session_key: str, size: int, clients: int, duration: float
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """{page: {"ours"|"stock": (p50 ms, p95 ms)}} with `clients` keep-alive clients per page."""
+    port = int(env["PORT"])
+    server = start_server(env, port, "igv_site.wsgi")
+    rng = random.Random(size + 1)
+    lock = threading.Lock()
+    results: dict[str, dict[str, tuple[float, float]]] = {}
+    try:
+
+        def load(path_for) -> tuple[float, float]:
+            latencies: list[float] = []
+            failures: list[int] = []
+            deadline = time.monotonic() + duration
+
+            def run() -> None:
+                client = Client(port, {"sessionid": session_key})
+                for _ in range(MAX_REQUESTS_PER_PAGE):
+                    if time.monotonic() >= deadline:
+                        return
+                    with lock:
+                        path = path_for()
+                    started = time.perf_counter()
+                    status, _ = client.request("GET", path)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    with lock:
+                        (latencies if status == 200 else failures).append(
+                            elapsed if status == 200 else status
+                        )
+
+            threads = [threading.Thread(target=run) for _ in range(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(duration + 60)
+            if failures or not latencies:
+                raise SystemExit(f"{path_for()} failed: statuses {sorted(set(failures))}")
+            return percentile(latencies, 50), percentile(latencies, 95)
+
+        for name, page in pages(size, rng).items():
+            results[name] = {
+                "ours": load(lambda page=page: OURS + query(page)),
+                "stock": load(lambda page=page: STOCK + query(page)),
+            }
+        results["dashboard"] = {"ours": load(lambda: "/admin/")}
+    finally:
+        stop_server(server)
+    return results
+
+
+def report(title: str, results: dict[str, dict[str, dict[str, tuple[float, float]]]], labels: tuple) -> None:
+    print(f"\n{title}")
+    sizes = list(results)
+    header = f"{'page':<18}" + "".join(
+        f"{f'{size:,} ours':>16}{'stock':>10}{'ours/stock':>11}" for size in sizes
+    )
+    print(f"{header}   ({labels[0]}, ms; p95 in brackets)")
+    for page in results[sizes[0]]:
+        line = f"{page:<18}"
+        for size in sizes:
+            ours = results[size][page]["ours"]
+            stock = results[size][page].get("stock")
+            line += f"{ours[0]:>8.1f} [{ours[1]:>5.1f}]"
+            line += f"{stock[0]:>10.1f}{ours[0] / stock[0]:>11.2f}" if stock else f"{'-':>10}{'-':>11}"
+        print(line)
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        print(f"flatness, {large:,} / {small:,} (ours, {labels[0]}):")
+        for page in results[small]:
+            print(f"  {page:<18}{results[large][page]['ours'][0] / results[small][page]['ours'][0]:>6.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="lead counts, comma-separated")
+    parser.add_argument("--repeat", type=int, default=30, help="views per page in process")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per page through gunicorn")
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8093)
+    parser.add_argument("--no-http", action="store_true", help="in process only")
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/igv_bench_prospects")
+    options = parser.parse_args()
+    sizes = [int(size) for size in options.sizes.split(",")]
+    if not all(TEMPLATES < size <= 5_000_000 for size in sizes):
+        parser.error(f"each size must be in ({TEMPLATES}, 5000000]")
+    if not 0 < options.repeat <= 1000 or not 0 < options.duration <= 120 or not 0 < options.clients <= 16:
+        parser.error("--repeat in (0, 1000], --duration in (0, 120], --clients in (0, 16]")
+
+    in_process_results, http_results = {}, {}
+    with tempfile.TemporaryDirectory() as media_root:
+        env = environment(options.database_url, "dbcache://django_cache", media_root, port=options.port)
+        os.environ.update(env)
+        os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
+        warnings.filterwarnings("ignore", message="No directory at")
+        import django
+
+        django.setup()
+        from django.db import connections
+
+        for size in sizes:
+            connections.close_all()
+            recreate_database(options.database_url)
+            started = time.perf_counter()
+            print(f"Filling {size:,} leads ...", flush=True)
+            session_key = fill(env, size)
+            print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+            in_process_results[size] = in_process(session_key, size, options.repeat)
+            connections.close_all()
+            if not options.no_http:
+                http_results[size] = through_gunicorn(
+                    env, session_key, size, options.clients, options.duration
+                )
+
+    report(f"In one process, median of {options.repeat} views", in_process_results, ("median",))
+    if http_results:
+        report(
+            f"Through gunicorn, {options.clients} clients x {options.duration:.0f} s per page",
+            http_results,
+            ("p50",),
+        )
+
+
+if __name__ == "__main__":
+    main()
