@@ -1,4 +1,4 @@
-"""The admin's search boxes are answered by trigram indexes on PostgreSQL (migration 0050).
+"""The admin's search boxes are answered by trigram indexes on PostgreSQL (migration 0010).
 
 What is checked is that the planner *can* use each index for the SQL Django writes for the
 admin's `icontains` search: the index's expression must match `UPPER(col::text)` exactly, or it

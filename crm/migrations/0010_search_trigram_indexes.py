@@ -43,8 +43,8 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("crm", "0002_sales_group"),
-        ("mini_analysis", "0001_initial"),
+        ("crm", "0009_sales_profile"),
+        ("mini_analysis", "0004_generation_db_defaults_and_long_keys"),
     ]
 
     operations = [
