@@ -28,13 +28,24 @@ def stock_columns(model_admin: admin.ModelAdmin, model: type[Model]) -> list[str
             columns.append(column)
             continue
         ordering = getattr(getattr(model_admin, column, None), "admin_order_field", None)
-        if isinstance(ordering, str) and ordering.lstrip("-") in field_names:
-            columns.append(ordering.lstrip("-"))
+        field = ordering.lstrip("-").split("__")[0] if isinstance(ordering, str) else None
+        if field in field_names:
+            columns.append(field)  # `assigned_to__username` -> the `assigned_to` column
     return list(dict.fromkeys(columns))
 
 
 def stock_filters(model_admin: admin.ModelAdmin) -> list[str]:
-    return [entry[0] if isinstance(entry, tuple) else entry for entry in model_admin.list_filter]
+    """Our filters as Django's defaults for the same fields (a custom filter class by the field
+    its parameter names: `next_action_at_when` -> `next_action_at`, Django's date filter)."""
+    filters = []
+    for entry in model_admin.list_filter:
+        if isinstance(entry, tuple):
+            filters.append(entry[0])
+        elif isinstance(entry, str):
+            filters.append(entry)
+        else:
+            filters.append(entry.parameter_name.removesuffix("_when"))
+    return filters
 
 
 ours = admin.site._registry[Lead]
