@@ -23,6 +23,7 @@ from crm.models import (
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.pdf import pdf_storage_name
 from mini_analysis.sectors import Sector
+from mini_analysis.tests.conftest import run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +123,14 @@ def test_sales_group_may_view_and_change_prospects_but_not_delete_them():
     assert {"view_lead", "change_lead", "view_minianalysis"} <= codenames
     assert "delete_lead" not in codenames
     assert "assign_lead" not in codenames
+
+
+def test_the_demo_emails_nobody(settings, tmp_path, mailoutbox):
+    """Its visitors are invented: the worker `make run` starts must not print fifty emails."""
+    settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path
+    with run_jobs():
+        call_command("seed_demo", stdout=io.StringIO())
+
+    assert MiniAnalysis.objects.filter(status=Status.GENERATED).exists()
+    assert mailoutbox == []

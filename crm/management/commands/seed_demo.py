@@ -260,6 +260,9 @@ def _create_mini_analyses() -> int:
         if status == Status.GENERATED:
             generate_analysis(mini_analysis, OfflineGenerator())
         created_ids.append(mini_analysis.pk)
+    # The demo's visitors are invented: their analyses count as emailed, so the worker that
+    # `make run` starts sends nothing (its queued email jobs find them sent and stop).
+    MiniAnalysis.objects.filter(pk__in=created_ids, status=Status.GENERATED).update(emailed_at=now)
     request_date = MiniAnalysis.objects.filter(pk=OuterRef("mini_analysis_id")).values("created_at")
     Lead.objects.filter(mini_analysis_id__in=created_ids).update(created_at=Subquery(request_date))
     oldest = [_request_id(index) for index in range(DEMO_SIZE - MIGRATED, DEMO_SIZE)]
