@@ -8,7 +8,6 @@ expression for fragments of 3 characters or more. SQLite has no such index and k
 large table does not block the form's writes while the index is built.
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 # (index name, table, column): the search_fields of the prospects and requests admins.
@@ -25,6 +24,9 @@ SEARCH_INDEXES = [
 def create_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    # Not Django's TrigramExtension: its reverse reads `pg_extension` on any database, so
+    # migrating back on SQLite failed. Left installed on the way back (other objects may use it).
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, table, column in SEARCH_INDEXES:
         schema_editor.execute(
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} USING gin (upper({column}) gin_trgm_ops)"
@@ -48,6 +50,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
         migrations.RunPython(create_indexes, drop_indexes, elidable=False),
     ]
