@@ -3,8 +3,8 @@
 What is checked is that the planner *can* use each index for the SQL Django writes for the
 admin's `icontains` search: the index's expression must match `UPPER(col::text)` exactly, or it
 is never used and every search reads the whole table. Sequential scans are disabled for the
-check, so the answer does not depend on the table's size; whether the planner *chooses* the
-index on a large table is measured by `bench/prospects.py`.
+check (and plain index scans), so the answer does not depend on the table's size or statistics;
+whether the planner *chooses* the index on a large table is measured by `bench/prospects.py`.
 """
 
 import pytest
@@ -26,7 +26,10 @@ def _postgresql_only():
 
 def plan(queryset) -> str:
     with connection.cursor() as cursor:
+        # Neither a table scan nor a walk of a B-tree with a filter: what is left is a bitmap scan,
+        # possible only through an index whose condition is the expression itself.
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
     return queryset.explain()
 
 
@@ -43,7 +46,10 @@ def plan(queryset) -> str:
 )
 def test_icontains_search_can_use_the_trigram_index(model, field, index):
     LeadFactory.create_batch(3)
-    queryset = model.objects.filter(**{f"{field}__icontains": "234"})
+    # Unordered: with the default ordering the planner may prefer walking the date index (its
+    # choice by the table's statistics, measured in `bench/prospects.py`); the question here is
+    # whether the index answers the expression Django writes.
+    queryset = model.objects.filter(**{f"{field}__icontains": "234"}).order_by()
 
     assert index in plan(queryset)
 
