@@ -201,3 +201,10 @@ def test_the_schema_describes_the_pipeline_endpoints_and_their_errors():
         "owner",
     }
     assert {parameter["name"] for parameter in paths[CONTACTS]["get"]["parameters"]} >= {"owner", "limit"}
+
+
+@pytest.mark.parametrize("lead_id", ["abc", "1.5", "99999999999999999999999", "٣"])
+def test_converting_a_malformed_or_impossible_id_is_a_json_404(lead_id):
+    client = bearer(UserFactory(is_superuser=True))
+    answer = client.post(f"/api/crm/leads/{lead_id}/convert", {}, format="json")
+    assert (answer.status_code, answer["Content-Type"]) == (404, "application/json")
