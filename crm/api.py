@@ -45,18 +45,6 @@ class StringField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class ConsentField(serializers.BooleanField):
-    """A JSON boolean, or in a form-encoded body the words `true` / `false`. DRF's BooleanField
-    would also take "yes", "on", 1…, which the schema does not say."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            return data
-        if isinstance(self.parent.initial_data, QueryDict) and data in ("true", "false"):
-            return data == "true"
-        self.fail("invalid", input=data)
-
-
 class JSONBooleanField(serializers.BooleanField):
     """`true` or `false`, nothing else: DRF's BooleanField would also take 0, "yes", "on"…"""
 
@@ -64,6 +52,15 @@ class JSONBooleanField(serializers.BooleanField):
         if isinstance(data, bool):
             return data
         self.fail("invalid", input=data)
+
+
+class ConsentField(JSONBooleanField):
+    """A JSON boolean, or in a form-encoded body the words `true` / `false` (its only booleans)."""
+
+    def to_internal_value(self, data):
+        if isinstance(self.parent.initial_data, QueryDict) and data in ("true", "false"):
+            return data == "true"
+        return super().to_internal_value(data)
 
 
 AMOUNT_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"

@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Iterable
 
 from django.db import connections, models
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThan
 
 # The longest key stored: it fits the narrowest key column (`brand_key`, 200 characters).
 KEY_MAX_LENGTH = 200
@@ -51,6 +53,13 @@ def identity_key(email: str | None, brand_name: str | None) -> tuple[str, str]:
 KEY_SOURCES = {"email_key": "email", "brand_key": "brand_name"}
 # The rows whose identity is known: an empty key is "no identity", never equal to another's.
 KEYED = ~models.Q(email_key="") & ~models.Q(brand_key="")
+
+
+def overlong_keys() -> models.Q:
+    """The rows whose stored key outgrew `KEY_MAX_LENGTH` (written before keys were bounded)."""
+    return models.Q(GreaterThan(Length("email_key"), KEY_MAX_LENGTH)) | models.Q(
+        GreaterThan(Length("brand_key"), KEY_MAX_LENGTH)
+    )
 
 
 def set_identity_keys(row) -> None:

@@ -7,17 +7,12 @@
 """
 
 from django.db import migrations, models
-from django.db.models.functions import Length
-from django.db.models.lookups import GreaterThan
 
-from mini_analysis.keys import KEY_MAX_LENGTH, key_existing_rows
+from mini_analysis.keys import key_existing_rows, overlong_keys
 
 
 def rekey_long_keys(apps, schema_editor):
-    too_long = models.Q(GreaterThan(Length("email_key"), KEY_MAX_LENGTH)) | models.Q(
-        GreaterThan(Length("brand_key"), KEY_MAX_LENGTH)
-    )
-    key_existing_rows(apps.get_model("mini_analysis", "MiniAnalysis"), where=too_long)
+    key_existing_rows(apps.get_model("mini_analysis", "MiniAnalysis"), where=overlong_keys())
 
 
 class Migration(migrations.Migration):
