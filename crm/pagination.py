@@ -1,13 +1,17 @@
-"""A paginator for the prospects page that does not count a large table on every page view.
+"""A paginator for the prospects page whose count costs the same at 1 000 and 1 000 000 leads.
 
 The admin counts the changelist's rows to draw its pagination. On PostgreSQL, `COUNT(*)` reads
-every row of the table (MVCC keeps no row count), so an unfiltered changelist of a million leads
-would scan them all on each click. There, and only for an unfiltered queryset of a large table,
-the planner's estimate (`pg_class.reltuples`, kept fresh by autovacuum) stands in for the count.
-Filtered lists (a status, a search, a sales person's own rows) are counted exactly: the filters'
-indexes keep that cheap, and a wrong count there would mislead.
+every matching row (MVCC keeps no row count), so the count grows with the table:
+- Unfiltered, on a large PostgreSQL table, the planner's estimate (`pg_class.reltuples`, kept
+  fresh by autovacuum) stands in for the count, shown as "about N prospects".
+- Otherwise (a filter, a search, a sales person's own rows) rows are counted exactly up to
+  `count_up_to`, then no further: `COUNT(*)` over a `LIMIT count_up_to + 1` subquery, which
+  stops early. Beyond it the page says "more than 10 000 prospects" and offers its first 200
+  pages: a list that long is narrowed with a filter, not paged through.
 
-No well-kept library does this for Django 5.2's admin, hence these few lines.
+`count_is_estimate` and `count_is_lower_bound` tell the templates (`admin/crm/lead/pagination.html`,
+`actions.html`) which wording to use. No well-kept library does this for Django 5.2's admin,
+hence these few lines.
 """
 
 from django.core.paginator import Paginator
@@ -18,6 +22,11 @@ from django.utils.functional import cached_property
 class EstimatedCountPaginator(Paginator):
     # Below this many rows an exact count is cheap and always right.
     estimate_above = 50_000
+    # Filtered lists are counted exactly up to here (200 pages of 50).
+    count_up_to = 10_000
+    # What `count` is, once it has been read.
+    count_is_estimate = False
+    count_is_lower_bound = False
 
     @cached_property
     def count(self) -> int:
@@ -31,5 +40,8 @@ class EstimatedCountPaginator(Paginator):
                 )
                 row = cursor.fetchone()
             if row is not None and row[0] > self.estimate_above:
+                self.count_is_estimate = True
                 return row[0]
-        return super().count
+        counted = queryset.order_by()[: self.count_up_to + 1].count()
+        self.count_is_lower_bound = counted > self.count_up_to
+        return counted

@@ -31,17 +31,25 @@ TONES = frozenset({"grey", "green", "amber", "red", "blue"})
 
 
 def phone_html(phone) -> SafeString | str:
-    """A phone number for reading (`+972 50-234-5678`), isolated left to right."""
+    """A phone number for reading (`+972 50-234-5678`), isolated left to right; shown as stored when
+    it is not a possible number."""
     if not phone:
         return EMPTY
-    text = str(phone)
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException:
-        number = None
+    number = _parsed_phone(phone)
     if number is not None and phonenumbers.is_possible_number(number):
-        text = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return ltr_html(text)
+        return ltr_html(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+    return ltr_html(str(phone))
+
+
+def _parsed_phone(phone) -> phonenumbers.PhoneNumber | None:
+    """A model field's value was parsed when it was read (a list of 50 prospects would parse each
+    phone twice otherwise); any other value is parsed here."""
+    if isinstance(phone, phonenumbers.PhoneNumber) and phone.country_code and phone.national_number:
+        return phone
+    try:
+        return phonenumbers.parse(str(phone), None)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def ltr_html(value) -> SafeString | str:

@@ -93,6 +93,20 @@ def test_sector_filter_offers_each_sector_of_the_visible_prospects_once(client):
     assert "Restauration / Alimentation" in response.content.decode()
 
 
+def test_sector_filter_reads_its_choices_in_one_query_up_to_its_bound(client, boss, monkeypatch):
+    from crm.admin.leads import SectorFilter
+
+    for sector in ["b", "a", "d", "c", "a", ""]:
+        LeadFactory(sector=sector)
+    monkeypatch.setattr(SectorFilter, "max_choices", 3)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CHANGELIST)
+    walks = [query["sql"] for query in queries if '"sector"' in query["sql"] and "leads" in query["sql"]]
+    assert len([sql for sql in walks if "WITH RECURSIVE" in sql]) == 1
+    assert not [sql for sql in walks if "WITH RECURSIVE" not in sql and "DISTINCT" in sql]
+    assert filter_choices(response, "sector")[1:] == ["", "a", "b"]
+
+
 def test_sales_person_filter_offers_staff_accounts_and_unassigned_not_visitors(client, boss):
     UserFactory(username="dana")
     UserFactory(username="visitor", is_staff=False)

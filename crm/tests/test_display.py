@@ -32,5 +32,20 @@ def test_date_html_shows_the_local_date_and_the_full_time_as_tooltip(settings):
     assert html.endswith(">03/02/2026</time>")
 
 
+def test_the_same_moment_is_shown_in_each_zone_and_language_of_the_viewer():
+    """The formatted dates are kept per moment, zone and language: never another viewer's."""
+    moment = datetime.datetime(2026, 3, 1, 22, 30, tzinfo=datetime.UTC)
+    shown = {}
+    for zone in ["Asia/Jerusalem", "UTC"]:
+        for language in ["en", "fr", "he"]:
+            with timezone.override(zone), translation.override(language):
+                shown[zone, language] = display.date_html(moment)
+    assert shown["UTC", "en"].endswith(">03/01/2026</time>")
+    assert shown["Asia/Jerusalem", "en"].endswith(">03/02/2026</time>")
+    assert shown["Asia/Jerusalem", "fr"].endswith(">02/03/2026</time>")
+    assert 'title="2 mars 2026 00:30"' in shown["Asia/Jerusalem", "fr"]
+    assert len(set(shown.values())) == 6
+
+
 def test_phone_html_is_reexported_for_the_crm():
     assert display.phone_html("+972502345678") == '<bdi dir="ltr">+972 50-234-5678</bdi>'

@@ -1,19 +1,26 @@
-"""`crm.pagination`: the prospects page counts exactly, except a large unfiltered PostgreSQL table."""
+"""`crm.pagination`: the prospects page counts exactly up to a bound; a large unfiltered PostgreSQL
+table is estimated; the page says which."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from crm.models import Lead
 from crm.pagination import EstimatedCountPaginator
 from mini_analysis.models import Status
 
-from .factories import LeadFactory
+from .factories import LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 class TinyThreshold(EstimatedCountPaginator):
     estimate_above = 2
+
+
+class TinyBound(EstimatedCountPaginator):
+    count_up_to = 3
 
 
 def test_a_filtered_list_is_counted_exactly():
@@ -37,3 +44,61 @@ def test_an_unfiltered_large_postgresql_table_uses_the_planner_estimate_instead_
         cursor.execute("UPDATE pg_class SET reltuples = 1000000 WHERE oid = 'leads'::regclass")
     assert TinyThreshold(Lead.objects.all(), per_page=2).count == 1_000_000
     assert TinyThreshold(Lead.objects.filter(status=Status.NEW), per_page=2).count == 5
+
+
+def test_a_filtered_list_is_counted_up_to_the_bound_and_no_further():
+    LeadFactory.create_batch(6, status=Status.GENERATED)
+    paginator = TinyBound(Lead.objects.filter(status=Status.GENERATED), per_page=2)
+    with CaptureQueriesContext(connection) as queries:
+        assert paginator.count == 4
+    assert "LIMIT 4" in queries[0]["sql"]
+    assert paginator.count_is_lower_bound and not paginator.count_is_estimate
+    assert paginator.num_pages == 2
+    LeadFactory.create_batch(3, status=Status.ERROR)
+    exact = TinyBound(Lead.objects.filter(status=Status.ERROR), per_page=2)
+    assert exact.count == 3 and not exact.count_is_lower_bound
+
+
+@pytest.fixture
+def boss(client):
+    client.force_login(UserFactory(username="boss", is_superuser=True))
+
+
+@pytest.mark.parametrize(
+    ("language", "more_than", "select_all"),
+    [
+        ("fr", "plus de 3 prospects", "Sélectionner tous les prospects de la liste"),
+        ("en", "more than 3 prospects", "Select all the prospects of the list"),
+        ("he", "יותר מ־3 לידים", "בחירת כל הלידים ברשימה"),
+    ],
+)
+def test_the_page_says_more_than_the_bound_and_never_a_wrong_total(
+    client, boss, monkeypatch, language, more_than, select_all
+):
+    monkeypatch.setattr(EstimatedCountPaginator, "count_up_to", 3)
+    LeadFactory.create_batch(5, status=Status.GENERATED)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("admin:crm_lead_changelist") + "?status__exact=GENERATED").content.decode()
+    assert more_than in page
+    assert select_all in page
+    assert "4 prospects" not in page and "4 לידים" not in page
+
+
+def test_an_exact_count_is_shown_as_django_shows_it(client, boss):
+    LeadFactory.create_batch(3, status=Status.GENERATED)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("admin:crm_lead_changelist") + "?status__exact=GENERATED").content.decode()
+    assert "\n3 prospects\n" in page
+
+
+def test_the_estimate_of_a_large_table_is_shown_as_about_n(client, boss):
+    if connection.vendor != "postgresql":
+        pytest.skip("the estimate exists on PostgreSQL only (make test-postgres)")
+    LeadFactory.create_batch(3)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads")
+        cursor.execute("UPDATE pg_class SET reltuples = 1234567 WHERE oid = 'leads'::regclass")
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("admin:crm_lead_changelist")).content.decode()
+    assert "about 1,234,567 prospects" in page
+    assert "Select all the prospects of the list" in page

@@ -63,3 +63,12 @@ def test_badge_refuses_an_unknown_tone():
 )
 def test_inputs_get_the_direction_of_their_values(field, attrs):
     assert display.bidi_widget_attrs(field) == attrs
+
+
+@pytest.mark.parametrize(
+    "stored", ["+972502345678", "+33612345678", "+14155552671", "+442079460958", "+97221234567", "+9725"]
+)
+def test_a_phone_read_from_the_database_shows_as_its_text_does(stored):
+    """The list formats the field's parsed value directly: the same text as formatting the string."""
+    field_value = PhoneNumberField().to_python(stored)
+    assert display.phone_html(field_value) == display.phone_html(stored)
