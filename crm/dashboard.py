@@ -11,9 +11,10 @@ week (Monday first, in the server's time zone) and the 11 before it, shown on th
 - Inflow: the period's prospects per week and source.
 - Funnel and conversion: the period's prospects by their current sales stage, from the same
   query; the conversion rate is the converted share of them.
-- Time to first contact: for those prospects, the first logged call, email or meeting on the
-  prospect minus its creation; the exact median (the mean of the two middle values for an even
-  count) is found in SQL with window functions, portable to SQLite and PostgreSQL.
+- Time to first contact: for those prospects, their first call, email or meeting (kept on the
+  prospect as `first_contacted_at` by `crm.services`) minus their creation; the exact median (the
+  mean of the two middle values for an even count): the inflow query counts them, one more reads
+  the middle one or two delays in order. The activities table is never read.
 - Open pipeline: the opportunities in the stages neither won nor lost, by stage and currency
   (amounts in different currencies are never added); weighted = amount x the stage's probability.
 - Overdue next actions: open tasks due before now, by owner.
@@ -29,7 +30,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -38,7 +38,6 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -55,14 +54,6 @@ from django.utils.translation import gettext as _
 from .models import Activity, ActivityKind, Currency, Lead, LeadStage, Opportunity, OpportunityStage, Source
 
 PERIOD_WEEKS = 12
-# The middle one or two of the `delay` column of a query, ranked by window functions.
-MEDIAN_OF_DELAYS = (
-    "SELECT total, delay FROM ("
-    "SELECT delay, ROW_NUMBER() OVER (ORDER BY delay) AS position, COUNT(*) OVER () AS total"
-    " FROM ({delays}) delays"
-    ") ranked WHERE position BETWEEN (total + 1) / 2 AND (total + 2) / 2"
-)
-CONTACT_KINDS = [ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING]
 FUNNEL_STAGES = [
     LeadStage.NEW,
     LeadStage.ATTEMPTING,
@@ -199,8 +190,8 @@ def dashboard_figures(user, *, now: datetime | None = None) -> DashboardFigures:
     period_leads = scope.visible_leads.filter(
         created_at__gte=_start_of(since), created_at__lt=_start_of(today + timedelta(days=1))
     )
-    inflow, funnel, created, converted = _inflow_and_funnel(period_leads, scope.own_leads, since)
-    contacted, median = _median_first_contact(period_leads.filter(scope.own_leads), _start_of(since))
+    inflow, funnel, created, converted, contacted = _inflow_and_funnel(period_leads, scope.own_leads, since)
+    median = _median_first_contact(period_leads.filter(scope.own_leads), contacted)
     pipeline, totals = _pipeline(scope.opportunities)
     return DashboardFigures(
         team=scope.team,
@@ -219,8 +210,9 @@ def dashboard_figures(user, *, now: datetime | None = None) -> DashboardFigures:
 
 def _inflow_and_funnel(
     leads: QuerySet[Lead], own: Q, since: date
-) -> tuple[list[InflowWeek], list[Bar], int, int]:
-    """One GROUP BY over the period's leads (week, source, stage, own) gives both charts.
+) -> tuple[list[InflowWeek], list[Bar], int, int, int]:
+    """One GROUP BY over the period's leads (week, source, stage, own) gives both charts, and how
+    many of the own ones were contacted.
 
     At most 12 weeks x 3 sources x 6 stages x 2 rows come back, whatever the table's size. The
     week is a CASE over the 12 Mondays (local midnight), cheaper per row than a time zone
@@ -229,6 +221,7 @@ def _inflow_and_funnel(
     weeks = [since + timedelta(weeks=offset) for offset in range(PERIOD_WEEKS)]
     counts: dict[tuple[date, str], int] = defaultdict(int)
     by_stage: dict[str, int] = defaultdict(int)
+    contacted = 0
     rows = (
         leads.order_by()
         .annotate(
@@ -239,13 +232,14 @@ def _inflow_and_funnel(
             own=ExpressionWrapper(own, output_field=BooleanField()) if own else Value(True),
         )
         .values("week", "source", "stage", "own")
-        .annotate(count=Count("id"))
-        .values_list("week", "source", "stage", "own", "count")
+        .annotate(count=Count("id"), contacted=Count("id", filter=Q(first_contacted_at__isnull=False)))
+        .values_list("week", "source", "stage", "own", "count", "contacted")
     )
-    for week, source, stage, is_own, count in rows:
+    for week, source, stage, is_own, count, contacted_count in rows:
         counts[week, source] += count
         if is_own:
             by_stage[stage] += count
+            contacted += contacted_count
     inflow = [
         InflowWeek(
             week, [SourceCount(source, label, counts[week, source]) for source, label in Source.choices]
@@ -257,44 +251,27 @@ def _inflow_and_funnel(
         Bar(stage.value, stage.label, by_stage[stage], _percent(by_stage[stage], largest))
         for stage in FUNNEL_STAGES
     ]
-    return inflow, funnel, sum(by_stage.values()), by_stage[LeadStage.CONVERTED]
+    return inflow, funnel, sum(by_stage.values()), by_stage[LeadStage.CONVERTED], contacted
 
 
-def _median_first_contact(leads: QuerySet[Lead], since: datetime) -> tuple[int, timedelta | None]:
-    """How many of `leads` were contacted, and the exact median delay to their first contact.
+def _median_first_contact(leads: QuerySet[Lead], contacted: int) -> timedelta | None:
+    """The exact median delay from creation to first contact of the `contacted` ones of `leads`.
 
-    The inner query is the ORM's: each lead's earliest contact activity (GROUP BY lead). The outer
-    one ranks those delays with window functions (SQLite and PostgreSQL alike) and returns only
-    the middle one or two; the ORM cannot put a window over an aggregate, hence the wrapper.
-    Only activities logged since the period started are read (the `activity_kind_created` index):
-    an activity on a lead is logged after the lead was created, so none is missed.
+    The delays in order, from the middle one (odd count) or two (even count): the database sorts
+    the period's contacted leads and returns at most two rows.
     """
-    first_contacts = (
-        leads.filter(activities__kind__in=CONTACT_KINDS, activities__created_at__gte=since)
-        .order_by()
-        .values("pk", "created_at")
+    if not contacted:
+        return None
+    middle = (contacted - 1) // 2
+    delays = list(
+        leads.filter(first_contacted_at__isnull=False)
         .annotate(
-            delay=ExpressionWrapper(
-                Min("activities__done_at") - F("created_at"), output_field=DurationField()
-            )
+            delay=ExpressionWrapper(F("first_contacted_at") - F("created_at"), output_field=DurationField())
         )
-        .values("delay")
+        .order_by("delay")
+        .values_list("delay", flat=True)[middle : middle + 2 - contacted % 2]
     )
-    inner, params = first_contacts.query.sql_with_params()
-    # The ORM's own SQL goes in, its values as parameters: nothing a user typed is formatted in.
-    sql = MEDIAN_OF_DELAYS.format(delays=inner)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
-        return 0, None
-    converters = DurationField().get_db_converters(connection)
-    delays = []
-    for _total, value in rows:
-        for convert in converters:
-            value = convert(value, None, connection)
-        delays.append(value)
-    return rows[0][0], sum(delays, timedelta()) / len(delays)
+    return sum(delays, timedelta()) / len(delays)
 
 
 def _pipeline(opportunities: QuerySet[Opportunity]) -> tuple[list[PipelineStage], list[StageAmount]]:

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import BigIntegerField, DateTimeField, F, Max, Q, QuerySet, Value
+from django.db.models import BigIntegerField, DateTimeField, F, Max, Min, Q, QuerySet, Value
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -427,17 +427,20 @@ def activity_changed(activity: Activity, *, user: AbstractBaseUser | None) -> No
 def refresh_next_action(
     *, lead: Lead | None = None, opportunity: Opportunity | None = None, user: AbstractBaseUser | None = None
 ) -> None:
-    """The next action of a lead or an opportunity is its earliest open task (and the last contact
-    of a lead its latest call, email or meeting); saved only when it changed, so the history shows
-    real changes."""
+    """The next action of a lead or an opportunity is its earliest open task (and the first and last
+    contacts of a lead its earliest and latest call, email or meeting); saved only when it changed,
+    so the history shows real changes."""
     if lead is not None:
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         task = _next_task(Q(lead=lead))
-        last = lead.activities.filter(kind__in=CONTACTING_KINDS).aggregate(last=Max("done_at"))["last"]
+        contacts = lead.activities.filter(kind__in=CONTACTING_KINDS).aggregate(
+            first=Min("done_at"), last=Max("done_at")
+        )
         values = {
             "next_action": task.subject if task else "",
             "next_action_at": task.due_at if task else None,
-            "last_contacted_at": last,
+            "last_contacted_at": contacts["last"],
+            "first_contacted_at": contacts["first"],
         }
         _save_changed(lead, values, user)
     if opportunity is not None:

@@ -136,6 +136,8 @@ class Lead(models.Model):
     )
     next_action_at = models.DateTimeField(_("next action date"), null=True, blank=True, editable=False)
     last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True, editable=False)
+    # The first call, email or meeting (kept by `crm.services`): the dashboard's time to first contact.
+    first_contacted_at = models.DateTimeField(_("first contacted"), null=True, blank=True, editable=False)
     # PROTECT: a converted lead must keep its contact (a check constraint says so too).
     contact = models.ForeignKey(
         "crm.Contact",

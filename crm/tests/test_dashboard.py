@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from crm import services
 from crm.dashboard import StageAmount, clear_figures_cache, dashboard_figures
 from crm.models import (
     Activity,
@@ -62,9 +63,9 @@ def lead(created_at, source, stage, assignee=None, **fields) -> Lead:
 
 
 def activity(kind, lead_row, *, done_at=None, due_at=None, owner=None) -> Activity:
-    return Activity.objects.create(
-        kind=kind, subject=kind, lead=lead_row, done_at=done_at, due_at=due_at, owner=owner
-    )
+    """Recorded as every writer does (`services.record_activity`), so the prospect's first contact is kept."""
+    row = Activity(kind=kind, subject=kind, lead=lead_row, done_at=done_at, due_at=due_at, owner=owner)
+    return services.record_activity(row, user=owner)
 
 
 def opportunity(owner, stage_name, amount, currency="EUR") -> Opportunity:

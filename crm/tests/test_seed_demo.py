@@ -114,6 +114,8 @@ def test_worked_leads_have_activities_and_some_next_actions_are_overdue(seeded):
     assert not Lead.objects.filter(assigned_to__isnull=True).exclude(stage=LeadStage.NEW).exists()
     worked = Lead.objects.exclude(stage__in=[LeadStage.NEW])
     assert not worked.filter(last_contacted_at__isnull=True).exists()
+    assert not worked.filter(first_contacted_at__isnull=True).exists()
+    assert not worked.filter(first_contacted_at__gt=F("last_contacted_at")).exists()
 
 
 def test_sales_group_may_view_and_change_prospects_but_not_delete_them():

@@ -355,6 +355,30 @@ def test_a_logged_call_sets_last_contacted_on_the_lead_and_its_contact_but_a_not
     assert (call.owner, call.created_by) == (seller, seller)
 
 
+def test_the_first_contact_of_a_lead_is_its_earliest_call_email_or_meeting():
+    lead = LeadFactory()
+    now = timezone.now()
+
+    def log(kind, done_at, due_at=None):
+        row = Activity(kind=kind, subject=kind, lead=lead, done_at=done_at, due_at=due_at)
+        return services.record_activity(row, user=None)
+
+    log(ActivityKind.NOTE, now - timedelta(days=9))
+    log(ActivityKind.TASK, now - timedelta(days=8), due_at=now - timedelta(days=8))
+    lead.refresh_from_db()
+    assert lead.first_contacted_at is None  # a note or a task is no contact
+    log(ActivityKind.CALL, now - timedelta(days=2))
+    earlier = log(ActivityKind.EMAIL, now - timedelta(days=5))  # logged late, happened first
+    log(ActivityKind.MEETING, now - timedelta(days=1))
+    lead.refresh_from_db()
+    assert lead.first_contacted_at == now - timedelta(days=5)
+    assert lead.last_contacted_at == now - timedelta(days=1)
+    earlier.delete()
+    services.activity_changed(earlier, user=None)
+    lead.refresh_from_db()
+    assert lead.first_contacted_at == now - timedelta(days=2)
+
+
 def test_assigning_leads_records_one_history_row_each_with_the_actor():
     manager, seller = UserFactory(), UserFactory()
     leads = LeadFactory.create_batch(3)

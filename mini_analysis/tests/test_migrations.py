@@ -91,3 +91,23 @@ def test_keys_longer_than_their_column_are_bounded_by_the_migration(transactiona
             assert key == normalize_key(brand) and len(key) <= KEY_MAX_LENGTH
     finally:
         migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_the_first_contact_of_each_old_lead_is_filled_from_its_activities(transactional_db):
+    """crm 0011: leads contacted before the column existed get their earliest call, email or meeting."""
+    apps = migrate([("crm", "0010_search_trigram_indexes")])
+    Lead, Activity = apps.get_model("crm", "Lead"), apps.get_model("crm", "Activity")
+    called = Lead.objects.create(
+        email="ana@x.com", brand_name="Maison", email_key="ana@x.com", brand_key="maison"
+    )
+    noted = Lead.objects.create(email="bob@y.com", brand_name="Bob", email_key="bob@y.com", brand_key="bob")
+    for kind, days in [("note", 0), ("meeting", 3), ("call", 5), ("email", 4)]:
+        Activity.objects.create(kind=kind, subject=kind, lead=called, done_at=DAY + dt.timedelta(days=days))
+    Activity.objects.create(kind="note", subject="note", lead=noted, done_at=DAY)
+    Activity.objects.create(kind="task", subject="call back", lead=noted, due_at=DAY, done_at=DAY)
+    try:
+        apps = migrate([("crm", "0011_lead_first_contacted")])
+        first = dict(apps.get_model("crm", "Lead").objects.values_list("email", "first_contacted_at"))
+        assert first == {"ana@x.com": DAY + dt.timedelta(days=3), "bob@y.com": None}
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

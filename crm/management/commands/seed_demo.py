@@ -393,6 +393,7 @@ def _work_on(plan: _Plan, board_stage: str | None, position: int) -> None:
         _activity(plan, ActivityKind.TASK, next_action[0], due=next_action[1])
         lead.next_action, lead.next_action_at = next_action
     lead.stage = plan.stage
+    lead.first_contacted_at = min(activity.done_at for activity in contacts)
     lead.last_contacted_at = max(activity.done_at for activity in contacts)
     lead.save()
 
