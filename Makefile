@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
-PYTEST_ARGS ?=
+# The suite runs on every core, up to 4 workers (pytest-xdist; each worker has its own test
+# database). `make test PYTEST_ARGS=` runs it in one process, `PYTEST_ARGS="-k name"` a part.
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4
 # `make run PORT=8001` when 8000 is taken (make run says so).
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium

@@ -232,7 +232,7 @@ def _inflow_and_funnel(
             own=ExpressionWrapper(own, output_field=BooleanField()) if own else Value(True),
         )
         .values("week", "source", "stage", "own")
-        .annotate(count=Count("id"), contacted=Count("id", filter=Q(first_contacted_at__isnull=False)))
+        .annotate(count=Count("*"), contacted=Count("first_contacted_at"))  # COUNT(col): its non-null values
         .values_list("week", "source", "stage", "own", "count", "contacted")
     )
     for week, source, stage, is_own, count, contacted_count in rows:

@@ -70,3 +70,37 @@ def test_the_admin_search_over_three_fields_uses_the_three_indexes():
     for index in ("lead_email_trgm", "lead_brand_trgm", "lead_phone_trgm"):
         assert index in explained
     assert "Seq Scan" not in explained
+
+
+@pytest.mark.parametrize("figure", ["inflow", "first contact"])
+def test_the_dashboards_period_queries_read_the_covering_index_alone(figure, django_user_model):
+    """crm 0012: the period's leads are read by an index-only scan (no visit of the table)."""
+    from datetime import timedelta
+
+    from django.db.models import DurationField, ExpressionWrapper, F
+    from django.utils import timezone
+
+    LeadFactory.create_batch(3)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    since = timezone.now() - timedelta(weeks=12)
+    leads = Lead.objects.filter(created_at__gte=since, created_at__lt=timezone.now() + timedelta(days=1))
+    if figure == "inflow":
+        from django.db.models import Count
+
+        query = (
+            leads.order_by().values("source", "stage").annotate(n=Count("*"), c=Count("first_contacted_at"))
+        )
+    else:
+        query = (
+            leads.filter(first_contacted_at__isnull=False)
+            .annotate(
+                delay=ExpressionWrapper(
+                    F("first_contacted_at") - F("created_at"), output_field=DurationField()
+                )
+            )
+            .order_by("delay")
+            .values_list("delay", flat=True)[:2]
+        )
+    assert "Index Only Scan using lead_created_figures" in query.explain()
