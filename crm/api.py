@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from mini_analysis.forms import MiniAnalysisForm, phone_example
 from mini_analysis.models import GenerationState, Language, MiniAnalysis, Status
+from mini_analysis.pdf import is_linkable_pdf_url
 from mini_analysis.services import submit_mini_analysis
 from mini_analysis.throttling import submission_rate_limited
 
@@ -260,7 +261,8 @@ class MiniAnalysisSubmitView(APIView):
 
 
 class MiniAnalysisStatusView(APIView):
-    """Where a submission stands, and its analysis once generated (`pdf_url` is the PDF's path).
+    """Where a submission stands, and its analysis once generated (`pdf_url` is the PDF's path,
+    empty unless it is a link the result page would show, `is_linkable_pdf_url`).
 
     Public like the submission, and keyed by the request's random UUID: only whoever submitted
     it knows the address. The visitor's result page shows the same thing."""
@@ -279,7 +281,10 @@ class MiniAnalysisStatusView(APIView):
                 "generation_state": mini_analysis.generation_state,
                 "pending": mini_analysis.generation_pending,
                 "analysis_text": mini_analysis.analysis_text if generated else "",
-                "pdf_url": mini_analysis.pdf_url if generated else "",
+                # The result page's rule: a stored value that is no safe link is never given out.
+                "pdf_url": mini_analysis.pdf_url
+                if generated and is_linkable_pdf_url(mini_analysis.pdf_url)
+                else "",
             }
         )
         return Response(result.data, headers={"Cache-Control": "no-store"})

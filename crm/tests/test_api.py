@@ -111,6 +111,13 @@ def test_status_url_says_pending_while_the_job_waits(api_client):
     assert status["analysis_text"] == status["pdf_url"] == ""
 
 
+@pytest.mark.parametrize("stored", ["javascript:alert(1)", "//evil.example/x.pdf", "data:text/html,x"])
+def test_status_never_gives_out_a_stored_pdf_url_that_is_no_safe_link(api_client, stored):
+    body = submit(api_client, VALID).json()
+    MiniAnalysis.objects.update(pdf_url=stored)
+    assert api_client.get(body["status_url"]).json()["pdf_url"] == ""
+
+
 def test_status_of_an_unknown_request_is_404(api_client):
     assert api_client.get("/api/mini-analysis/7c4e1b8e-0000-4000-8000-000000000000").status_code == 404
 
