@@ -8,14 +8,13 @@ reads the browser's Accept-Language, which the context's `locale` sets.
 from collections.abc import Iterator
 
 import pytest
-from django.db import connections
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from crm.models import Lead, Source
 from mini_analysis.models import Language, Status
 
+from .browser import TIMEOUT_MS, screenshot
 from .factories import LeadFactory, UserFactory
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,18 +45,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline") + " " + where);
 });
 """
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium).")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        connections.close_all()
 
 
 @pytest.fixture

@@ -7,49 +7,17 @@ skip it: `make test` is expected to have installed it.
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connections
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from crm.models import Lead
 from mini_analysis.models import MiniAnalysis, Status
 
+from .browser import TIMEOUT_MS, screenshot
 from .factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-TIMEOUT_MS = 15_000
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium).")
-    # Playwright's sync API runs an event loop in this thread, and Django then refuses the test's
-    # own ORM calls; they are synchronous and safe here, so allow them for this test only.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        # The test's ORM calls, made while Playwright's loop runs, got connections of their own:
-        # close them, or PostgreSQL refuses to drop the test database ("accessed by other users").
-        connections.close_all()
 
 
 @pytest.fixture
@@ -63,11 +31,6 @@ def page(browser, settings, live_server, tmp_path) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def log_into_admin(page: Page) -> None:

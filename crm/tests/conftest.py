@@ -1,0 +1,25 @@
+"""Fixtures of the CRM's tests: the real browser of the browser tests."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.db import connections
+from playwright.sync_api import Browser, sync_playwright
+
+from .browser import CHROMIUM, CHROMIUM_ARGS
+
+
+@pytest.fixture
+def browser(monkeypatch) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium).")
+    # Playwright's sync API runs an event loop in this thread, and Django then refuses the test's
+    # own ORM calls; they are synchronous and safe here, so allow them for this test only.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        # The test's ORM calls, made while Playwright's loop runs, got connections of their own:
+        # close them, or PostgreSQL refuses to drop the test database ("accessed by other users").
+        connections.close_all()
