@@ -271,6 +271,8 @@ def _median_first_contact(leads: QuerySet[Lead], contacted: int) -> timedelta | 
         .order_by("delay")
         .values_list("delay", flat=True)[middle : middle + 2 - contacted % 2]
     )
+    if not delays:  # leads changed between the two queries: no median rather than a wrong one
+        return None
     return sum(delays, timedelta()) / len(delays)
 
 

@@ -44,4 +44,4 @@ class EstimatedCountPaginator(Paginator):
                 return row[0]
         counted = queryset.order_by()[: self.count_up_to + 1].count()
         self.count_is_lower_bound = counted > self.count_up_to
-        return counted
+        return min(counted, self.count_up_to)  # the pages offered: the first 10 000 rows

@@ -85,6 +85,14 @@ class ActivityAdmin(VisibleToAdmin):
 
     def save_model(self, request: HttpRequest, obj: Activity, form, change: bool) -> None:
         services.record_activity(obj, user=request.user)
+        # Moved to another record: the one it left has its next action and contacts recomputed too.
+        left = {
+            f"{name}_id": form.initial[name]
+            for name in ("lead", "contact", "opportunity")
+            if change and name in form.changed_data and form.initial.get(name)
+        }
+        if left:
+            services.activity_changed(Activity(**left), user=request.user)
 
     def delete_model(self, request: HttpRequest, obj: Activity) -> None:
         super().delete_model(request, obj)

@@ -32,9 +32,10 @@ PK_MARKER = "0crm0row0pk0"
 def results(cl: ChangeList) -> list:
     """The rows for `change_list_results.html`: one HTML string per row when `cl` qualifies."""
     columns = _method_columns(cl)
-    if columns is None:
+    around_pk = _change_url_around_pk(cl) if columns is not None else None
+    if columns is None or around_pk is None:
         return list(admin_list.results(cl))
-    url_before_pk, url_after_pk = _change_url_around_pk(cl)
+    url_before_pk, url_after_pk = around_pk
     rows = []
     for result in cl.result_list:
         cells = []
@@ -86,8 +87,9 @@ def _is_admin_method(model_admin, name: str) -> bool:
     return False
 
 
-def _change_url_around_pk(cl: ChangeList) -> tuple[str, str]:
-    """A row's change URL, preserved filters included, escaped, split around its primary key."""
+def _change_url_around_pk(cl: ChangeList) -> tuple[str, str] | None:
+    """A row's change URL, preserved filters included, escaped, split around its primary key (None
+    when a filter or a search happens to contain the marker: Django's code draws that page)."""
     opts = cl.opts
     url = reverse(
         f"admin:{opts.app_label}_{opts.model_name}_change",
@@ -95,8 +97,8 @@ def _change_url_around_pk(cl: ChangeList) -> tuple[str, str]:
         current_app=cl.model_admin.admin_site.name,
     )
     url = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": opts}, url)
-    before, after = conditional_escape(url).split(PK_MARKER)
-    return before, after
+    parts = conditional_escape(url).split(PK_MARKER)
+    return (parts[0], parts[1]) if len(parts) == 2 else None
 
 
 def _cell_html(value, empty: str, boolean: bool) -> str:

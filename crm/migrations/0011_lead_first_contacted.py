@@ -38,5 +38,6 @@ class Migration(migrations.Migration):
             name="first_contacted_at",
             field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="first contacted"),
         ),
-        migrations.RunPython(fill_first_contacts, migrations.RunPython.noop, elidable=True),
+        # Not elidable: a squash must keep filling the column from the activities.
+        migrations.RunPython(fill_first_contacts, migrations.RunPython.noop, elidable=False),
     ]

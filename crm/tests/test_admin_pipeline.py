@@ -454,3 +454,30 @@ def test_each_prospect_action_ignores_someone_elses_prospects(client, two_worlds
     assert theirs.stage == LeadStage.NEW and theirs.assigned_to.username != "seller"
     if action == "export_csv":
         assert "Also theirs" not in b"".join(response.streaming_content).decode()
+
+
+def test_moving_an_activity_to_another_prospect_recomputes_the_one_it_left(client, boss):
+    first, second = LeadFactory(), LeadFactory()
+    call = services.record_activity(
+        Activity(kind=ActivityKind.CALL, subject="Called", lead=first, done_at=timezone.now()), user=None
+    )
+    first.refresh_from_db()
+    assert first.first_contacted_at == first.last_contacted_at == call.done_at
+    done = timezone.localtime(call.done_at)
+    response = client.post(
+        reverse("admin:crm_activity_change", args=[call.pk]),
+        {
+            "kind": ActivityKind.CALL,
+            "subject": "Called",
+            "body": "",
+            "lead": second.pk,
+            "done_at_0": done.strftime("%Y-%m-%d"),
+            "done_at_1": done.strftime("%H:%M:%S"),
+            "owner": boss.pk,
+        },
+    )
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.first_contacted_at, first.last_contacted_at) == (None, None)
+    assert second.first_contacted_at is not None

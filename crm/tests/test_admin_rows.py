@@ -69,6 +69,22 @@ def test_a_sales_persons_rows_are_what_django_draws(client, varied_leads):
     assert one_pass_rows(cl) == django_rows(cl)
 
 
+def test_a_search_for_the_url_marker_itself_is_drawn_by_django(client, varied_leads):
+    client.force_login(UserFactory(username="boss", is_superuser=True))
+    response = client.get(CHANGELIST + "?q=" + rows.PK_MARKER)
+    assert response.status_code == 200
+    assert one_pass_rows(response.context["cl"]) == django_rows(response.context["cl"])
+
+
+def test_the_page_draws_its_rows_through_the_one_pass_renderer(client, varied_leads, monkeypatch):
+    drawn = []
+    original = rows.results
+    monkeypatch.setattr(rows, "results", lambda cl: drawn.append(cl) or original(cl))
+    client.force_login(UserFactory(username="boss", is_superuser=True))
+    client.get(CHANGELIST)
+    assert len(drawn) == 1
+
+
 def test_the_link_of_a_row_keeps_the_lists_filters(client, varied_leads):
     client.force_login(UserFactory(username="boss", is_superuser=True))
     response = client.get(CHANGELIST + "?status__exact=GENERATED")
