@@ -9,9 +9,9 @@ every matching row (MVCC keeps no row count), so the count grows with the table:
   stops early. Beyond it the page says "more than 10 000 prospects" and offers its first 200
   pages: a list that long is narrowed with a filter, not paged through.
 
-`count_is_estimate` and `count_is_lower_bound` tell the templates (`admin/crm/lead/pagination.html`,
-`actions.html`) which wording to use. No well-kept library does this for Django 5.2's admin,
-hence these few lines.
+`count_is_estimate` and `count_is_lower_bound` tell the templates which wording to use
+(`admin/crm/lead/inexact_count.html`, in the pagination and the search bar; `actions.html`).
+No well-kept library does this for Django 5.2's admin, hence these few lines.
 """
 
 from django.core.paginator import Paginator
