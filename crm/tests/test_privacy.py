@@ -57,18 +57,22 @@ def test_anonymisation_keeps_the_history_without_personal_data(ana):
     call_command("erase_personal_data", "ana@x.com", "--anonymise", stdout=io.StringIO())
     assert not MiniAnalysis.objects.filter(email_key="ana@x.com").exists()
     assert not Lead.objects.filter(email_key="ana@x.com").exists()
-    kept = list(MiniAnalysis.objects.filter(brand_key="maison"))
+    kept = list(MiniAnalysis.objects.exclude(email="bob@y.com"))
     assert len(kept) == 2
     assert all(not (row.phone or row.analysis_text or row.pdf_url) for row in kept)
-    lead = Lead.objects.get(brand_key="maison")
+    # "Maison" is Ana's brand alone: it is erased too, the same way on the requests and the lead.
+    lead = Lead.objects.exclude(email="bob@y.com").get()
     assert (lead.notes, str(lead.phone), lead.pdf_url) == ("", "", "")
+    assert {row.brand_key for row in kept} == {lead.brand_key} and "maison" not in lead.brand_key
+    assert {row.email_key for row in kept} == {lead.email_key}
+    assert (lead.sector, lead.language, lead.status) == (kept[0].sector, kept[0].language, kept[0].status)
     assert Lead.objects.count() == 2  # no lead written again for the anonymised requests
 
 
 def test_dry_run_changes_nothing(ana):
     out = io.StringIO()
     call_command("erase_personal_data", "ana@x.com", "--dry-run", stdout=out)
-    assert "Would erase: mini-analyses: 2, leads: 1" in out.getvalue()
+    assert "Would delete: mini-analyses: 2, leads: 1, files: 1" in out.getvalue()
     assert MiniAnalysis.objects.count() == 3
 
 
@@ -109,7 +113,8 @@ def test_erasure_deletes_the_pdf_of_a_real_request_and_counts_it(submitted):
 def test_anonymisation_deletes_the_pdf_of_a_real_request(submitted):
     out = io.StringIO()
     call_command("erase_personal_data", "dana@example.com", "--anonymise", stdout=out)
-    assert "Anonymised: mini-analyses: 1, leads: 1, files: 1" in out.getvalue()
+    assert "Anonymised: mini-analyses: 1, leads: 1" in out.getvalue()
+    assert "Deleted: files: 1" in out.getvalue()
     assert not default_storage.exists(pdf_storage_name(submitted))
 
 
