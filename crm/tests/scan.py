@@ -1,11 +1,12 @@
 """Where some values are stored: every column of every table of the database, and every file.
 
 The tables come from the database's own catalogue (`connection.introspection`), not from the
-models, so a table nobody thought of (history, admin log, cache, job results, sessions …) is read
-too. Values are compared case-insensitively, in what each column really holds once decoded:
-the database cache's base64 pickles, the sessions' signed payloads, JSON with its `\\uXXXX`
-escapes, and an uploaded spreadsheet (a zip of XML). Files under `MEDIA_ROOT` are read raw, then
-as PDFs (pages and metadata, with pypdf) and as zips.
+models, and each is read whole (`SELECT *`), so a table or column nobody thought of (history,
+admin log, cache, job results, sessions …) is read too. Values are compared case-insensitively,
+in what each column really holds once decoded: the database cache's base64 pickles, the
+sessions' signed payloads, JSON with its `\\uXXXX` escapes, and an uploaded spreadsheet (a zip of
+XML). Files under `MEDIA_ROOT` are read raw, then as PDFs (pages and metadata, with pypdf) and as
+zips.
 """
 
 import base64
@@ -39,11 +40,8 @@ def places_of(values: Iterable[str], media_root: Path) -> dict[str, set[str]]:
 
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
-            columns = [
-                column.name for column in connection.introspection.get_table_description(cursor, table)
-            ]
-            quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
-            cursor.execute(f"SELECT {quoted} FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            columns = [column[0] for column in cursor.description]
             for row in cursor.fetchall():
                 for column, value in zip(columns, row, strict=True):
                     look(f"{table}.{column}", _texts(table, column, value))
