@@ -17,7 +17,8 @@ Where a person is kept, and what the erasure does there (the same in both modes 
   else kept with an erased subject and no details;
 - the history (django-simple-history) of each of those rows: deleted, it holds every old value;
 - everybody else's text that mentions them (notes, activities, opportunities, their history,
-  automatic-lead failures, the admin log): the values are replaced (`crm.redaction`);
+  automatic-lead failures, the admin log, the messages kept in a session): the values are
+  replaced (`crm.redaction`);
 - job results (django-tasks-db) of their requests and leads, or mentioning them: deleted (a job
   already running is left to finish);
 - automatic-lead failures of their requests: deleted.
@@ -29,12 +30,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.urls import Resolver404, resolve
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -48,6 +51,10 @@ from .redaction import REDACTED, PersonValues, person_values
 from .tasks import notify_assignee
 
 ERASED_DOMAIN = "erased.invalid"
+DATABASE_SESSION_ENGINES = {
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+}
 
 # Free text where anybody may have written about the person: (model, columns, JSON columns).
 # The person's own rows are left out: the plan deletes or anonymises them. Not searched: the
@@ -102,8 +109,12 @@ class ErasurePlan:
         return sum(update.model is LogEntry for update in self.mentions)
 
     @property
+    def sessions(self) -> int:
+        return sum(update.model is Session for update in self.mentions)
+
+    @property
     def other_records(self) -> int:
-        return len(self.mentions) - self.log_entries
+        return len(self.mentions) - self.log_entries - self.sessions
 
     def apply(self) -> None:
         """Write the plan (inside the caller's transaction); the files are the caller's."""
@@ -161,7 +172,7 @@ def plan_erasure(email: str, *, anonymise: bool) -> ErasurePlan:
     )
     erased = _erased_identity(brand_keys)
     plan.anonymised = _anonymisations(plan, erased)
-    plan.mentions = _mentions(plan)
+    plan.mentions = _mentions(plan) + _session_mentions(values)
     return plan
 
 
@@ -326,6 +337,24 @@ def _mentions(plan: ErasurePlan) -> list[Update]:
             changed = {column: value for column, value in values.items() if value != row[column]}
             if changed:
                 updates.append(Update(model, row["pk"], changed))
+    return updates
+
+
+def _session_mentions(values: PersonValues) -> list[Update]:
+    """Sessions whose data mention the person: the admin's messages ("The prospect “Maison |
+    ana@x.com” was changed") are kept in the session when they outgrow their cookie. Their data
+    is signed and compressed, so each session is decoded here (a table of the logged-in staff)."""
+    if not values or settings.SESSION_ENGINE not in DATABASE_SESSION_ENGINES:
+        return []
+    store = SessionStore()
+    updates = []
+    for session_key, session_data in Session.objects.filter(expire_date__gt=timezone.now()).values_list(
+        "session_key", "session_data"
+    ):
+        data = store.decode(session_data)
+        redacted = values.redact_decoded(data)
+        if redacted != data:
+            updates.append(Update(Session, session_key, {"session_data": store.encode(redacted)}))
     return updates
 
 

@@ -67,6 +67,7 @@ class Erasure:
     pending_imports: int
     sync_failures: int
     admin_log_entries: int
+    sessions: int
     other_records: int
 
     def summary(self) -> dict[str, dict[str, int]]:
@@ -91,7 +92,11 @@ class Erasure:
             del deleted["activities"]
         else:
             deleted = {**own, **deleted}
-        redacted = {"admin log entries": self.admin_log_entries, "other records": self.other_records}
+        redacted = {
+            "admin log entries": self.admin_log_entries,
+            "sessions": self.sessions,
+            "other records": self.other_records,
+        }
         return {"delete": deleted, "anonymise": anonymised, "redact": redacted}
 
 
@@ -147,6 +152,7 @@ def erase_personal_data(email: str, *, anonymise: bool = False, dry_run: bool = 
         pending_imports=pending_imports,
         sync_failures=len(plan.sync_failures),
         admin_log_entries=plan.log_entries,
+        sessions=plan.sessions,
         other_records=plan.other_records,
     )
 

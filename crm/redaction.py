@@ -68,16 +68,18 @@ class PersonValues:
             decoded = json.loads(text)
         except (TypeError, ValueError):
             return self.redact(text)
-        redacted = self._redact_decoded(decoded)
+        redacted = self.redact_decoded(decoded)
         return text if redacted == decoded else json.dumps(redacted)
 
-    def _redact_decoded(self, value):
+    def redact_decoded(self, value):
+        """A decoded JSON value (a session's data, say) with every string in it redacted; a string
+        that is itself JSON (the messages a session keeps) is redacted as JSON."""
         if isinstance(value, str):
-            return self.redact(value)
+            return self.redact_json(value) if value[:1] in {"[", "{"} else self.redact(value)
         if isinstance(value, list):
-            return [self._redact_decoded(item) for item in value]
+            return [self.redact_decoded(item) for item in value]
         if isinstance(value, dict):
-            return {key: self._redact_decoded(item) for key, item in value.items()}
+            return {key: self.redact_decoded(item) for key, item in value.items()}
         return value
 
     def _searched_words(self) -> set[str]:

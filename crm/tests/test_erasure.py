@@ -152,7 +152,9 @@ def test_a_person_kept_nowhere_but_in_other_peoples_notes_is_redacted_there():
 
     output = erase("ana@x.com")
 
-    assert "Redacted: admin log entries: 0, other records: 2" in output  # the lead and its history
+    assert (
+        "Redacted: admin log entries: 0, sessions: 0, other records: 2" in output
+    )  # the lead and its history
     other.refresh_from_db()
     assert other.notes == f"Her friend Ana ({REDACTED}, +972 54-987-6543) may call"  # her phone is unknown
     assert other.history.get().notes == other.notes

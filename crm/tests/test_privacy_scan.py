@@ -14,6 +14,9 @@ from smtplib import SMTPDataError
 
 import phonenumbers
 import pytest
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import MessageDecoder, MessageEncoder
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.test import override_settings
@@ -60,6 +63,7 @@ EXPECTED_PLACES = {
     "django_admin_log.object_repr",
     "django_admin_log.change_message",
     "django_cache.value",
+    "django_session.session_data",
     "django_tasks_database_dbtaskresult.traceback",
 }
 
@@ -168,6 +172,7 @@ def story(client) -> MiniAnalysis:
     save_in_admin(client, Company.objects.get(), website="https://xyloquine.example")
     save_in_admin(client, Opportunity.objects.get(), activity=("Proposal", f"Sent to {EMAIL.lower()}"))
     _preview_an_import(client)
+    _keep_a_message_in_the_session(client)
     LeadSyncFailure.objects.create(
         mini_analysis=request,
         error=(
@@ -185,6 +190,14 @@ def story(client) -> MiniAnalysis:
     )
     _run_jobs_in_the_database(request, lead, seller)
     return request
+
+
+def _keep_a_message_in_the_session(client) -> None:
+    """What Django's message storage does when the messages outgrow their cookie."""
+    session = client.session
+    message = Message(constants.SUCCESS, f"Le prospect « {BRAND} | {EMAIL} » a été modifié avec succès.")
+    session["_messages"] = MessageEncoder().encode([message])
+    session.save()
 
 
 def _preview_an_import(client) -> None:
@@ -255,6 +268,12 @@ def test_after_erasure_no_table_column_or_file_holds_the_person(client, jobs_and
     assert {"leads.email", "leads.brand_name"} <= left[OTHER_EMAIL] | left[OTHER_BRAND]
     other = Lead.objects.get(email=OTHER_EMAIL)
     assert other.notes == "Referred by [erased] ([erased])"
+    # The boss is still logged in, and their message says what happened without the person.
+    assert client.get(reverse("admin:index")).status_code == 200
+    kept = MessageDecoder().decode(client.session["_messages"])
+    assert [message.message for message in kept] == [
+        "Le prospect « [erased] | [erased] » a été modifié avec succès."
+    ]
 
 
 def _done(dry_run: str) -> str:
