@@ -13,8 +13,9 @@ Where a person is kept, and what the erasure does there (the same in both modes 
   business's figures. A company is the person's alone when no other person's request, lead,
   contact or opportunity has its brand; a company shared with others keeps its name (it is theirs
   too) and only the person's contact and opportunity in it are anonymised;
-- the activities on their leads, contact and opportunities: deleted with the leads (delete mode),
-  else kept with an erased subject and no details;
+- the activities on their leads, contact and opportunities: those on the leads go with them in
+  delete mode; the others (all of them with `anonymise`) keep kind, dates and owner, with an
+  erased subject and no details;
 - the history (django-simple-history) of each of those rows: deleted, it holds every old value;
 - everybody else's text that mentions them (notes, activities, opportunities, their history,
   automatic-lead failures, the admin log, the messages kept in a session): the values are
