@@ -17,11 +17,22 @@ imports for real. This module says how a row becomes a lead:
   edited and imported back (its extra columns are ignored).
 """
 
+import html
+import io
+import logging
+import zipfile
+
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import connections, router
 from django.utils.translation import gettext as _
 from import_export import resources
+from import_export.tmp_storages import CacheStorage
 
 from .models import Lead
+
+logger = logging.getLogger(__name__)
 
 IMPORT_COLUMNS = ["email", "phone", "brand_name", "sector", "language", "status", "source", "notes"]
 
@@ -75,3 +86,54 @@ def _text(value) -> str:
 
 def _visible(lead: Lead, user) -> bool:
     return Lead.objects.visible_to(user).filter(pk=lead.pk).exists()
+
+
+# --- Uploads waiting for their confirmation -------------------------------------------------------
+
+
+def discard_pending_imports_of(values: set[str], *, dry_run: bool = False) -> int:
+    """Delete the uploads kept for an import's confirmation that mention any of `values`
+    (compared case-insensitively); returns how many (with `dry_run`, how many it would delete).
+
+    A GDPR erasure calls it (`crm.privacy`): an upload previewed and never confirmed still holds
+    its rows. The upload is django-import-export's `CacheStorage` entry in the database cache;
+    the cache has no listing, so the entries are found in the cache's table by their key prefix.
+    """
+    cache = caches["default"]
+    if not isinstance(cache, DatabaseCache):
+        logger.warning("Pending imports are not searched: the cache is not the database cache.")
+        return 0
+    prefix = cache.make_and_validate_key(CacheStorage.CACHE_PREFIX)
+    connection = connections[router.db_for_read(cache.cache_model_class)]
+    table = connection.ops.quote_name(cache._table)
+    sql = f"SELECT cache_key FROM {table} WHERE cache_key LIKE %s ESCAPE '\\'"  # noqa: S608 (a quoted name)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_like_prefix(prefix)])
+        names = [key.removeprefix(prefix) for (key,) in cursor.fetchall()]
+    needles = {value.casefold() for value in values if value}
+    count = 0
+    for name in names:
+        storage = CacheStorage(name=name)
+        data = storage.read()
+        text = _upload_text(data) if data is not None else ""
+        if not any(needle in text for needle in needles):
+            continue
+        count += 1
+        if not dry_run:
+            storage.remove()
+    return count
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _upload_text(data: bytes | str) -> str:
+    """The text of an uploaded CSV or Excel file, case-folded (an .xlsx is a zip of XML files)."""
+    if isinstance(data, str):
+        return data.casefold()
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = [archive.read(member).decode("utf-8", "replace") for member in archive.namelist()]
+        return html.unescape("\n".join(parts)).casefold()
+    return data.decode("utf-8", "replace").casefold()

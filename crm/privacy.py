@@ -1,41 +1,34 @@
 """Personal data requests (GDPR): export everything kept about one email address, or erase it.
 
 A person is found by the same normalized email as the dedupe key (`mini_analysis.keys`), so
-`Ana@X.com ` and `ana@x.com` are one person. Erasure is all or nothing (one transaction), and the
-generated PDFs go with the rows: every request's own file (`pdf_storage_name`, whatever its
-`pdf_url` says), the files the public PDF URLs (`/<lang>/mini-analysis/<uuid>/pdf/`) of its
-requests and leads name, and legacy `/media/…` files. The count printed is the files really deleted.
-The CSV export guards its cells against spreadsheet formulas with `crm.exports.spreadsheet_safe`,
-the same guard as the admin's export.
+`Ana@X.com ` and `ana@x.com` are one person. The CSV export guards its cells against spreadsheet
+formulas with `crm.exports.spreadsheet_safe`, the same guard as the admin's export.
 
-The pipeline keeps the person too: their contact (anonymised in both modes: the opportunities and
-activities of the business stay, without the person) and the change history of their leads and
-contact, whose old versions hold the email, phone and notes (deleted in both modes).
+Erasure reaches every place the project keeps the person (`crm.erasure` lists them and says what
+happens in each): their rows and what they became in the pipeline, the history of those rows,
+everybody else's text that mentions them, the admin log, job results, the upload of an import
+waiting for its confirmation (`crm.imports.discard_pending_imports_of`) and the generated PDFs.
+It is all or nothing (one transaction); the files are deleted once it has committed. The plan is
+computed once, then written or, with `dry_run`, only reported: the dry run's counts are the run's.
 """
 
 import csv
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
-from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import Resolver404, resolve
-from django.utils import translation
 
 from mini_analysis.keys import normalize_key
 from mini_analysis.models import MiniAnalysis
-from mini_analysis.pdf import pdf_storage_name
 
+from .erasure import delete_file, plan_erasure, storage_name_of
 from .exports import spreadsheet_safe
-from .models import Contact, Lead, LeadSyncFailure
+from .imports import discard_pending_imports_of
+from .models import Contact, Lead
 
-logger = logging.getLogger(__name__)
+__all__ = ["Erasure", "erase_personal_data", "storage_name_of", "write_personal_data_csv"]
 
 EXPORT_COLUMNS = [
     "record",
@@ -58,10 +51,53 @@ EXPORT_COLUMNS = [
 
 @dataclass(frozen=True)
 class Erasure:
+    """What an erasure did (or, in a dry run, would do): one count per kind of record."""
+
+    anonymise: bool
     mini_analyses: int
     leads: int
     files: int
-    contacts: int = 0
+    contacts: int
+    companies: int
+    opportunities: int
+    activities_deleted: int
+    activities_anonymised: int
+    history_rows: int
+    job_results: int
+    pending_imports: int
+    sync_failures: int
+    admin_log_entries: int
+    sessions: int
+    other_records: int
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """The counts by what happened to the records: "delete", "anonymise", "redact"."""
+        own = {"mini-analyses": self.mini_analyses, "leads": self.leads}
+        deleted = {
+            "files": self.files,
+            "activities": self.activities_deleted,
+            "history rows": self.history_rows,
+            "job results": self.job_results,
+            "pending imports": self.pending_imports,
+            "sync failures": self.sync_failures,
+        }
+        anonymised = {
+            "contacts": self.contacts,
+            "companies": self.companies,
+            "opportunities": self.opportunities,
+            "activities": self.activities_anonymised,
+        }
+        if self.anonymise:
+            anonymised = {**own, **anonymised}
+            del deleted["activities"]
+        else:
+            deleted = {**own, **deleted}
+        redacted = {
+            "admin log entries": self.admin_log_entries,
+            "sessions": self.sessions,
+            "other records": self.other_records,
+        }
+        return {"delete": deleted, "anonymise": anonymised, "redact": redacted}
 
 
 def mini_analyses_of(email: str) -> QuerySet[MiniAnalysis]:
@@ -87,99 +123,38 @@ def write_personal_data_csv(email: str, output: TextIO) -> int:
     return count
 
 
-def erase_personal_data(email: str, *, anonymise: bool = False) -> Erasure:
-    """Delete the person's requests and leads, or with `anonymise` keep them without personal data.
+def erase_personal_data(email: str, *, anonymise: bool = False, dry_run: bool = False) -> Erasure:
+    """Delete the person's requests and leads, or with `anonymise` keep them without personal data;
+    everywhere else, remove or anonymise them (`crm.erasure`). `dry_run` writes nothing.
 
-    Anonymised rows keep brand, sector, language, status and dates (the business history) and lose
-    email, phone, analysis, PDF and notes.
+    Anonymised rows keep sector, language, status, stage and dates (the business history) and lose
+    email, phone, analysis, PDF, notes, and the brand when it is the person's alone.
     """
-    mini_analyses, leads = mini_analyses_of(email), leads_of(email)
     with transaction.atomic():
-        file_names = _stored_files(mini_analyses, leads)
-        counts = (mini_analyses.count(), leads.count())
-        lead_ids = list(leads.values_list("pk", flat=True))
-        contacts = list(contacts_of(email))
-        for contact in contacts:
-            _anonymise_contact(contact)
-        if anonymise:
-            LeadSyncFailure.objects.filter(mini_analysis__in=mini_analyses).delete()
-            for record in [*mini_analyses, *leads]:
-                _anonymise(record)
-        else:
-            leads.delete()
-            mini_analyses.delete()
-        # Last: deleting the leads has just written their "deleted" versions.
-        Lead.history.filter(id__in=lead_ids).delete()
-        Contact.history.filter(id__in=[contact.pk for contact in contacts]).delete()
-    files = sum(_delete_file(name) for name in sorted(file_names))
-    return Erasure(mini_analyses=counts[0], leads=counts[1], files=files, contacts=len(contacts))
-
-
-def _anonymise_contact(contact: Contact) -> None:
-    email = f"erased-contact-{contact.pk}@erased.invalid"
-    Contact.objects.filter(pk=contact.pk).update(
-        email=email, email_key=normalize_key(email), name="", phone="", last_contacted_at=None
+        plan = plan_erasure(email, anonymise=anonymise)
+        if not dry_run:
+            plan.apply()
+        # Inside the transaction: the upload is discarded only if the rows are erased too.
+        pending_imports = discard_pending_imports_of(plan.values.search_terms(), dry_run=dry_run)
+    files = len(plan.files) if dry_run else sum(delete_file(name) for name in plan.files)
+    return Erasure(
+        anonymise=anonymise,
+        mini_analyses=len(plan.requests),
+        leads=len(plan.leads),
+        files=files,
+        contacts=len(plan.contacts),
+        companies=len(plan.companies),
+        opportunities=len(plan.opportunities),
+        activities_deleted=0 if anonymise else len(plan.lead_activities),
+        activities_anonymised=len(plan.other_activities) + (len(plan.lead_activities) if anonymise else 0),
+        history_rows=plan.history_rows,
+        job_results=len(plan.job_results),
+        pending_imports=pending_imports,
+        sync_failures=len(plan.sync_failures),
+        admin_log_entries=plan.log_entries,
+        sessions=plan.sessions,
+        other_records=plan.other_records,
     )
-
-
-def _anonymise(record: MiniAnalysis | Lead) -> None:
-    # update(), not save(): saving a request would make the CRM's receiver write a lead again.
-    email = f"erased-{type(record).__name__.lower()}-{record.pk}@erased.invalid"
-    erased = {
-        "email": email,
-        "email_key": normalize_key(email),
-        "phone": "",
-        "analysis_text": "",
-        "pdf_url": "",
-    }
-    if isinstance(record, Lead):
-        erased["notes"] = ""
-    type(record).objects.filter(pk=record.pk).update(**erased)
-
-
-def _stored_files(mini_analyses: QuerySet[MiniAnalysis], leads: QuerySet[Lead]) -> set[str]:
-    """The storage names of every file these rows point to or own (existing or not)."""
-    names = {
-        pdf_storage_name(MiniAnalysis(request_id=request_id))
-        for request_id in mini_analyses.values_list("request_id", flat=True).iterator()
-    }
-    urls = [*mini_analyses.values_list("pdf_url", flat=True), *leads.values_list("pdf_url", flat=True)]
-    names.update(name for url in urls if (name := storage_name_of(url)))
-    return names
-
-
-def storage_name_of(url: str) -> str | None:
-    """The storage name of the file a stored `pdf_url` serves, or None for a URL outside this site.
-
-    Two forms exist: the public PDF view (`/<lang>/mini-analysis/<uuid>/pdf/`, any language) and a
-    legacy media URL (`/media/…`).
-    """
-    path = urlsplit(url or "").path
-    if not path.startswith("/") or urlsplit(url).netloc:
-        return None
-    media_url = "/" + settings.MEDIA_URL.strip("/") + "/"
-    if path.startswith(media_url):
-        return path.removeprefix(media_url) or None
-    for language, _name in settings.LANGUAGES:
-        with translation.override(language):
-            try:
-                match = resolve(path)
-            except Resolver404:
-                continue
-        if match.view_name == "mini_analysis:pdf":
-            return pdf_storage_name(MiniAnalysis(request_id=match.kwargs["request_id"]))
-    return None
-
-
-def _delete_file(name: str) -> bool:
-    """Delete one stored file; True only when it existed. A name outside the storage is refused."""
-    try:
-        if not default_storage.exists(name):
-            return False
-    except SuspiciousFileOperation:
-        return False
-    default_storage.delete(name)
-    return True
 
 
 def _personal_rows(email: str) -> Iterator[dict]:

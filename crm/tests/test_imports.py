@@ -6,8 +6,10 @@ import re
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from import_export.tmp_storages import CacheStorage
 from openpyxl import Workbook
 
+from crm.imports import discard_pending_imports_of
 from crm.models import Lead, Source
 from mini_analysis.models import Status
 
@@ -57,6 +59,12 @@ def preview(client, upload, file_format: str = CSV_FORMAT):
 def confirm(client, preview_response):
     form = preview_response.context["confirm_form"]
     return client.post(PROCESS_URL, {name: form[name].value() for name in form.fields}, follow=True)
+
+
+def pending_upload(preview_response):
+    """The uploaded file kept for the confirmation of this preview (None once discarded)."""
+    name = preview_response.context["confirm_form"]["import_file_name"].value()
+    return CacheStorage(name=name).read()
 
 
 def row(email="ana@example.com", phone="+972502345678", brand="Maison Lumière", **values) -> list[str]:
@@ -196,3 +204,21 @@ def test_an_exported_file_imports_back_without_duplicates_or_errors(client, boss
     assert not response.context["result"].has_validation_errors()
     confirm(client, response)
     assert Lead.objects.get() == lead
+
+
+@pytest.mark.parametrize(("make_file", "file_format"), [(csv_file, CSV_FORMAT), (xlsx_file, XLSX_FORMAT)])
+def test_discarding_the_pending_imports_of_a_person_deletes_only_the_uploads_that_mention_them(
+    client, boss, make_file, file_format
+):
+    hers = preview(client, make_file([row(email="Ana@Example.com")]), file_format)
+    others = preview(client, make_file([row(email="dov@example.com", brand="Dov")]), file_format)
+
+    assert discard_pending_imports_of({"ana@example.COM"}, dry_run=True) == 1
+    assert discard_pending_imports_of({"nobody@example.com", "054-999-9999"}) == 0
+    assert discard_pending_imports_of({"ana@example.com"}) == 1
+    assert discard_pending_imports_of({"ana@example.com"}) == 0
+
+    assert pending_upload(hers) is None
+    assert pending_upload(others) is not None
+    confirm(client, others)
+    assert list(Lead.objects.values_list("email", flat=True)) == ["dov@example.com"]

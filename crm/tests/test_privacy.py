@@ -1,5 +1,7 @@
 import csv
 import io
+import os
+import stat
 
 import pytest
 from django.core.files.base import ContentFile
@@ -55,18 +57,22 @@ def test_anonymisation_keeps_the_history_without_personal_data(ana):
     call_command("erase_personal_data", "ana@x.com", "--anonymise", stdout=io.StringIO())
     assert not MiniAnalysis.objects.filter(email_key="ana@x.com").exists()
     assert not Lead.objects.filter(email_key="ana@x.com").exists()
-    kept = list(MiniAnalysis.objects.filter(brand_key="maison"))
+    kept = list(MiniAnalysis.objects.exclude(email="bob@y.com"))
     assert len(kept) == 2
     assert all(not (row.phone or row.analysis_text or row.pdf_url) for row in kept)
-    lead = Lead.objects.get(brand_key="maison")
+    # "Maison" is Ana's brand alone: it is erased too, the same way on the requests and the lead.
+    lead = Lead.objects.exclude(email="bob@y.com").get()
     assert (lead.notes, str(lead.phone), lead.pdf_url) == ("", "", "")
+    assert {row.brand_key for row in kept} == {lead.brand_key} and "maison" not in lead.brand_key
+    assert {row.email_key for row in kept} == {lead.email_key}
+    assert (lead.sector, lead.language, lead.status) == (kept[0].sector, kept[0].language, kept[0].status)
     assert Lead.objects.count() == 2  # no lead written again for the anonymised requests
 
 
 def test_dry_run_changes_nothing(ana):
     out = io.StringIO()
     call_command("erase_personal_data", "ana@x.com", "--dry-run", stdout=out)
-    assert "Would erase: mini-analyses: 2, leads: 1" in out.getvalue()
+    assert "Would delete: mini-analyses: 2, leads: 1, files: 1" in out.getvalue()
     assert MiniAnalysis.objects.count() == 3
 
 
@@ -107,7 +113,8 @@ def test_erasure_deletes_the_pdf_of_a_real_request_and_counts_it(submitted):
 def test_anonymisation_deletes_the_pdf_of_a_real_request(submitted):
     out = io.StringIO()
     call_command("erase_personal_data", "dana@example.com", "--anonymise", stdout=out)
-    assert "Anonymised: mini-analyses: 1, leads: 1, files: 1" in out.getvalue()
+    assert "Anonymised: mini-analyses: 1, leads: 1" in out.getvalue()
+    assert "Deleted: files: 1" in out.getvalue()
     assert not default_storage.exists(pdf_storage_name(submitted))
 
 
@@ -194,3 +201,54 @@ def test_export_lists_the_contact_of_the_person(ana):
     call_command("export_personal_data", "ana@x.com", stdout=out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert [row["record"] for row in rows] == ["mini_analysis", "mini_analysis", "lead", "contact"]
+
+
+def test_export_writes_a_file_only_its_owner_can_read(ana, tmp_path):
+    output = tmp_path / "ana.csv"
+    previous = os.umask(0)  # even where new files would be world-writable
+    try:
+        call_command("export_personal_data", "ana@x.com", "--output", str(output), stderr=io.StringIO())
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+    rows = list(csv.DictReader(output.open(encoding="utf-8", newline="")))
+    assert [row["record"] for row in rows] == ["mini_analysis", "mini_analysis", "lead"]
+
+
+def test_export_refuses_to_overwrite_a_file_without_force(ana, tmp_path):
+    output = tmp_path / "ana.csv"
+    output.write_text("kept")
+    with pytest.raises(CommandError, match=r"already exists: use --force"):
+        call_command("export_personal_data", "ana@x.com", "--output", str(output), stderr=io.StringIO())
+    assert output.read_text() == "kept"
+
+
+def test_export_with_force_overwrites_and_narrows_the_mode_to_0600(ana, tmp_path):
+    output = tmp_path / "ana.csv"
+    output.write_text("old rows " * 1000)
+    output.chmod(0o644)
+    call_command(
+        "export_personal_data", "ana@x.com", "--output", str(output), "--force", stderr=io.StringIO()
+    )
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+    assert output.read_text(encoding="utf-8").startswith("record,id,email")
+    assert "old rows" not in output.read_text(encoding="utf-8")
+
+
+def test_export_into_a_missing_folder_is_a_clear_command_error(ana, tmp_path):
+    output = tmp_path / "missing" / "dir" / "f.csv"
+    with pytest.raises(CommandError, match=r"The folder .*missing/dir does not exist"):
+        call_command("export_personal_data", "ana@x.com", "--output", str(output), stderr=io.StringIO())
+
+
+def test_export_never_follows_a_symbolic_link(ana, tmp_path):
+    target = tmp_path / "elsewhere.csv"
+    target.write_text("kept")
+    link = tmp_path / "ana.csv"
+    link.symlink_to(target)
+    for force in [[], ["--force"]]:
+        with pytest.raises(CommandError):
+            call_command(
+                "export_personal_data", "ana@x.com", "--output", str(link), *force, stderr=io.StringIO()
+            )
+    assert target.read_text() == "kept"

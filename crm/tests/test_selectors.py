@@ -3,9 +3,12 @@
 import datetime as dt
 import io
 import json
+import subprocess
+import sys
 
 import pytest
-from django.core.management import call_command
+from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import localtime
@@ -83,6 +86,27 @@ def test_check_caps_the_list_and_says_how_many_more(history):
     assert "| Alpha |" in output
     assert "| Beta |" not in output
     assert "  ... and 2 more (--limit to see them)" in output
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999", "-1", "ten", "9" * 5000])
+def test_check_refuses_a_limit_out_of_bounds_with_a_command_error(limit):
+    with pytest.raises(CommandError, match="--limit"):
+        check("--limit", limit)
+
+
+def test_check_on_the_command_line_says_what_is_wrong_with_the_limit_without_a_traceback():
+    command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "check_mini_analyses"]
+    result = subprocess.run(
+        [*command, "--limit", "99999999999999999999"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "argument --limit: must be an integer from 0 to 1000000" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_lists_nothing_with_limit_zero_and_everything_up_to_the_bound(history):
+    assert "| Alpha |" not in check("--limit", "0")
+    assert "| Beta |" in check("--limit", "1000000")
 
 
 def test_check_reports_failed_automatic_leads(history):

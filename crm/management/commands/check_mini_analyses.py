@@ -1,10 +1,14 @@
 import json
 from dataclasses import asdict
 
-from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.core.management.base import BaseCommand, no_translations
 from django.utils.timezone import localtime
 
+from crm.management.arguments import bounded_integer
 from crm.selectors import backfill_audit
+
+# More rows than an operator reads in a terminal; beyond it the database would refuse the LIMIT.
+MAX_LIMIT = 1_000_000
 
 
 class Command(BaseCommand):
@@ -14,15 +18,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--limit", type=int, default=50, help="Rows listed in each list (default 50).")
+        parser.add_argument(
+            "--limit",
+            type=bounded_integer(0, MAX_LIMIT),
+            default=50,
+            help=f"Rows listed in each list, 0 to {MAX_LIMIT} (default 50).",
+        )
         parser.add_argument(
             "--json", action="store_true", dest="as_json", help="Print the same facts as one JSON object."
         )
 
     @no_translations
     def handle(self, *args, limit: int, as_json: bool, **options) -> None:
-        if limit < 0:
-            raise CommandError("--limit cannot be negative.")
         audit = backfill_audit(limit)
         if as_json:
             self._write_json(audit)
