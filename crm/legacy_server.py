@@ -18,11 +18,23 @@ from pymongo.errors import OperationFailure, PyMongoError
 
 from mini_analysis.keys import identity_key
 
-from .legacy import ALIASES
-
 # How long a command waits for the server before saying it is unreachable (pymongo's default: 30 s).
 SERVER_TIMEOUT_MS = 10_000
 REQUESTS, LEADS = "mini_analyses", "leads"
+
+# Model field -> the names legacy documents use for it: the request's French names or the CRM's.
+ALIASES = {
+    "email": ("email",),
+    "phone": ("phone", "telephone"),
+    "brand_name": ("brand_name", "nom_de_marque"),
+    "sector": ("sector", "secteur"),
+    "language": ("language", "langue"),
+    "status": ("status",),
+    "analysis_text": ("analysis_text", "analysis"),
+    "pdf_url": ("pdf_url",),
+    "notes": ("notes",),
+    "source": ("source",),
+}
 
 
 class LegacyServerError(Exception):
