@@ -5,9 +5,12 @@ import io
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from bson import ObjectId
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connections
 
@@ -191,7 +194,9 @@ def standalone_server():
 def test_without_change_streams_the_bridge_polls_by_a_durable_watermark(standalone_server):
     database = standalone_server.client()["igv"]
     database["mini_analyses"].insert_one(request(1))
-    database["leads"].insert_one({"_id": "x", "email": "zoe@example.com", "brand_name": "Z", "created_at": WHEN})
+    database["leads"].insert_one(
+        {"_id": "x", "email": "zoe@example.com", "brand_name": "Z", "created_at": WHEN}
+    )
     stop, lines = threading.Event(), []
     bridge = legacy_sync.Bridge(database, log=lines.append, stop=stop, poll_interval=0.2)
     follower = threading.Thread(target=lambda: (bridge.run(follow=True), connections.close_all()))
@@ -207,7 +212,10 @@ def test_without_change_streams_the_bridge_polls_by_a_durable_watermark(standalo
     assert any(line.startswith("[POLLING]") for line in lines)
     state = LegacySyncState.objects.get(database="igv")
     assert state.watermark is not None and state.resume_token is None
-    assert (MiniAnalysis.objects.count(), Lead.objects.count()) == (2, 3), (list(Lead.objects.values_list("email", "legacy_id")), lines)
+    assert (MiniAnalysis.objects.count(), Lead.objects.count()) == (2, 3), (
+        list(Lead.objects.values_list("email", "legacy_id")),
+        lines,
+    )
 
 
 def requests_in(database) -> list[tuple]:
@@ -238,7 +246,9 @@ def test_the_bridge_follows_survives_a_server_restart_and_resumes_after_sigkill(
     mongo = MongoServer(tmp_path / "mongo").start()
     legacy = mongo.client()["igv"]
     legacy["mini_analyses"].insert_one(request(1))
-    legacy["leads"].insert_one({"_id": "seed", "email": "seed@example.com", "brand_name": "Seed", "created_at": WHEN})
+    legacy["leads"].insert_one(
+        {"_id": "seed", "email": "seed@example.com", "brand_name": "Seed", "created_at": WHEN}
+    )
     bridge = follow(crm, mongo)
     try:
         wait_for(lambda: len(requests_in(crm)) == 1, timeout=60)  # start-up and the first scan
@@ -268,3 +278,37 @@ def test_the_bridge_follows_survives_a_server_restart_and_resumes_after_sigkill(
     expected = sorted((f"{number:024x}",) for number in [1, 2, 3, 4, *range(100, 400)])
     assert requests_in(crm) == expected
     assert len(leads_in(crm)) == 305  # one per request, and the old CRM's lead
+
+
+# --- As a process of its own ----------------------------------------------------------------------
+
+
+def test_the_bridge_is_a_process_of_its_own_in_the_procfiles_and_the_render_blueprint():
+    root = Path(settings.BASE_DIR)
+    for procfile in ("Procfile", "Procfile.serve"):
+        processes = dict(
+            line.split(": ", 1)
+            for line in (root / procfile).read_text().splitlines()
+            if ": " in line and not line.startswith("#")
+        )
+        assert processes["legacy"] == "python manage.py sync_legacy --follow"
+    services = {
+        service["name"]: service for service in yaml.safe_load((root / "render.yaml").read_text())["services"]
+    }
+    bridge = services["igv-crm-legacy-sync"]
+    assert (bridge["type"], bridge["startCommand"]) == ("worker", "python manage.py sync_legacy --follow")
+    assert {"key": "LEGACY_MONGO_URI", "sync": False} in bridge["envVars"]
+
+
+def test_without_legacy_mongo_uri_the_following_bridge_idles_until_stopped(empty_database, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("LEGACY_MONGO_URI", "")
+    process = manage(empty_database, "sync_legacy", "--follow", stdout=subprocess.PIPE, text=True)
+    try:
+        assert "LEGACY_MONGO_URI is not set" in process.stdout.readline()
+        time.sleep(0.5)
+        assert process.poll() is None  # still there: honcho would stop every process if it exited
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        process.stdout.close()
