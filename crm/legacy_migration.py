@@ -6,12 +6,12 @@
 - **Identity.** "Same email and brand" is the CRM's key (`mini_analysis.keys.identity_key`: NFKC,
   case-folded, trimmed, spaces collapsed), read under the French or English field names. MongoDB
   cannot compute it (`$toLower` folds ASCII only), so one streamed pass reads `_id`, email and brand
-  of both collections, computes the keys in Python and writes them, in bulk, into two scratch
-  collections of this run (`igv_keys_<run>_requests`, `igv_keys_<run>_leads`), dropped at the end.
-- **Set-based on the server.** Everything else is one aggregation pipeline: the oldest request of
-  each identity (`$sort`, `$group`), the identities without a lead (`$lookup` on the indexed lead
-  keys), the request itself (`$lookup` by `_id`), the lead's fields (`$project`, dotted paths), and
-  `$merge` into `leads`. A migrated lead's `_id` is its request's `_id`, and `$merge` keeps an
+  of both collections, computes the keys in Python and writes them, in bulk, into a scratch
+  collection of this run (`igv_keys_<run>`), dropped at the end.
+- **Set-based on the server.** Everything else is one aggregation pipeline: one `$group` by
+  identity says whether a lead has it and which request is its oldest (`$top`), the request itself
+  comes by `$lookup` on `_id`, the lead's fields by `$project` (dotted paths), and `$merge` writes
+  them into `leads`. A migrated lead's `_id` is its request's `_id`, and `$merge` keeps an
   existing document: two runs at once cannot write the same lead twice.
 - **The old backend writing meanwhile.** After the merge, the leads created since the run started
   by anyone else are keyed; a lead of this run whose identity one of them has is deleted again (the
@@ -34,7 +34,6 @@ from typing import IO
 from bson import json_util
 from bson.json_util import CANONICAL_JSON_OPTIONS
 from django.utils import timezone
-from pymongo import ASCENDING, InsertOne
 from pymongo.database import Database
 
 from mini_analysis.models import Status
@@ -90,23 +89,22 @@ class MigrationResult:
 
 
 class KeyedSnapshot:
-    """The CRM's identity of every request and lead, in two scratch collections of this run."""
+    """The CRM's identity of every request and lead, in one scratch collection of this run: a
+    document `{ref, lead, identity, created_at}` per request (`lead: false`) and per lead."""
 
     def __init__(self, database: Database, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         self.database = database
         self.batch_size = batch_size
-        run = uuid.uuid4().hex[:12]
-        self.requests = database[f"igv_keys_{run}_requests"]
-        self.leads = database[f"igv_keys_{run}_leads"]
+        self.keys = database[f"igv_keys_{uuid.uuid4().hex[:12]}"]
         self.started_at = to_millisecond(timezone.now())
         self.request_count = self.lead_count = 0
         self.unkeyed: list[tuple[RequestRow, str]] = []
+        self.has_top = has_top(database)
 
     def __enter__(self) -> "KeyedSnapshot":
         try:
-            self.leads.create_index([("identity", ASCENDING)])
-            self.lead_count = self._key(LEADS, self.leads, keep_unkeyed=False)
-            self.request_count = self._key(REQUESTS, self.requests, keep_unkeyed=True)
+            self.lead_count = self._key(LEADS, lead=True)
+            self.request_count = self._key(REQUESTS, lead=False)
         except BaseException:
             self.drop()
             raise
@@ -117,31 +115,57 @@ class KeyedSnapshot:
 
     def drop(self) -> None:
         with contextlib.suppress(Exception):  # the run's outcome, not the clean-up's, is reported
-            self.requests.drop()
-            self.leads.drop()
+            self.keys.drop()
 
-    def _key(self, source: str, target, *, keep_unkeyed: bool) -> int:
-        """Stream `source` (the identity's fields only) and write each document's key into `target`."""
-        fields = {**KEY_FIELDS, "status": 1} if keep_unkeyed else KEY_FIELDS
+    def _key(self, source: str, *, lead: bool) -> int:
+        """Stream `source` (the identity's fields only) and write each document's key, in bulk."""
+        fields = KEY_FIELDS if lead else {**KEY_FIELDS, "status": 1}
         count, batch = 0, []
         for document in self.database[source].find({}, fields).batch_size(self.batch_size):
             count += 1
             identity, reason = identity_of(document)
             if identity is None:
-                if keep_unkeyed:
+                if not lead:
                     self.unkeyed.append((request_row(document), reason))
                 continue
-            key = {"_id": document["_id"], "identity": identity, "created_at": created_at_of(document)}
-            batch.append(InsertOne(key))
+            batch.append(
+                {
+                    "ref": document["_id"],
+                    "lead": lead,
+                    "identity": identity,
+                    "created_at": created_at_of(document),
+                }
+            )
             if len(batch) >= self.batch_size:
-                target.bulk_write(batch, ordered=False)
+                self.keys.insert_many(batch, ordered=False)
                 batch = []
         if batch:
-            target.bulk_write(batch, ordered=False)
+            self.keys.insert_many(batch, ordered=False)
         return count
+
+    def oldest_request_by_identity(self) -> list[dict]:
+        """Stages: one document per identity, `{_id: identity, led, request, created_at}`, where
+        `led` says a lead has it and `request` is its oldest request (earliest date, then `_id`)."""
+        order = {"lead": 1, "created_at": 1, "ref": 1}  # a request before a lead
+        if self.has_top:
+            return [
+                {"$group": {"_id": "$identity", "led": {"$max": "$lead"},
+                            "request": {"$top": {"sortBy": order, "output": "$ref"}},
+                            "created_at": {"$top": {"sortBy": order, "output": "$created_at"}}}},
+            ]  # fmt: skip
+        return [
+            {"$sort": {"identity": 1, **order}},
+            {"$group": {"_id": "$identity", "led": {"$max": "$lead"}, "request": {"$first": "$ref"},
+                        "created_at": {"$first": "$created_at"}}},
+        ]  # fmt: skip
 
     def identities_of(self, documents: Iterator[dict]) -> set[str]:
         return {identity for document in documents if (identity := identity_of(document)[0])}
+
+
+def has_top(database: Database) -> bool:
+    """`$top` (MongoDB 5.2+) picks the oldest request while grouping; older servers sort first."""
+    return database.client.server_info().get("versionArray", [0]) >= [5, 2]
 
 
 def request_row(document: dict) -> RequestRow:
@@ -164,19 +188,27 @@ def audit(database: Database, limit: int = 50, *, batch_size: int = DEFAULT_BATC
     """The seed's `check_mini_analyses` figures: requests, leads, requests without a lead (the
     oldest `limit` listed). A request without an email or brand has no lead."""
     with KeyedSnapshot(database, batch_size=batch_size) as snapshot:
+        members = {"$push": {"$cond": ["$lead", None, {"ref": "$ref", "created_at": "$created_at"}]}}
         without = [
-            {"$lookup": {"from": snapshot.leads.name, "localField": "identity", "foreignField": "identity",
-                         "as": "led"}},
-            {"$match": {"led": {"$size": 0}}},
-        ]  # fmt: skip
-        counted = list(snapshot.requests.aggregate([*without, {"$count": "n"}]))
+            {"$group": {"_id": "$identity", "led": {"$max": "$lead"}, "requests": members}},
+            {"$match": {"led": False}},
+            {"$unwind": "$requests"},
+        ]
+        counted = list(snapshot.keys.aggregate([*without, {"$count": "n"}]))
         keyed_without = counted[0]["n"] if counted else 0
-        oldest = snapshot.requests.aggregate(
+        oldest = snapshot.keys.aggregate(
             [
                 *without,
-                {"$sort": {"created_at": 1, "_id": 1}},
-                {"$limit": limit},
-                {"$lookup": {"from": REQUESTS, "localField": "_id", "foreignField": "_id", "as": "request"}},
+                {"$sort": {"requests.created_at": 1, "requests.ref": 1}},
+                {"$limit": max(limit, 1)},
+                {
+                    "$lookup": {
+                        "from": REQUESTS,
+                        "localField": "requests.ref",
+                        "foreignField": "_id",
+                        "as": "request",
+                    }
+                },
                 {"$unwind": "$request"},
                 {"$replaceWith": "$request"},
             ]
@@ -236,23 +268,8 @@ def lead_projection(migrated_at: datetime) -> dict:
 def migration_pipeline(snapshot: KeyedSnapshot, migrated_at: datetime, *, dry_run: bool) -> list[dict]:
     """The oldest request of each identity without a lead, as the seed's lead document, merged."""
     pipeline = [
-        {"$sort": {"identity": 1, "created_at": 1, "_id": 1}},
-        {
-            "$group": {
-                "_id": "$identity",
-                "request": {"$first": "$_id"},
-                "created_at": {"$first": "$created_at"},
-            }
-        },
-        {
-            "$lookup": {
-                "from": snapshot.leads.name,
-                "localField": "_id",
-                "foreignField": "identity",
-                "as": "led",
-            }
-        },
-        {"$match": {"led": {"$size": 0}}},
+        *snapshot.oldest_request_by_identity(),
+        {"$match": {"led": False}},
         {"$lookup": {"from": REQUESTS, "localField": "request", "foreignField": "_id", "as": "request"}},
         {"$unwind": "$request"},
         {"$project": lead_projection(migrated_at)},
@@ -283,10 +300,10 @@ def migrate(
         pipeline = migration_pipeline(snapshot, migrated_at, dry_run=dry_run)
         if dry_run:
             result.created = [
-                (lead["brand_name"], lead["email"]) for lead in snapshot.requests.aggregate(pipeline)
+                (lead["brand_name"], lead["email"]) for lead in snapshot.keys.aggregate(pipeline)
             ]
         else:
-            snapshot.requests.aggregate(pipeline)
+            snapshot.keys.aggregate(pipeline)
             _give_way_to_concurrent_leads(snapshot, migrated_at)
             mine = database[LEADS].find(
                 {"migrated_at": migrated_at, "source": Source.MIGRATION}, {"brand_name": 1, "email": 1}
@@ -313,7 +330,8 @@ def _give_way_to_concurrent_leads(snapshot: KeyedSnapshot, migrated_at: datetime
     if not identities:
         return 0
     clashing = [
-        key["_id"] for key in snapshot.requests.find({"identity": {"$in": sorted(identities)}}, {"_id": 1})
+        key["ref"]
+        for key in snapshot.keys.find({"identity": {"$in": sorted(identities)}, "lead": False}, {"ref": 1})
     ]
     deleted = snapshot.database[LEADS].delete_many(
         {"_id": {"$in": clashing}, "migrated_at": migrated_at, "source": Source.MIGRATION}

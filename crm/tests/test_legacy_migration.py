@@ -140,6 +140,16 @@ def test_the_migration_writes_the_seeds_lead_documents_and_log_lines(legacy):
     assert legacy["leads"].find_one({"_id": OIDS[2]})["phone"] == "+33612345678"
 
 
+def test_a_server_older_than_mongodb_5_2_sorts_instead_and_creates_the_same_leads(legacy, monkeypatch):
+    monkeypatch.setattr(legacy_migration, "has_top", lambda database: False)
+    output, status = run("migrate_mini_analyses", legacy)
+    assert status == 0
+    assert "[MIGRATED] Ma Marque | ana@example.com\n[MIGRATED] Bob Shop | bob@example.com\n" in output
+    assert legacy["leads"].find_one({"_id": OIDS[0]})["created_at"] == dt.datetime(
+        2025, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC
+    )
+
+
 def test_a_second_migration_creates_nothing(legacy):
     run("migrate_mini_analyses", legacy)
     before = list(legacy["leads"].find().sort("_id"))
@@ -217,7 +227,7 @@ def test_two_migrations_at_once_write_each_lead_once(legacy):
     try:
         moment = dt.datetime.now(dt.UTC)
         for snapshot in (first, second):
-            snapshot.requests.aggregate(legacy_migration.migration_pipeline(snapshot, moment, dry_run=False))
+            snapshot.keys.aggregate(legacy_migration.migration_pipeline(snapshot, moment, dry_run=False))
     finally:
         first.drop()
         second.drop()
