@@ -139,7 +139,8 @@ def main() -> None:
         for name in ("ours", "seed"):
             load(client[name], requests, leads)
         print(
-            f"{arguments.n} mini-analyses and {arguments.leads} leads loaded twice in {time.perf_counter() - started:.0f} s"
+            f"{arguments.n} mini-analyses and {arguments.leads} leads loaded twice"
+            f" in {time.perf_counter() - started:.0f} s"
         )
 
         seed = client["seed"]
@@ -149,7 +150,8 @@ def main() -> None:
         unindexed = (time.perf_counter() - started) * arguments.n / sample
         seed["leads"].delete_many({"source": "mini-analysis-migration"})
         print(
-            f"(a1) seed, no index (as written), {sample} requests scaled to {arguments.n}: {unindexed:.0f} s (lower bound)"
+            f"(a1) seed, no index (as written), {sample} requests scaled to {arguments.n}:"
+            f" {unindexed:.0f} s (lower bound)"
         )
 
         seed["leads"].create_index([("email", 1), ("brand_name", 1)])
