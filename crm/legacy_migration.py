@@ -200,7 +200,7 @@ def audit(database: Database, limit: int = 50, *, batch_size: int = DEFAULT_BATC
             [
                 *without,
                 {"$sort": {"requests.created_at": 1, "requests.ref": 1}},
-                {"$limit": max(limit, 1)},
+                {"$limit": max(min(limit, snapshot.request_count), 1)},  # a BSON integer, whatever --limit
                 {
                     "$lookup": {
                         "from": REQUESTS,

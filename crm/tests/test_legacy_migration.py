@@ -100,6 +100,12 @@ def test_the_audit_as_json_says_the_same(legacy):
     )
 
 
+def test_a_huge_limit_lists_everything(legacy):
+    output, status = run("check_mini_analyses", legacy, "--limit", "99999999999999999999")
+    assert status == 0
+    assert len([line for line in output.splitlines() if line.startswith("  ")]) == 3
+
+
 def test_the_migration_writes_the_seeds_lead_documents_and_log_lines(legacy):
     output, status = run("migrate_mini_analyses", legacy)
 
