@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bson import ObjectId
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 from pymongo.change_stream import ChangeStream
 from pymongo.database import Database
@@ -99,6 +99,9 @@ class Bridge:
         attempt = 0
         while not self.stop.is_set():
             try:
+                # What was committed, not what a failed transaction left in memory: the change it
+                # was applying comes again.
+                self.state.refresh_from_db()
                 if self.change_streams:
                     self._stream(follow)
                 else:
@@ -116,6 +119,7 @@ class Bridge:
                 if not follow:
                     raise
                 failure = f"{'MongoDB' if isinstance(error, PyMongoError) else 'CRM database'}: {error}"
+            close_old_connections()  # a broken database connection is opened anew
             delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
             attempt += 1
             self.log(f"[WAITING] {failure}; trying again in {delay} s")
