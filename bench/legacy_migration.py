@@ -92,7 +92,7 @@ def seed_algorithm(database, limit: int | None = None) -> int:
     """`backend/migrate_mini_analyses.py`: one find_one and (when missing) one insert_one per request."""
     created = 0
     now = timezone.now()
-    for request in database["mini_analyses"].find().sort("_id", 1).limit(limit or 0):
+    for request in _requests(database, limit):
         email, brand_name = request.get("email"), request.get("brand_name") or request.get("nom_de_marque")
         if database["leads"].find_one({"email": email, "brand_name": brand_name}):
             continue
@@ -115,6 +115,24 @@ def seed_algorithm(database, limit: int | None = None) -> int:
         )
         created += 1
     return created
+
+
+def _requests(database, limit: int | None):
+    """Every request in `_id` order, by pages: a cursor held through the whole slow loop expires."""
+    last, seen = None, 0
+    while limit is None or seen < limit:
+        page = list(
+            database["mini_analyses"]
+            .find({} if last is None else {"_id": {"$gt": last}})
+            .sort("_id", 1)
+            .limit(1000)
+        )
+        if not page:
+            return
+        for request in page[: None if limit is None else limit - seen]:
+            seen += 1
+            yield request
+        last = page[-1]["_id"]
 
 
 def migrated(database) -> set[tuple[str, str]]:
