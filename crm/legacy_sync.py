@@ -21,7 +21,7 @@ resumes where it stopped with nothing missed or doubled. A server that goes away
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from bson import ObjectId
@@ -29,7 +29,7 @@ from django.db import DatabaseError, IntegrityError, close_old_connections, tran
 from django.utils import timezone
 from pymongo.change_stream import ChangeStream
 from pymongo.database import Database
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import CursorNotFound, OperationFailure, PyMongoError
 
 from mini_analysis.models import MiniAnalysis
 
@@ -168,7 +168,7 @@ class Bridge:
             watermark = self.state.watermark
             since = None if watermark is None else watermark - POLL_MARGIN
             for collection in WATCHED:
-                for document in self.database[collection].find(_changed_since(since)).sort("_id", 1):
+                for document in self._documents(collection, _changed_since(since)):
                     with transaction.atomic():
                         self._apply(collection, document)
             self._save(watermark=started, in_step_at=started)
@@ -179,9 +179,22 @@ class Bridge:
     def _scan_everything(self) -> None:
         self.log("[SCAN] Reading every request and lead once.")
         for collection in WATCHED:
-            for document in self.database[collection].find().sort("_id", 1):
+            for document in self._documents(collection, {}):
                 with transaction.atomic():
                     self._apply(collection, document)
+
+    def _documents(self, collection: str, query: dict) -> Iterator[dict]:
+        """The documents in `_id` order. A cursor read for longer than the server keeps it (a first
+        scan of a large collection) is opened again after the documents already read."""
+        done = 0
+        while True:
+            try:
+                for document in self.database[collection].find(query).sort("_id", 1).skip(done):
+                    yield document
+                    done += 1
+                return
+            except CursorNotFound:
+                self.log(f"[RESCAN] {collection}: the server dropped the cursor after {done} documents")
 
     def _save(self, *, in_step_at: datetime | None, **fields) -> None:
         for name, value in fields.items():

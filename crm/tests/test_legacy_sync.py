@@ -13,6 +13,8 @@ from bson import ObjectId
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connections
+from pymongo.collection import Collection
+from pymongo.errors import CursorNotFound
 
 from crm import legacy_sync
 from crm.models import Lead, LegacySyncState, Source
@@ -162,6 +164,46 @@ def test_a_document_the_crm_refuses_is_reported_and_the_others_come_in(legacy_db
     assert status == 1
     assert f"[ERROR] mini_analyses {1:024x}: language:" in output
     assert MiniAnalysis.objects.get().legacy_id == f"{2:024x}"
+
+
+class DroppedAfterThree:
+    """A real cursor that the server drops after three documents (as it drops one kept open for
+    longer than it allows: a long first scan). The server has no switch for that, so this wraps."""
+
+    dropped: list[int] = []
+
+    def __init__(self, cursor) -> None:
+        self.cursor = cursor
+
+    def sort(self, *args):
+        self.cursor.sort(*args)
+        return self
+
+    def skip(self, count: int):
+        self.cursor.skip(count)
+        return self
+
+    def __iter__(self):
+        for number, document in enumerate(self.cursor):
+            if number == 3 and not self.dropped:
+                self.dropped.append(number)
+                raise CursorNotFound("cursor id 42 not found", 43)
+            yield document
+
+
+@pytest.mark.django_db
+def test_a_cursor_the_server_drops_during_the_first_scan_is_opened_again(legacy_db, monkeypatch):
+    legacy_db["mini_analyses"].insert_many([request(number) for number in range(1, 11)])
+    find = Collection.find
+    monkeypatch.setattr(DroppedAfterThree, "dropped", [])
+    monkeypatch.setattr(Collection, "find", lambda *args, **kwargs: DroppedAfterThree(find(*args, **kwargs)))
+
+    output, status = sync(legacy_db)
+
+    assert "[RESCAN] mini_analyses: the server dropped the cursor after 3 documents" in output
+    assert status == 0, output
+    assert "Requests created: 10\nRequests updated: 0" in output
+    assert MiniAnalysis.objects.count() == 10
 
 
 def test_without_a_uri_the_bridge_refuses_to_run_once(settings):
