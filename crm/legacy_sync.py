@@ -18,6 +18,7 @@ idempotently (by legacy id, unchanged values are not written), so a bridge kille
 resumes where it stopped with nothing missed or doubled. A server that goes away is waited for.
 """
 
+import itertools
 import logging
 import threading
 from collections import Counter
@@ -48,6 +49,9 @@ AWAIT_SECONDS = 1.0
 POLL_INTERVAL = 2.0
 POLL_MARGIN = timedelta(minutes=1)
 RETRY_DELAYS = (1, 2, 5, 10)
+# Changes applied in one transaction of the CRM's database (each in its own savepoint): a burst
+# costs a commit per hundred requests, not one each.
+CHANGES_PER_TRANSACTION = 100
 # Errors of a server without change streams (a standalone mongod, an emulator): poll instead.
 NO_CHANGE_STREAMS = {40573, 40324, 115}
 # A resume token the server no longer knows (its oplog moved on): read everything again.
@@ -158,9 +162,16 @@ class Bridge:
                     if not follow:
                         return
                     continue
-                with transaction.atomic():
-                    self._apply_change(change)
-                    self._save(resume_token=change["_id"], in_step_at=change.get("wallTime"))
+                with transaction.atomic():  # the changes already fetched, with where they lead
+                    for count in range(1, CHANGES_PER_TRANSACTION + 1):
+                        self._apply_change(change)
+                        last = change
+                        if count == CHANGES_PER_TRANSACTION or not _buffered(stream):
+                            break
+                        change = stream.try_next()
+                        if change is None:
+                            break
+                    self._save(resume_token=last["_id"], in_step_at=last.get("wallTime"))
 
     def _poll(self, follow: bool) -> None:
         while not self.stop.is_set():
@@ -168,9 +179,7 @@ class Bridge:
             watermark = self.state.watermark
             since = None if watermark is None else watermark - POLL_MARGIN
             for collection in WATCHED:
-                for document in self._documents(collection, _changed_since(since)):
-                    with transaction.atomic():
-                        self._apply(collection, document)
+                self._apply_all(collection, self._documents(collection, _changed_since(since)))
             self._save(watermark=started, in_step_at=started)
             if not follow:
                 return
@@ -179,8 +188,13 @@ class Bridge:
     def _scan_everything(self) -> None:
         self.log("[SCAN] Reading every request and lead once.")
         for collection in WATCHED:
-            for document in self._documents(collection, {}):
-                with transaction.atomic():
+            self._apply_all(collection, self._documents(collection, {}))
+
+    def _apply_all(self, collection: str, documents: Iterator[dict]) -> None:
+        """One transaction per `CHANGES_PER_TRANSACTION` documents (each in its own savepoint)."""
+        while batch := list(itertools.islice(documents, CHANGES_PER_TRANSACTION)):
+            with transaction.atomic():
+                for document in batch:
                     self._apply(collection, document)
 
     def _documents(self, collection: str, query: dict) -> Iterator[dict]:
@@ -237,6 +251,12 @@ class Bridge:
         self.rejected.append((f"{collection} {name}", reason))
         self.log(f"[ERROR] {collection} {name}: {reason}")
         return "rejected"
+
+
+def _buffered(stream: ChangeStream) -> bool:
+    """Whether the stream holds changes it fetched already. pymongo keeps them in its cursor's
+    buffer with no public accessor; without it, every change is a transaction of its own."""
+    return bool(getattr(getattr(stream, "_cursor", None), "_data", None))
 
 
 def _changed_since(since: datetime | None) -> dict:
