@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pymongo
 from bson import ObjectId, json_util
 from bson.errors import BSONError
 from bson.json_util import JSONOptions
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Model
 from django.utils.dateparse import parse_datetime
 
@@ -29,28 +28,17 @@ from mini_analysis.keys import identity_key
 from mini_analysis.models import MiniAnalysis
 from mini_analysis.pdf import is_linkable_pdf_url
 
+from .legacy_server import ALIASES, LEADS, REQUESTS, client_for, open_database
 from .models import ANALYSIS_PREVIEW_LENGTH, Lead, Source
 
-COLLECTIONS = ("mini_analyses", "leads")
+COLLECTIONS = (REQUESTS, LEADS)
 JSON_OPTIONS = JSONOptions(tz_aware=True, tzinfo=UTC)
 DEFAULT_BATCH_SIZE = 1000
+# What the database may raise for one bad row: it is that row's rejection, not the batch's end.
+WRITE_ERRORS = (DatabaseError, ValueError)
 # What bad input makes the JSON and Extended JSON parsers raise (an invalid `$oid`, a `$date` out of
 # range, nesting too deep…): each is a rejected line, never a traceback.
-PARSE_ERRORS = (ValueError, TypeError, KeyError, OverflowError, RecursionError, BSONError)
-
-# Model field -> the names legacy documents use for it: the request's French names or the CRM's.
-ALIASES = {
-    "email": ("email",),
-    "phone": ("phone", "telephone"),
-    "brand_name": ("brand_name", "nom_de_marque"),
-    "sector": ("sector", "secteur"),
-    "language": ("language", "langue"),
-    "status": ("status",),
-    "analysis_text": ("analysis_text", "analysis"),
-    "pdf_url": ("pdf_url",),
-    "notes": ("notes",),
-    "source": ("source",),
-}
+PARSE_ERRORS = (ValueError, TypeError, KeyError, ArithmeticError, RecursionError, BSONError)
 
 
 class LegacyDocumentError(ValueError):
@@ -61,7 +49,7 @@ class LegacyDocumentError(ValueError):
 class ImportResult:
     imported: int = 0
     unchanged: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[int | str, str]] = field(default_factory=list)  # (line or _id, reason)
 
 
 # --- Reading --------------------------------------------------------------------------------------
@@ -137,15 +125,36 @@ def _object_pairs(pairs: list[tuple[str, object]]):
             moment = None
         if moment is not None:
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return json_util.object_pairs_hook(pairs, JSON_OPTIONS)
-
-
-def read_mongo(uri: str, database: str | None, collection: str) -> Iterator[tuple[int, dict]]:
-    """The collection's documents from a MongoDB server, numbered from 1 in `_id` order."""
-    client = pymongo.MongoClient(uri, tz_aware=True, tzinfo=UTC)
     try:
-        db = client[database] if database else client.get_default_database()
-        yield from enumerate(db[collection].find().sort("_id", 1), start=1)
+        return json_util.object_pairs_hook(pairs, JSON_OPTIONS)
+    except PARSE_ERRORS as error:
+        # `{"$numberDecimal": "1e999999"}` and the like: the field that holds it is refused by
+        # name if the row needs it (`_kind`), instead of the whole line, or the whole batch.
+        return Unreadable(pairs[0][0] if pairs else "{}", error)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An Extended JSON value (`$numberDecimal`, `$oid`…) that cannot be read."""
+
+    kind: str
+    error: Exception
+
+    def __str__(self) -> str:
+        return f"an unreadable {self.kind} ({type(self.error).__name__})"
+
+
+def read_mongo(
+    uri: str, database: str | None, collection: str, *, batch_size: int = DEFAULT_BATCH_SIZE
+) -> Iterator[tuple[str, dict]]:
+    """The collection's documents from a MongoDB server, each with its `_id`, in `_id` order, fetched
+    `batch_size` at a time (a server lost mid-read fails the next fetch: `import_legacy` then says
+    what was imported). Raises `LegacyServerError` for a wrong database."""
+    client = client_for(uri)
+    try:
+        documents = open_database(client, database, collection)[collection].find().sort("_id", 1)
+        for document in documents.batch_size(batch_size):
+            yield str(document.get("_id")), document
     finally:
         client.close()
 
@@ -154,22 +163,50 @@ def read_mongo(uri: str, database: str | None, collection: str) -> Iterator[tupl
 
 
 def _text(document: dict, name: str) -> str:
-    """A string field; a number is written as text, anything else (an object, an array, a date…) is
-    refused with the field's name rather than stored as Python's repr."""
+    """A string field; a number is written as text (but a phone: digits without their `+country`
+    are not a number anyone can call back), anything else (an object, an array, a date…) is refused
+    with the field's name rather than stored as Python's repr."""
     for alias in ALIASES.get(name, (name,)):
         value = document.get(alias)
         if value is None:
             continue
         if isinstance(value, str):
-            return value
+            return _storable(alias, value)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
+            if name != "phone":
+                return str(value)
+            raise LegacyDocumentError(
+                f"{alias}: expected a string, not a number (write it with its +country code)"
+            )
         raise LegacyDocumentError(f"{alias}: expected a string, not {_kind(value)}")
     return ""
 
 
+def _storable(name: str, value: str) -> str:
+    """The text, unless a database would refuse it (and with it the whole batch): a lone surrogate
+    cannot be encoded as UTF-8, and PostgreSQL refuses NUL in text."""
+    if "\x00" in value:
+        raise LegacyDocumentError(f"{name}: contains a NUL character (\\u0000)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise LegacyDocumentError(
+            f"{name}: contains a lone surrogate ({value[error.start]!r} at character {error.start + 1})"
+        ) from None
+    return value
+
+
 def _kind(value) -> str:
-    kinds = {dict: "an object", list: "an array", bool: "a boolean", datetime: "a date"}
+    kinds = {
+        dict: "an object",
+        list: "an array",
+        bool: "a boolean",
+        datetime: "a date",
+        int: "a number",
+        float: "a number",
+    }
+    if isinstance(value, Unreadable):
+        return str(value)
     return next((kind for type_, kind in kinds.items() if isinstance(value, type_)), type(value).__name__)
 
 
@@ -199,7 +236,7 @@ def _legacy_id(document: dict) -> str:
         raise LegacyDocumentError("the document has no _id")
     if not isinstance(legacy_id, ObjectId | str | int) or isinstance(legacy_id, bool):
         raise LegacyDocumentError(f"_id: expected an ObjectId, a string or a number, not {_kind(legacy_id)}")
-    return str(legacy_id)
+    return _storable("_id", str(legacy_id))
 
 
 def _created_at(document: dict) -> datetime:
@@ -280,6 +317,7 @@ def _assignee(value):
         return None
     if not isinstance(value, str):
         raise LegacyDocumentError(f"assigned_to: expected a user name or email, not {_kind(value)}")
+    value = _storable("assigned_to", value)
     users = get_user_model().objects
     user = users.filter(username=value).first() or users.filter(email__iexact=value).first()
     if user is None:
@@ -291,7 +329,11 @@ def _mini_analysis_pk(document: dict) -> int | None:
     """The linked request: by its legacy `_id` (`mini_analysis_id`), else by id (`mini_analysis_pk`)."""
     legacy = document.get("mini_analysis_id")
     if legacy not in (None, ""):
-        pk = MiniAnalysis.objects.filter(legacy_id=str(legacy)).values_list("pk", flat=True).first()
+        pk = (
+            MiniAnalysis.objects.filter(legacy_id=_storable("mini_analysis_id", str(legacy)))
+            .values_list("pk", flat=True)
+            .first()
+        )
         if pk is not None:
             return pk
     pk = document.get("mini_analysis_pk")
@@ -304,15 +346,17 @@ def _mini_analysis_pk(document: dict) -> int | None:
 
 
 def import_documents(
-    documents: Iterable[tuple[int, dict | Exception]],
+    documents: Iterable[tuple[int | str, dict | Exception]],
     collection: str,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    result: ImportResult | None = None,
 ) -> ImportResult:
-    """Write the documents of one legacy collection, one transaction per batch."""
-    model, build = (MiniAnalysis, mini_analysis_from) if collection == "mini_analyses" else (Lead, lead_from)
-    result = ImportResult()
-    batch: list[tuple[int, Model]] = []
+    """Write the documents of one legacy collection, one transaction per batch, counting into
+    `result` (so that a caller whose reading fails midway knows what was committed)."""
+    model, build = (MiniAnalysis, mini_analysis_from) if collection == REQUESTS else (Lead, lead_from)
+    result = ImportResult() if result is None else result
+    batch: list[tuple[int | str, Model]] = []
     for number, document in documents:
         if isinstance(document, Exception):
             result.rejected.append((number, str(document)))
@@ -328,7 +372,7 @@ def import_documents(
     return result
 
 
-def _write_batch(model: type[Model], batch: list[tuple[int, Model]], result: ImportResult) -> None:
+def _write_batch(model: type[Model], batch: list[tuple[int | str, Model]], result: ImportResult) -> None:
     """New legacy ids are inserted, known ones count as unchanged; a lead whose person and brand
     already has another lead is rejected (one lead per person and brand)."""
     if not batch:
@@ -356,24 +400,24 @@ def _write_batch(model: type[Model], batch: list[tuple[int, Model]], result: Imp
             with transaction.atomic():
                 model.objects.bulk_create([row for _, row in new])
             result.imported += len(new)
-        except IntegrityError:  # a concurrent import won a race: sort the rows out one by one
-            for number, row in new:
+        except WRITE_ERRORS:  # a concurrent import won a race, or a row the database refuses:
+            for number, row in new:  # sort the rows out one by one
                 _write_one(model, number, row, result)
 
 
-def _identities_taken(batch: list[tuple[int, Model]]) -> set[tuple[str, str]]:
+def _identities_taken(batch: list[tuple[int | str, Model]]) -> set[tuple[str, str]]:
     email_keys = {row.email_key for _, row in batch}
     return set(Lead.objects.filter(email_key__in=email_keys).values_list("email_key", "brand_key"))
 
 
-def _write_one(model: type[Model], number: int, row: Model, result: ImportResult) -> None:
+def _write_one(model: type[Model], number: int | str, row: Model, result: ImportResult) -> None:
     try:
         with transaction.atomic():
             model.objects.bulk_create([row])
-    except IntegrityError as error:
-        if model.objects.filter(legacy_id=row.legacy_id).exists():
+    except WRITE_ERRORS as error:
+        if isinstance(error, IntegrityError) and model.objects.filter(legacy_id=row.legacy_id).exists():
             result.unchanged += 1
         else:
-            result.rejected.append((number, str(error).strip()))
+            result.rejected.append((number, f"refused by the database: {str(error).strip()}"))
     else:
         result.imported += 1

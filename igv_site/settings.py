@@ -144,6 +144,9 @@ STORAGES = {
 
 # Where `migrate_mini_analyses --rollback` writes its backups by default.
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
+# The legacy MongoDB that `sync_legacy --follow` keeps the CRM in step with until cutover; empty:
+# no bridge (its process then idles, and /healthz says nothing of it).
+LEGACY_MONGO_URI = env.str("LEGACY_MONGO_URI", default="")
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="IL")
 PHONENUMBER_DB_FORMAT = "E164"

@@ -16,6 +16,8 @@ from django_tasks import task_backends
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from crm.legacy_sync import lag_seconds
+
 logger = logging.getLogger(__name__)
 
 
@@ -51,7 +53,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"status": "error", "database": "ok", "queue": {**queue, "state": "stalled"}}, status=503
         )
-    return JsonResponse({"status": "ok", "database": "ok", "queue": {**queue, "state": "ok"}})
+    return JsonResponse(
+        {"status": "ok", "database": "ok", "queue": {**queue, "state": "ok"}, **legacy_sync_health()}
+    )
+
+
+def legacy_sync_health() -> dict:
+    """The bridge's lag (`sync_legacy`), when a legacy MongoDB is configured: information for the
+    operator, never a reason to call the web service unhealthy."""
+    if not settings.LEGACY_MONGO_URI:
+        return {}
+    lag = lag_seconds()
+    return {"legacy_sync": {"lag_seconds": None if lag is None else round(lag, 1)}}
 
 
 @require_GET

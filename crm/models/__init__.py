@@ -1,8 +1,10 @@
-"""The CRM's models, one module per concept: leads, the pipeline they become, activities, assignment."""
+"""The CRM's models, one module per concept: leads, the pipeline they become, activities,
+assignment, and where the bridge from the legacy MongoDB stands."""
 
 from .activities import Activity, ActivityKind
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
 from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
+from .legacy import LegacySyncState
 from .pipeline import (
     Company,
     Contact,
@@ -26,6 +28,7 @@ __all__ = [
     "LeadQuerySet",
     "LeadStage",
     "LeadSyncFailure",
+    "LegacySyncState",
     "Opportunity",
     "OpportunityStage",
     "OpportunityStageEntry",

@@ -1,12 +1,15 @@
-"""Fixtures of the CRM's tests: the real browser of the browser tests."""
+"""Fixtures of the CRM's tests: the real browser of the browser tests, and a real MongoDB server."""
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from django.db import connections
 from playwright.sync_api import Browser, sync_playwright
+from pymongo.database import Database
 
 from .browser import CHROMIUM, CHROMIUM_ARGS
+from .mongo import MongoServer
 
 
 @pytest.fixture
@@ -23,3 +26,21 @@ def browser(monkeypatch) -> Iterator[Browser]:
         # The test's ORM calls, made while Playwright's loop runs, got connections of their own:
         # close them, or PostgreSQL refuses to drop the test database ("accessed by other users").
         connections.close_all()
+
+
+@pytest.fixture(scope="session")
+def mongo_server() -> Iterator[MongoServer]:
+    """One MongoDB wire-protocol server (secantusd-py, in memory) per test session or xdist worker."""
+    server = MongoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mongo_db(mongo_server) -> Iterator[Database]:
+    """A database of its own on the shared server, dropped after the test."""
+    client = mongo_server.client()
+    database = client[f"legacy_{uuid.uuid4().hex[:12]}"]
+    yield database
+    client.drop_database(database.name)
+    client.close()

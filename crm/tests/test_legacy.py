@@ -5,14 +5,14 @@ import io
 import json
 import uuid
 
-import mongomock
-import pymongo.errors
 import pytest
-from bson import ObjectId
+from bson import ObjectId, json_util
 from django.core.management import CommandError, call_command
 
+from crm import legacy
 from crm.models import Lead, Source
 from crm.tests.factories import UserFactory
+from crm.tests.mongo import MongoServer, free_port
 from mini_analysis.models import MiniAnalysis
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def run_import(path, collection: str = "mini_analyses", *args: str) -> tuple[str
     try:
         call_command("import_legacy", *arguments, stdout=out)
     except CommandError as error:
-        return out.getvalue(), error.returncode
+        return out.getvalue() + str(error), error.returncode
     return out.getvalue(), 0
 
 
@@ -240,34 +240,9 @@ def test_a_lead_assigned_to_an_unknown_user_is_rejected(tmp_path):
     assert "no user 'ghost'" in output
 
 
-def test_mongo_uri_reads_the_collection_from_the_server(monkeypatch):
-    client = mongomock.MongoClient()
-    fields = json.loads(json.dumps(document()))
-    fields.update(_id=ObjectId(OID), created_at=WHEN)
-    client["igv"]["mini_analyses"].insert_one(fields)
-    monkeypatch.setattr("pymongo.MongoClient", lambda *args, **kwargs: client)
-
-    output, status = run_import(
-        None, "mini_analyses", "--mongo-uri", "mongodb://legacy.example/igv", "--db", "igv"
-    )
-
-    assert status == 0, output
-    request = MiniAnalysis.objects.get()
-    assert (request.legacy_id, request.brand_name, request.created_at) == (OID, "Ma Marque", WHEN)
-
-
 def test_file_and_mongo_uri_are_exclusive(tmp_path):
     with pytest.raises(CommandError, match="either FILE or --mongo-uri"):
         call_command("import_legacy", "--collection", "leads", stdout=io.StringIO())
-
-
-def test_an_unreachable_mongo_server_is_a_clear_error(monkeypatch):
-    def unreachable(*args, **kwargs):
-        raise pymongo.errors.ServerSelectionTimeoutError("legacy.example:27017: timed out")
-
-    monkeypatch.setattr("pymongo.MongoClient", unreachable)
-    with pytest.raises(CommandError, match=r"MongoDB: legacy\.example:27017: timed out"):
-        call_command("import_legacy", "--collection", "leads", "--mongo-uri", "mongodb://legacy.example/igv")
 
 
 # --- Malformed input ------------------------------------------------------------------------------
@@ -395,3 +370,172 @@ def test_http_urls_and_site_paths_are_imported(tmp_path, url):
     output, status = run_import(write_lines(tmp_path, json.dumps(document(pdf_url=url))))
     assert status == 0, output
     assert MiniAnalysis.objects.get().pdf_url == url
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        (
+            "secteur",
+            {"$numberDecimal": "1e999999"},
+            "secteur: expected a string, not an unreadable $numberDecimal",
+        ),
+        (
+            "nom_de_marque",
+            "Ma Marque \ud800",
+            "nom_de_marque: contains a lone surrogate ('\\ud800' at character 11)",
+        ),
+        ("email", "ana\u0000@example.com", "email: contains a NUL character"),
+        ("analysis_text", "a\u0000b", "analysis_text: contains a NUL character"),
+        ("phone", 33612345678, "phone: expected a string, not a number"),
+    ],
+    ids=["decimal-overflow", "lone-surrogate", "nul-email", "nul-analysis", "numeric-phone"],
+)
+def test_a_bad_value_rejects_its_document_by_field_and_the_batch_imports(tmp_path, field, value, reason):
+    lines = [json.dumps(document(_id=oid(number), email=f"{number}@example.com")) for number in (1, 3)]
+    bad = json.dumps(document(_id=oid(2), **{field: value}))
+    output, status = run_import(write_lines(tmp_path, lines[0], bad, lines[1]))
+
+    assert status == 1
+    assert f"[ERROR] line 2: {reason}" in output
+    assert "Imported: 2" in output
+    assert sorted(MiniAnalysis.objects.values_list("legacy_id", flat=True)) == [
+        oid(1)["$oid"],
+        oid(3)["$oid"],
+    ]
+
+
+def test_a_bad_value_in_a_lead_rejects_that_lead_only(tmp_path):
+    lead = {"_id": "a", "email": "ana@x.com", "brand_name": "B", "created_at": WHEN.isoformat()}
+    bad = {**lead, "_id": "b", "email": "bob@x.com", "notes": "x\u0000"}
+    output, status = run_import(write_lines(tmp_path, json.dumps(lead), json.dumps(bad)), "leads")
+    assert status == 1
+    assert "[ERROR] line 2: notes: contains a NUL character" in output
+    assert Lead.objects.get().legacy_id == "a"
+
+
+def test_a_value_in_a_field_the_import_does_not_read_is_ignored(tmp_path):
+    output, status = run_import(
+        write_lines(tmp_path, json.dumps(document(extra={"$numberDecimal": "1e999999"})))
+    )
+    assert status == 0, output
+
+
+# --- From a MongoDB server (a real one, `mongo_server`: crm/tests/mongo.py) -----------------------
+
+
+def mongo_import(uri: str, *args: str, collection: str = "mini_analyses") -> tuple[str, int]:
+    return run_import(None, collection, "--mongo-uri", uri, *args)
+
+
+def stored(number: int, **fields) -> dict:
+    """A legacy document as the server holds it (BSON types, not Extended JSON)."""
+    return {
+        **json_util.loads(json.dumps(document(_id=oid(number), email=f"{number}@example.com"))),
+        **fields,
+    }
+
+
+def test_mongo_uri_reads_the_collection_from_the_server(mongo_db):
+    mongo_db["mini_analyses"].insert_many([stored(1), stored(2, nom_de_marque="חנות דנה", language="he")])
+
+    output, status = mongo_import(f"{uri_of(mongo_db)}{mongo_db.name}")
+
+    assert status == 0, output
+    assert "Imported: 2" in output
+    request = MiniAnalysis.objects.get(legacy_id=oid(2)["$oid"])
+    assert (request.brand_name, request.language, request.created_at) == ("חנות דנה", "he", WHEN)
+    assert mongo_import(uri_of(mongo_db), "--db", mongo_db.name)[0].count("Unchanged (already imported): 2")
+
+
+def test_a_bad_document_on_the_server_is_rejected_by_id_and_field(mongo_db):
+    mongo_db["mini_analyses"].insert_many([stored(1), stored(2, phone=33612345678), stored(3)])
+
+    output, status = mongo_import(uri_of(mongo_db), "--db", mongo_db.name)
+
+    assert status == 1
+    assert f"[ERROR] document {oid(2)['$oid']}: phone: expected a string, not a number" in output
+    assert "Imported: 2" in output
+
+
+def uri_of(database) -> str:
+    host, port = database.client.address
+    return f"mongodb://{host}:{port}/"
+
+
+def test_a_refused_connection_is_a_clear_error_and_imports_nothing(monkeypatch):
+    monkeypatch.setattr("crm.legacy_server.SERVER_TIMEOUT_MS", 300)
+    port = free_port()  # nothing listens there
+
+    output, status = mongo_import(f"mongodb://127.0.0.1:{port}/igv")
+
+    assert status == 1
+    assert f"MongoDB: 127.0.0.1:{port}: [Errno 111] Connection refused" in output
+    assert "Imported: 0" in output
+    assert "Traceback" not in output
+
+
+def test_a_wrong_database_is_a_clear_error(mongo_db):
+    mongo_db["mini_analyses"].insert_one(stored(1))
+
+    output, status = mongo_import(uri_of(mongo_db), "--db", "igv_typo")
+
+    assert status == 1
+    assert (
+        "MongoDB: database 'igv_typo' has no collection 'mini_analyses'; is it the right database?" in output
+    )
+    assert "Imported: 0" in output
+
+
+def test_a_uri_without_a_database_asks_for_one(mongo_server):
+    output, status = mongo_import(mongo_server.uri)
+    assert status == 1
+    assert "name the database with --db NAME" in output
+
+
+def test_an_authentication_failure_is_a_clear_error(tmp_path):
+    server = MongoServer(tmp_path / "data").start()
+    try:
+        with server.client() as client:
+            client["igv"].command("createUser", "igv", pwd="right", roles=["readWrite"])
+            client["igv"]["mini_analyses"].insert_one(stored(1))
+        server.stop()
+        server.extra = ("--auth",)
+        server.start()
+
+        output, status = mongo_import(f"mongodb://igv:wrong@127.0.0.1:{server.port}/igv")
+
+        assert status == 1
+        assert "MongoDB refused access to database 'igv': authentication failed" in output.lower().replace(
+            "mongodb", "MongoDB"
+        )
+        assert "wrong" not in output.replace("is it the right database", "")
+        assert "Imported: 0" in output
+        assert mongo_import(f"mongodb://igv:right@127.0.0.1:{server.port}/igv")[1] == 0
+    finally:
+        server.stop()
+
+
+def test_a_server_that_dies_mid_read_is_a_clear_error_and_what_was_imported_is_said(monkeypatch):
+    server = MongoServer().start()
+    try:
+        with server.client() as client:
+            client["igv"]["mini_analyses"].insert_many([stored(number) for number in range(1, 1001)])
+        write_batch = legacy._write_batch
+
+        def the_server_dies_after_the_first_batch(*args, **kwargs):
+            write_batch(*args, **kwargs)
+            server.kill()
+
+        monkeypatch.setattr(legacy, "_write_batch", the_server_dies_after_the_first_batch)
+        monkeypatch.setattr("crm.legacy_server.SERVER_TIMEOUT_MS", 500)
+
+        output, status = mongo_import(f"{server.uri}igv", "--batch-size", "100")
+    finally:
+        server.stop()
+
+    assert status == 1
+    assert "MongoDB: " in output
+    assert "Imported: 100" in output
+    assert "the 100 document(s) counted above are imported" in output
+    assert MiniAnalysis.objects.count() == 100

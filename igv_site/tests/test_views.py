@@ -8,6 +8,8 @@ from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from crm.models import LegacySyncState
+
 pytestmark = pytest.mark.django_db
 
 
@@ -78,3 +80,19 @@ def test_healthz_reports_the_oldest_pending_job_and_503_when_it_waited_too_long(
     assert 100 <= fresh.json()["queue"]["oldest_pending_seconds"] < 110
     assert stalled.status_code == 503
     assert stalled.json()["queue"]["state"] == "stalled"
+
+
+def test_healthz_reports_the_legacy_bridges_lag_when_a_legacy_mongodb_is_configured(client, settings):
+    settings.LEGACY_MONGO_URI = "mongodb://legacy.example/igv"
+    assert client.get("/healthz").json()["legacy_sync"] == {"lag_seconds": None}  # never ran
+
+    LegacySyncState.objects.create(database="igv", in_step_at=timezone.now() - timedelta(seconds=42))
+    response = client.get("/healthz")
+
+    assert response.status_code == 200  # the bridge's lag is information, not the web's health
+    assert 42 <= response.json()["legacy_sync"]["lag_seconds"] < 60
+
+
+def test_healthz_says_nothing_of_a_bridge_without_a_legacy_mongodb(client, settings):
+    settings.LEGACY_MONGO_URI = ""
+    assert "legacy_sync" not in client.get("/healthz").json()

@@ -1,9 +1,11 @@
 import json
 from dataclasses import asdict
 
-from django.core.management.base import BaseCommand, no_translations
+from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils.timezone import localtime
 
+from crm import legacy_migration, legacy_server
+from crm.legacy_server import LEADS, REQUESTS
 from crm.management.arguments import bounded_integer
 from crm.selectors import backfill_audit
 
@@ -27,9 +29,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", dest="as_json", help="Print the same facts as one JSON object."
         )
+        parser.add_argument(
+            "--mongo-uri", help="Audit the legacy MongoDB collections on this server instead of the CRM."
+        )
+        parser.add_argument("--db", help="MongoDB database name (default: the one in --mongo-uri).")
 
     @no_translations
     def handle(self, *args, limit: int, as_json: bool, **options) -> None:
+        if options["mongo_uri"]:
+            self._audit_mongo(options["mongo_uri"], options["db"], limit, as_json)
+            return
         audit = backfill_audit(limit)
         if as_json:
             self._write_json(audit)
@@ -52,6 +61,27 @@ class Command(BaseCommand):
         if audit.without_lead:
             self.stdout.write("Run `python manage.py migrate_mini_analyses` to create the missing leads.")
 
+    def _audit_mongo(self, uri: str, name: str | None, limit: int, as_json: bool) -> None:
+        """The seed's own audit, on the MongoDB collections (`crm.legacy_migration`)."""
+        try:
+            with legacy_server.opened(uri, name, REQUESTS, LEADS) as database:
+                audit = legacy_migration.audit(database, limit)
+        except legacy_server.LegacyServerError as error:
+            raise CommandError(str(error)) from error
+        if as_json:
+            self.stdout.write(json.dumps(asdict(audit) | {"more_to_migrate": audit.more_to_migrate},
+                                         default=str, ensure_ascii=False))  # fmt: skip
+            return
+        self.stdout.write(f"Mini-analyses: {audit.mini_analyses}")
+        self.stdout.write(f"Leads: {audit.leads}")
+        self.stdout.write(f"Mini-analyses without lead: {audit.without_lead}")
+        for row in audit.to_migrate:
+            self.stdout.write(f"  {_date(row)} | {row.brand_name} | {row.email} | {row.status}")
+        if audit.more_to_migrate > 0:
+            self.stdout.write(f"  ... and {audit.more_to_migrate} more (--limit to see them)")
+        if audit.without_lead:
+            self.stdout.write("Run `python manage.py migrate_mini_analyses --mongo-uri …` to create them.")
+
     def _write_json(self, audit) -> None:
         facts = asdict(audit)
         facts["more_to_migrate"] = audit.more_to_migrate
@@ -60,4 +90,6 @@ class Command(BaseCommand):
 
 
 def _date(row) -> str:
+    if row.created_at is None:
+        return "????-??-?? ??:??"
     return f"{localtime(row.created_at):%Y-%m-%d %H:%M}"

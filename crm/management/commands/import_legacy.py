@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from pymongo.errors import PyMongoError
 
 from crm import legacy
+from crm.legacy_server import LegacyServerError
 
 
 class Command(BaseCommand):
@@ -31,21 +32,30 @@ class Command(BaseCommand):
             raise CommandError("Give either FILE or --mongo-uri.")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
+        batch_size = options["batch_size"]
         if file is not None:
             if not file.is_file():
                 raise CommandError(f"No such file: {file}")
             documents, unit = legacy.read_file(file), "line"
         else:
-            documents, unit = legacy.read_mongo(mongo_uri, db, collection), "document"
+            documents, unit = legacy.read_mongo(mongo_uri, db, collection, batch_size=batch_size), "document"
+        result, failure = legacy.ImportResult(), None
         try:
-            result = legacy.import_documents(documents, collection, batch_size=options["batch_size"])
+            legacy.import_documents(documents, collection, batch_size=batch_size, result=result)
+        except LegacyServerError as error:
+            failure = str(error)
         except PyMongoError as error:
-            raise CommandError(f"MongoDB: {error}") from error
+            failure = f"MongoDB: {error}"
         for number, reason in result.rejected:
             self.stdout.write(self.style.ERROR(f"[ERROR] {unit} {number}: {reason}"))
         self.stdout.write(f"Imported: {result.imported}")
         self.stdout.write(f"Unchanged (already imported): {result.unchanged}")
         self.stdout.write(f"Rejected: {len(result.rejected)}")
+        if failure:
+            raise CommandError(
+                f"{failure}\nThe import stopped there: the {result.imported} document(s) counted above are "
+                "imported; run the same command again to import the rest (what is imported stays unchanged)."
+            )
         if result.rejected:
             raise CommandError(
                 f"{len(result.rejected)} document(s) rejected, see the [ERROR] lines.", returncode=1

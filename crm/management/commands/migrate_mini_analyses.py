@@ -1,6 +1,9 @@
+import contextlib
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, no_translations
@@ -8,7 +11,8 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from tqdm import tqdm
 
-from crm import backfill
+from crm import backfill, legacy_migration, legacy_server
+from crm.legacy_server import LEADS, REQUESTS
 from crm.models import Lead
 from mini_analysis.models import MiniAnalysis
 
@@ -29,15 +33,28 @@ class Command(BaseCommand):
         )
         parser.add_argument("--force", action="store_true", help="Rollback: delete worked-on leads too.")
         parser.add_argument("--backup", type=Path, help="Rollback: backup file (default under BACKUP_DIR).")
+        parser.add_argument(
+            "--mongo-uri", help="Run the seed's migration on the legacy MongoDB collections of this server."
+        )
+        parser.add_argument("--db", help="MongoDB database name (default: the one in --mongo-uri).")
 
     @no_translations
     def handle(self, *args, dry_run: bool, batch_size: int, rollback: bool, force: bool, backup, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        if rollback:
-            self._rollback(backup, force, batch_size)
-        elif force or backup:
+        if not rollback and (force or backup):
             raise CommandError("--force and --backup go with --rollback.")
+        if options["mongo_uri"]:
+            try:
+                with legacy_server.opened(options["mongo_uri"], options["db"], REQUESTS, LEADS) as database:
+                    if rollback:
+                        self._rollback_mongo(database, backup, force, batch_size)
+                    else:
+                        self._migrate_mongo(database, dry_run, batch_size, options["verbosity"])
+            except legacy_server.LegacyServerError as error:
+                raise CommandError(str(error)) from error
+        elif rollback:
+            self._rollback(backup, force, batch_size)
         else:
             self._migrate(dry_run, batch_size, options["verbosity"])
 
@@ -83,12 +100,49 @@ class Command(BaseCommand):
                 returncode=1,
             )
 
+    def _migrate_mongo(self, database, dry_run: bool, batch_size: int, verbosity: int) -> None:
+        """The seed's migration on the MongoDB collections, with the seed's log lines."""
+        result = legacy_migration.migrate(database, dry_run=dry_run, batch_size=batch_size)
+        self.stdout.write("[BEFORE MIGRATION]" + (" (dry run: nothing is written)" if dry_run else ""))
+        self.stdout.write(f"Mini-analyses: {result.mini_analyses}")
+        self.stdout.write(f"Leads: {result.leads_before}")
+        tag = "[DRY RUN] would migrate" if dry_run else "[MIGRATED]"
+        if verbosity >= 1:
+            for brand_name, email in result.created:
+                self.stdout.write(f"{tag} {brand_name} | {email}")
+        for row, reason in result.errors:
+            self.stdout.write(
+                self.style.ERROR(f"[ERROR] mini-analysis {row.id} ({row.brand_name} | {row.email}): {reason}")
+            )
+        self.stdout.write("[AFTER MIGRATION]" + (" (dry run: nothing was written)" if dry_run else ""))
+        self.stdout.write(f"Leads {'that would be ' if dry_run else ''}created: {len(result.created)}")
+        self.stdout.write(f"Skipped (already exist): {result.skipped}")
+        self.stdout.write(f"Errors: {len(result.errors)}")
+        self.stdout.write(f"Total leads now: {result.leads_after}")
+        if result.errors:
+            raise CommandError(
+                f"{len(result.errors)} mini-analyses could not be migrated, see the [ERROR] lines.",
+                returncode=1,
+            )
+
+    def _rollback_mongo(self, database, backup: Path | None, force: bool, batch_size: int) -> None:
+        with _backup_file(backup, "mongo-migrated-leads") as (path, file):
+            result = legacy_migration.rollback(database, file, force=force, batch_size=batch_size)
+        self.stdout.write(f"Backup of {result.backed_up} leads written to {path}")
+        self.stdout.write(
+            f"Restore with: mongoimport --uri URI --db {database.name} --collection leads --file {path}"
+        )
+        for lead, reasons in result.kept:
+            self.stdout.write(
+                f"[KEPT] {lead.get('brand_name', '')} | {lead.get('email', '')} ({', '.join(reasons)})"
+            )
+        self.stdout.write(f"Leads deleted: {result.deleted}")
+        self.stdout.write(
+            f"Kept (modified since migration): {len(result.kept) + result.backed_up - result.deleted}"
+        )
+
     def _rollback(self, backup: Path | None, force: bool, batch_size: int) -> None:
-        path = backup or Path(settings.BACKUP_DIR) / f"migrated-leads-{_stamp(timezone.now())}.jsonl"
-        if path.exists():
-            raise CommandError(f"{path} exists; choose another --backup file.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as file:
+        with _backup_file(backup, "migrated-leads") as (path, file):
             result = backfill.rollback_migration(file, force=force, batch_size=batch_size)
         self.stdout.write(f"Backup of {result.backed_up} leads written to {path}")
         self.stdout.write(f"Restore with: python manage.py import_legacy {path} --collection leads")
@@ -98,6 +152,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Kept (modified since migration): {len(result.kept) + result.backed_up - result.deleted}"
         )
+
+
+@contextlib.contextmanager
+def _backup_file(backup: Path | None, prefix: str) -> Iterator[tuple[Path, IO[str]]]:
+    """A new backup file (never an existing one), by default under BACKUP_DIR."""
+    path = backup or Path(settings.BACKUP_DIR) / f"{prefix}-{_stamp(timezone.now())}.jsonl"
+    if path.exists():
+        raise CommandError(f"{path} exists; choose another --backup file.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as file:
+        yield path, file
 
 
 def _stamp(moment: datetime) -> str:
