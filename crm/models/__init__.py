@@ -1,7 +1,9 @@
-"""The CRM's models, one module per concept: leads, the pipeline they become, activities, assignment."""
+"""The CRM's models, one module per concept: leads, the pipeline they become, activities, assignment,
+imports."""
 
 from .activities import Activity, ActivityKind
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
+from .imports import PendingImport
 from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
 from .pipeline import (
     Company,
@@ -29,6 +31,7 @@ __all__ = [
     "Opportunity",
     "OpportunityStage",
     "OpportunityStageEntry",
+    "PendingImport",
     "SalesProfile",
     "Source",
 ]
