@@ -230,6 +230,12 @@ def assert_nothing_kept_or_written() -> None:
     assert Lead.history.model.objects.count() == 0
 
 
+def test_the_import_page_states_the_limits_of_a_file(client, boss):
+    page = page_of(client.get(IMPORT_URL))
+
+    assert "Un fichier de 5,0 Mio au plus, 1000 lignes et 10000 caractères par cellule." in page
+
+
 @pytest.mark.parametrize(
     ("content", "name", "file_format", "message"),
     [

@@ -8,11 +8,20 @@ import pytest
 from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http.multipartparser import MultiPartParser
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.utils import translation
 
 from crm import uploads
 from crm.uploads import OversizedUpload, UploadLimits, UploadRefused, UploadSizeLimitHandler, read_table
 
 from .spreadsheets import xlsx_bytes, xlsx_with_long_cell
+
+
+@pytest.fixture(autouse=True)
+def _in_french():
+    """The messages are for the person who uploads, in their language: here the site's, French."""
+    with translation.override("fr"):
+        yield
+
 
 LIMITS = UploadLimits(max_file_size=100_000, max_unpacked_size=1_000_000, max_rows=3, max_cell_length=20)
 
