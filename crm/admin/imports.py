@@ -102,11 +102,10 @@ class LeadImportMixin(ImportMixin):
                 reverse("admin:crm_lead_changelist", current_app=self.admin_site.name)
             )
         try:
-            input_format = self.get_import_formats()[int(request.POST.get("format", ""))]()
-            data = take_pending_import(name) if confirm_form.is_valid() else None
-        except (ValueError, IndexError, PendingImportGone):
+            data = take_pending_import(name)  # deleted now, whatever happens next
+        except PendingImportGone:
             data = None
-        if data is None:
+        if data is None or not confirm_form.is_valid():
             messages.error(
                 request,
                 _(
@@ -116,9 +115,13 @@ class LeadImportMixin(ImportMixin):
             )
             return HttpResponseRedirect(import_url)
         try:
+            input_format = self.get_import_formats()[int(confirm_form.cleaned_data["format"])]()
             dataset = input_format.create_dataset(data)
         except UploadRefused as refusal:  # the limits changed since the preview
             messages.error(request, refusal.message)
+            return HttpResponseRedirect(import_url)
+        except (ValueError, IndexError):  # a format the preview did not offer
+            messages.error(request, _("This file cannot be read. Check the format chosen for it."))
             return HttpResponseRedirect(import_url)
         result = self.process_dataset(
             dataset, confirm_form, request, rollback_on_validation_errors=True, **kwargs

@@ -435,6 +435,31 @@ def test_a_confirmation_sent_twice_imports_once_then_says_the_file_is_gone(clien
     assert Lead.objects.count() == 1
 
 
+def test_a_confirmation_whose_rows_no_longer_import_writes_nothing_and_says_so(client):
+    sales = SalesPersonFactory(username="sara")
+    sales.user_permissions.add(Permission.objects.get(codename="add_lead"))
+    client.force_login(sales)
+    response = preview(client, csv_file([row(), row(email="dov@example.com")]))
+    taken = LeadFactory(email="ana@example.com", brand_name="Maison Lumière", assigned_to=UserFactory())
+
+    confirmed = confirm(client, response)
+
+    assert "Rien n’a été importé : le fichier ne s’importe plus comme dans l’aperçu." in page_of(confirmed)
+    assert list(Lead.objects.all()) == [taken]
+    assert PendingImport.objects.count() == 0
+
+
+def test_a_confirmation_with_a_format_the_preview_did_not_offer_is_refused_and_the_file_deleted(client, boss):
+    form = preview(client, csv_file([row()])).context["confirm_form"]
+
+    response = client.post(
+        PROCESS_URL, {**{name: form[name].value() for name in form.fields}, "format": "9"}, follow=True
+    )
+
+    assert "Ce fichier ne peut pas être lu." in page_of(response)
+    assert_nothing_kept_or_written()
+
+
 def test_an_expired_file_cannot_be_confirmed_and_the_worker_deletes_it(client, boss):
     response = preview(client, csv_file([row()]))
     PendingImport.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
