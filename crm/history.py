@@ -21,7 +21,28 @@ from django.db import connections
 from django.db.models import BigIntegerField, CharField, DateTimeField, Expression, F, Model, QuerySet, Value
 from simple_history.models import HistoricalRecords
 
+from mini_analysis.lengths import text_length_constraint, text_max_lengths
+
 BACKFILL_ACTOR = "backfill"
+
+
+# The text columns simple_history adds to a history table, and their `max_length` there.
+HISTORY_TEXT_LENGTHS = {"history_type": 1, "history_change_reason": 100}
+
+
+class BoundedHistoricalRecords(HistoricalRecords):
+    """simple_history's records, whose table bounds its text columns as the tracked table does.
+
+    The history table copies every column of the tracked one without its constraints: the
+    tracked model's maxima (and those of the columns simple_history adds) are its check constraint
+    (`mini_analysis.lengths`), so a history row can no more hold 100 MB than the row it copies.
+    """
+
+    def get_meta_options(self, model: type[Model]) -> dict:
+        options = super().get_meta_options(model)
+        maxima = {**text_max_lengths(model), **HISTORY_TEXT_LENGTHS}
+        options["constraints"] = [text_length_constraint(f"{self.table_name}_text_lengths", maxima)]
+        return options
 
 
 def service_account(username: str) -> AbstractBaseUser:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mini_analysis.keys import normalize_key
+from mini_analysis.lengths import ERROR_MAX_LENGTH
 from mini_analysis.models import MiniAnalysis
 
 from .assignment import auto_assign
@@ -111,7 +112,9 @@ def sync_lead_after_save(mini_analysis: MiniAnalysis) -> Lead | None:
         logger.exception("[ERROR] Lead write failed for mini-analysis %s", mini_analysis.pk)
         try:
             with transaction.atomic():
-                LeadSyncFailure.objects.create(mini_analysis=mini_analysis, error=repr(error))
+                LeadSyncFailure.objects.create(
+                    mini_analysis=mini_analysis, error=repr(error)[:ERROR_MAX_LENGTH]
+                )
         except DatabaseError:
             logger.exception("[ERROR] Could not record the failure of mini-analysis %s", mini_analysis.pk)
         return None

@@ -7,6 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from .imports import discard_expired_pending_imports
 from .models import Lead, SalesProfile
 
 # First Strong Isolate / Pop Directional Isolate: the plain-text twin of `<bdi>`, so that a
@@ -29,6 +30,12 @@ def notify_assignee(lead_id: int, assignee_id: int) -> bool:
         subject, body = _assignment_email(lead)
     send_mail(subject, body, None, [assignee.email])
     return True
+
+
+@task()
+def expire_pending_imports() -> int:
+    """Delete the uploads whose confirmation time is over (enqueued for when each one expires)."""
+    return discard_expired_pending_imports()
 
 
 def email_language(lead: Lead, profile: SalesProfile | None) -> str:

@@ -106,9 +106,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The database cache works across gunicorn workers and instances with no extra server;
 # CACHE_URL=redis://… switches to Redis. Never the per-process local-memory cache.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
-# The spreadsheet being imported waits between its preview and its confirmation in the shared
-# cache, not on one web server's disk: the confirmation may reach another worker or instance.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+# The spreadsheet being imported waits between its preview and its confirmation in the database
+# (`crm.models.PendingImport`), not on one web server's disk: the confirmation may reach another
+# worker or instance. Seconds it waits at most (it is deleted once confirmed or cancelled).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "crm.imports.PendingImportStorage"
+IMPORT_CONFIRMATION_TIMEOUT = env.int("IMPORT_CONFIRMATION_TIMEOUT", default=30 * 60)
+# Limits of an uploaded spreadsheet (`crm.uploads`), checked before it is parsed or while it is
+# streamed: the file's size (bytes), an .xlsx's size once unpacked (bytes), its rows (the preview
+# and the confirmation each run in a web request, at about 13 ms a row: 1 000 rows stay well
+# inside GUNICORN_TIMEOUT) and the characters of any cell (the longest text column an import
+# writes, `notes`, holds 10 000).
+IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=5 * 1024 * 1024)
+IMPORT_MAX_UNPACKED_SIZE = env.int("IMPORT_MAX_UNPACKED_SIZE", default=25 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1000)
+IMPORT_MAX_CELL_LENGTH = env.int("IMPORT_MAX_CELL_LENGTH", default=10_000)
+# The first handler keeps nothing of an uploaded file past IMPORT_MAX_FILE_SIZE (the site's only
+# upload is the import); Django's own handlers follow.
+FILE_UPLOAD_HANDLERS = [
+    "crm.uploads.UploadSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,5 +1,6 @@
 import uuid
 
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .keys import IdentityKeyQuerySet, identity_key_constraints, set_identity_keys, with_key_fields
+from .lengths import ANALYSIS_MAX_LENGTH, ERROR_MAX_LENGTH, text_length_constraint
 
 
 class Language(models.TextChoices):
@@ -52,7 +54,12 @@ class MiniAnalysis(models.Model):
         _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
-    analysis_text = models.TextField(_("analysis"), blank=True)
+    analysis_text = models.TextField(
+        _("analysis"),
+        blank=True,
+        max_length=ANALYSIS_MAX_LENGTH,
+        validators=[MaxLengthValidator(ANALYSIS_MAX_LENGTH)],
+    )
     pdf_url = models.CharField(_("PDF URL"), max_length=500, blank=True)
     consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
     # The `_id` of the document in the legacy MongoDB collection, so a re-import changes nothing.
@@ -80,7 +87,9 @@ class MiniAnalysis(models.Model):
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True, editable=False)
     next_attempt_at = models.DateTimeField(_("retry at"), null=True, blank=True, editable=False)
-    last_error = models.TextField(_("last error"), blank=True, editable=False, default="", db_default="")
+    last_error = models.TextField(
+        _("last error"), blank=True, editable=False, default="", db_default="", max_length=ERROR_MAX_LENGTH
+    )
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True, editable=False)
 
     objects = IdentityKeyQuerySet.as_manager()
@@ -107,6 +116,24 @@ class MiniAnalysis(models.Model):
                 condition=~models.Q(generation_state=GenerationState.RETRY)
                 | models.Q(next_attempt_at__isnull=False),
                 name="mini_analysis_retry_has_time",
+            ),
+            text_length_constraint(
+                "mini_analyses_text_lengths",
+                {
+                    "email": 254,
+                    "phone": 128,
+                    "brand_name": 200,
+                    "sector": 120,
+                    "language": 2,
+                    "status": 16,
+                    "analysis_text": ANALYSIS_MAX_LENGTH,
+                    "pdf_url": 500,
+                    "legacy_id": 64,
+                    "email_key": 254,
+                    "brand_key": 200,
+                    "generation_state": 8,
+                    "last_error": ERROR_MAX_LENGTH,
+                },
             ),
         ]
 

@@ -26,6 +26,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .generators import AnalysisRequest, DailyQuotaExceeded, Generator, QuotaExceeded, get_generator
+from .lengths import ANALYSIS_MAX_LENGTH, ERROR_MAX_LENGTH
 from .models import GenerationState, MiniAnalysis, Status
 from .pdf import save_pdf
 
@@ -142,6 +143,10 @@ def generate_analysis(mini_analysis: MiniAnalysis, generator: Generator | None =
     )
     try:
         analysis_text = (generator or get_generator()).generate(request)
+        if len(analysis_text) > ANALYSIS_MAX_LENGTH:
+            raise ValueError(
+                f"the generator wrote {len(analysis_text)} characters, more than {ANALYSIS_MAX_LENGTH}"
+            )
     except QuotaExceeded as error:
         logger.warning("[QUOTA_BLOCKED] Mini-analysis %s: %s", mini_analysis.pk, error)
         retry_at = _next_day() if isinstance(error, DailyQuotaExceeded) else _backoff(mini_analysis.attempts)
@@ -171,7 +176,7 @@ def _save_outcome(
 ) -> MiniAnalysis:
     mini_analysis.status = status
     mini_analysis.claimed_at = None
-    mini_analysis.last_error = "" if error is None else f"{type(error).__name__}: {error}"[:2000]
+    mini_analysis.last_error = "" if error is None else f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
     if status == Status.GENERATED:
         mini_analysis.generation_state, mini_analysis.next_attempt_at = GenerationState.DONE, None
     elif status == Status.ERROR and mini_analysis.attempts >= settings.GENERATION_MAX_ATTEMPTS:

@@ -30,8 +30,6 @@ from django.views.decorators.http import require_http_methods
 from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import (
     default_date_hierarchy_drilldown,
 )
-from import_export.admin import ImportMixin
-from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from mini_analysis.pdf import is_linkable_pdf_url
@@ -44,6 +42,7 @@ from ..models import Currency, DisqualificationReason, Lead, LeadStage, LeadSync
 from ..pagination import EstimatedCountPaginator
 from .activities import ActivityInline, save_activities
 from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter
+from .imports import LeadImportMixin
 
 # The newest requests listed on a prospect's page; the others are one link away.
 MINI_ANALYSES_SHOWN = 20
@@ -174,7 +173,7 @@ class ConvertForm(forms.Form):
 
 
 @admin.register(Lead)
-class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, SimpleHistoryAdmin):
+class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, SimpleHistoryAdmin):
     form = LeadForm
     # Django's changelist whose rows are drawn in one pass (crm/admin/rows.py); the import
     # button's template (django-import-export) extends it.
@@ -217,10 +216,10 @@ class LeadAdmin(ImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Simple
     # Facet counts would count every filter value over the whole table on each page view.
     show_facets = admin.ShowFacets.NEVER
     action_form = AssignActionForm
-    # Spreadsheet import with a preview (crm/imports.py); the export stays ours (`export_csv`,
-    # with the formula guard of crm/exports.py), so django-import-export's export is not mixed in.
+    # Spreadsheet import with a preview (crm/imports.py, crm/admin/imports.py); the export stays
+    # ours (`export_csv`, with the formula guard of crm/exports.py), so django-import-export's
+    # export is not mixed in.
     resource_classes = [LeadResource]
-    import_formats = [CSV, XLSX]
     actions = ["assign_to_me", "assign_to_sales_person", "convert", "export_csv"]
     readonly_fields = [
         "status",

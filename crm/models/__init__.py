@@ -1,8 +1,9 @@
 """The CRM's models, one module per concept: leads, the pipeline they become, activities,
-assignment, and where the bridge from the legacy MongoDB stands."""
+assignment, imports, and where the bridge from the legacy MongoDB stands."""
 
 from .activities import Activity, ActivityKind
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
+from .imports import PendingImport
 from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
 from .legacy import LegacySyncState
 from .pipeline import (
@@ -32,6 +33,7 @@ __all__ = [
     "Opportunity",
     "OpportunityStage",
     "OpportunityStageEntry",
+    "PendingImport",
     "SalesProfile",
     "Source",
 ]

@@ -1,9 +1,12 @@
 """What was done and what is planned: calls, emails, meetings, notes, and tasks with a due date."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from mini_analysis.lengths import NOTES_MAX_LENGTH, text_length_constraint
 
 
 class ActivityKind(models.TextChoices):
@@ -23,7 +26,12 @@ class Activity(models.Model):
 
     kind = models.CharField(_("kind"), max_length=8, choices=ActivityKind.choices)
     subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("details"), blank=True)
+    body = models.TextField(
+        _("details"),
+        blank=True,
+        max_length=NOTES_MAX_LENGTH,
+        validators=[MaxLengthValidator(NOTES_MAX_LENGTH)],
+    )
     lead = models.ForeignKey(
         "crm.Lead",
         verbose_name=_("prospect"),
@@ -90,6 +98,9 @@ class Activity(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(kind__in=ActivityKind.values), name="activity_known_kind"
+            ),
+            text_length_constraint(
+                "crm_activity_text_lengths", {"kind": 8, "subject": 200, "body": NOTES_MAX_LENGTH}
             ),
         ]
         indexes = [

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
-from simple_history.models import HistoricalRecords
 
 from mini_analysis.keys import (
     KEYED,
@@ -13,7 +13,10 @@ from mini_analysis.keys import (
     identity_key_constraints,
     set_identity_keys,
 )
+from mini_analysis.lengths import ERROR_MAX_LENGTH, NOTES_MAX_LENGTH, text_length_constraint
 from mini_analysis.models import Language, MiniAnalysis, Status
+
+from ..history import BoundedHistoricalRecords
 
 ANALYSIS_PREVIEW_LENGTH = 500
 
@@ -100,9 +103,17 @@ class Lead(models.Model):
     )
     pdf_url = models.CharField(_("PDF URL"), max_length=500, blank=True)
     analysis_text = models.TextField(
-        _("analysis preview"), blank=True, help_text=_("The first 500 characters of the analysis.")
+        _("analysis preview"),
+        blank=True,
+        max_length=ANALYSIS_PREVIEW_LENGTH,
+        help_text=_("The first 500 characters of the analysis."),
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(
+        _("notes"),
+        blank=True,
+        max_length=NOTES_MAX_LENGTH,
+        validators=[MaxLengthValidator(NOTES_MAX_LENGTH)],
+    )
     legacy_id = models.CharField(
         _("legacy id"), max_length=64, unique=True, null=True, blank=True, editable=False
     )
@@ -169,7 +180,7 @@ class Lead(models.Model):
     )
 
     objects = LeadQuerySet.as_manager()
-    history = HistoricalRecords(table_name="leads_history")
+    history = BoundedHistoricalRecords(table_name="leads_history")
 
     class Meta:
         db_table = "leads"
@@ -196,6 +207,26 @@ class Lead(models.Model):
                 condition=~models.Q(stage=LeadStage.CONVERTED)
                 | models.Q(converted_at__isnull=False, contact__isnull=False),
                 name="lead_converted_with_contact",
+            ),
+            text_length_constraint(
+                "leads_text_lengths",
+                {
+                    "email": 254,
+                    "phone": 128,
+                    "brand_name": 200,
+                    "sector": 120,
+                    "language": 2,
+                    "status": 16,
+                    "source": 32,
+                    "pdf_url": 500,
+                    "analysis_text": ANALYSIS_PREVIEW_LENGTH,
+                    "notes": NOTES_MAX_LENGTH,
+                    "legacy_id": 64,
+                    "email_key": 254,
+                    "brand_key": 200,
+                    "stage": 16,
+                    "next_action": 200,
+                },
             ),
         ]
         # One index per admin filter, each ending with the default ordering.
@@ -241,13 +272,16 @@ class LeadSyncFailure(models.Model):
     mini_analysis = models.ForeignKey(
         MiniAnalysis, on_delete=models.CASCADE, related_name="+", verbose_name=_("mini-analysis")
     )
-    error = models.TextField(_("error"))
+    error = models.TextField(_("error"), max_length=ERROR_MAX_LENGTH)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         verbose_name = _("lead sync failure")
         verbose_name_plural = _("lead sync failures")
         ordering = ["-created_at"]
+        constraints = [
+            text_length_constraint("crm_leadsyncfailure_text_lengths", {"error": ERROR_MAX_LENGTH})
+        ]
 
     def __str__(self) -> str:
         return f"{self.mini_analysis_id}: {self.error[:80]}"

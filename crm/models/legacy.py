@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mini_analysis.lengths import text_length_constraint
+
 
 class LegacySyncState(models.Model):
     """One row per legacy database the bridge follows.
@@ -20,6 +22,7 @@ class LegacySyncState(models.Model):
 
     class Meta:
         db_table = "legacy_sync_state"
+        constraints = [text_length_constraint("legacy_sync_state_text_lengths", {"database": 64})]
         verbose_name = _("legacy sync state")
         verbose_name_plural = _("legacy sync states")
 

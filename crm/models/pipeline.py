@@ -7,16 +7,18 @@ brand is one company and one person is one contact whatever path wrote them.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
-from simple_history.models import HistoricalRecords
 
 from mini_analysis.keys import normalize_key
+from mini_analysis.lengths import NOTES_MAX_LENGTH, text_length_constraint
 from mini_analysis.models import Language
+
+from ..history import BoundedHistoricalRecords
 
 
 class ReferenceRow(models.Model):
@@ -32,6 +34,7 @@ class ReferenceRow(models.Model):
     class Meta:
         abstract = True
         ordering = ["order", "id"]
+        constraints = [text_length_constraint("%(app_label)s_%(class)s_text_lengths", {"name": 100})]
 
     def __str__(self) -> str:
         return gettext(self.name)
@@ -48,6 +51,7 @@ class OpportunityStage(ReferenceRow):
         verbose_name = _("opportunity stage")
         verbose_name_plural = _("opportunity stages")
         constraints = [
+            *ReferenceRow.Meta.constraints,
             models.CheckConstraint(
                 condition=models.Q(probability__lte=100), name="stage_probability_at_most_100"
             ),
@@ -88,7 +92,7 @@ class Company(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(table_name="crm_company_history")
+    history = BoundedHistoricalRecords(table_name="crm_company_history")
 
     class Meta:
         verbose_name = _("company")
@@ -96,6 +100,10 @@ class Company(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(brand_key=""), name="company_brand_key_not_empty"),
+            text_length_constraint(
+                "crm_company_text_lengths",
+                {"name": 200, "brand_key": 200, "sector": 120, "website": 200, "country": 80},
+            ),
         ]
         indexes = [
             models.Index(fields=["owner", "name"], name="company_owner_name"),
@@ -149,7 +157,7 @@ class Contact(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(table_name="crm_contact_history")
+    history = BoundedHistoricalRecords(table_name="crm_contact_history")
 
     class Meta:
         verbose_name = _("contact")
@@ -157,6 +165,10 @@ class Contact(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(email_key=""), name="contact_email_key_not_empty"),
+            text_length_constraint(
+                "crm_contact_text_lengths",
+                {"email": 254, "email_key": 254, "name": 200, "phone": 128, "language": 2},
+            ),
         ]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="contact_created"),
@@ -213,14 +225,19 @@ class Opportunity(models.Model):
     )
     next_step = models.CharField(_("next step"), max_length=200, blank=True)
     next_step_at = models.DateTimeField(_("next step date"), null=True, blank=True)
-    closing_reason = models.TextField(_("closing reason"), blank=True)
+    closing_reason = models.TextField(
+        _("closing reason"),
+        blank=True,
+        max_length=NOTES_MAX_LENGTH,
+        validators=[MaxLengthValidator(NOTES_MAX_LENGTH)],
+    )
     won_at = models.DateTimeField(_("won"), null=True, blank=True, editable=False)
     lost_at = models.DateTimeField(_("lost"), null=True, blank=True, editable=False)
     stage_entered_at = models.DateTimeField(_("in this stage since"), default=timezone.now, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(table_name="crm_opportunity_history")
+    history = BoundedHistoricalRecords(table_name="crm_opportunity_history")
 
     class Meta:
         verbose_name = _("opportunity")
@@ -234,6 +251,10 @@ class Opportunity(models.Model):
             models.CheckConstraint(
                 condition=models.Q(won_at__isnull=True) | models.Q(lost_at__isnull=True),
                 name="opportunity_not_both_won_and_lost",
+            ),
+            text_length_constraint(
+                "crm_opportunity_text_lengths",
+                {"name": 200, "currency": 3, "next_step": 200, "closing_reason": NOTES_MAX_LENGTH},
             ),
         ]
         indexes = [

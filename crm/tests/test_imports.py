@@ -2,18 +2,23 @@
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import DatabaseError, connection
 from django.urls import reverse
-from import_export.tmp_storages import CacheStorage
+from django.utils import timezone
+from django_tasks import task_backends
 from openpyxl import Workbook
 
-from crm.imports import discard_pending_imports_of
-from crm.models import Lead, Source
+from crm.imports import LeadResource, discard_pending_imports_of, keep_pending_import
+from crm.models import Lead, PendingImport, Source
+from crm.tasks import expire_pending_imports
 from mini_analysis.models import Status
 
 from .factories import LeadFactory, SalesPersonFactory, UserFactory
+from .spreadsheets import xlsx_bytes, xlsx_with_long_cell
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +69,7 @@ def confirm(client, preview_response):
 def pending_upload(preview_response):
     """The uploaded file kept for the confirmation of this preview (None once discarded)."""
     name = preview_response.context["confirm_form"]["import_file_name"].value()
-    return CacheStorage(name=name).read()
+    return PendingImport.objects.filter(pk=name).first()
 
 
 def row(email="ana@example.com", phone="+972502345678", brand="Maison Lumière", **values) -> list[str]:
@@ -159,7 +164,10 @@ def test_sales_person_cannot_update_through_import_a_prospect_assigned_to_someon
 
     result = response.context["result"]
     assert [invalid.number for invalid in result.invalid_rows] == [1]
-    assert "Ce prospect est assigné à un autre commercial." in response.content.decode()
+    page = response.content.decode()
+    assert "Vous ne pouvez pas importer cette ligne." in page
+    # Only that: nothing that tells the row's person is someone else's prospect.
+    assert "assigné" not in page and "commercial" not in page
     theirs.refresh_from_db()
     assert theirs.notes == ""
     assert Lead.objects.count() == 1
@@ -222,3 +230,343 @@ def test_discarding_the_pending_imports_of_a_person_deletes_only_the_uploads_tha
     assert pending_upload(others) is not None
     confirm(client, others)
     assert list(Lead.objects.values_list("email", flat=True)) == ["dov@example.com"]
+
+
+# --- Limits, errors and the file kept for the confirmation (trust issue, items 4, 8 and 9) ---------
+
+TRACEBACK_MARKERS = ["Traceback", "site-packages", 'File "', "/work/", ".py"]
+
+
+def upload(content: bytes, name: str = "prospects.csv") -> io.BytesIO:
+    file = io.BytesIO(content)
+    file.name = name
+    return file
+
+
+def page_of(response) -> str:
+    """The page's text, its no-break spaces (French numbers and sizes) written as spaces."""
+    return response.content.decode().replace("\xa0", " ").replace("&nbsp;", " ")
+
+
+def assert_nothing_kept_or_written() -> None:
+    assert PendingImport.objects.count() == 0
+    assert Lead.objects.count() == 0
+    assert Lead.history.model.objects.count() == 0
+
+
+def test_the_import_page_states_the_limits_of_a_file(client, boss):
+    page = page_of(client.get(IMPORT_URL))
+
+    assert "Un fichier de 5,0 Mio au plus, 1000 lignes et 10000 caractères par cellule." in page
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "file_format", "message"),
+    [
+        (
+            b"email,phone\nana@example.com,+972502345678\n",
+            "prospects.csv",
+            CSV_FORMAT,
+            "La première ligne doit nommer les colonnes email, brand_name (manquantes : brand_name).",
+        ),
+        (
+            "email,brand_name\nana@example.com,Crème\n".encode("latin-1"),
+            "prospects.csv",
+            CSV_FORMAT,
+            "Ce fichier n’est pas du texte UTF-8.",
+        ),
+        (b"PK\x03\x04 truncated", "prospects.xlsx", XLSX_FORMAT, "n’est pas un classeur Excel (.xlsx)"),
+        (
+            b"email,brand_name\nana@example.com,Maison\n",
+            "prospects.csv",
+            XLSX_FORMAT,
+            "choisissez le format CSV",
+        ),
+        (xlsx_bytes([row()]), "prospects.xlsx", CSV_FORMAT, "choisissez le format xlsx"),
+        (
+            b"email,brand_name,email\nana@example.com,Maison,other@example.com\n",
+            "prospects.csv",
+            CSV_FORMAT,
+            "La première ligne nomme la colonne email plusieurs fois.",
+        ),
+        (b"", "prospects.csv", CSV_FORMAT, None),  # Django's own "Le fichier soumis est vide."
+        (b"email,brand_name\n", "prospects.csv", CSV_FORMAT, "aucune ligne en dessous"),
+    ],
+    ids=[
+        "missing header",
+        "encoding",
+        "unreadable",
+        "csv as xlsx",
+        "xlsx as csv",
+        "twice",
+        "empty",
+        "no row",
+    ],
+)
+def test_every_error_of_reading_the_file_is_a_sentence_never_a_traceback(
+    client, boss, content, name, file_format, message
+):
+    response = preview(client, upload(content, name), file_format)
+
+    page = page_of(response)
+    assert response.context["form"].errors["import_file"]
+    if message is not None:
+        assert message in page
+    assert [marker for marker in TRACEBACK_MARKERS if marker in page] == []
+    assert "confirm_form" not in response.context
+    assert_nothing_kept_or_written()
+
+
+def test_an_error_inside_the_import_is_told_in_a_sentence_and_its_traceback_only_logged(
+    client, boss, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("/srv/igv/secret.py exploded")
+
+    monkeypatch.setattr(LeadResource, "before_import", broken)
+
+    response = preview(client, csv_file([row()]))
+
+    page = page_of(response)
+    assert "Le fichier n’a pas pu être importé et rien n’a été écrit." in page
+    assert [marker for marker in [*TRACEBACK_MARKERS, "/srv/igv", "exploded"] if marker in page] == []
+    assert "/srv/igv/secret.py exploded" in caplog.text
+    assert_nothing_kept_or_written()
+
+
+def test_an_error_on_one_row_is_told_with_its_number_and_its_traceback_only_logged(
+    client, boss, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise DatabaseError("value too long for /srv/igv/column")
+
+    monkeypatch.setattr(LeadResource, "save_instance", broken)
+
+    response = preview(client, csv_file([row()]))
+
+    page = page_of(response)
+    assert "Ligne 1 : cette ligne n’a pas pu être importée." in page
+    assert [marker for marker in [*TRACEBACK_MARKERS, "/srv/igv", "too long"] if marker in page] == []
+    assert "value too long for /srv/igv/column" in caplog.text
+    assert_nothing_kept_or_written()
+
+
+def test_a_file_over_the_size_limit_is_refused_by_its_size_without_being_read(
+    client, boss, settings, monkeypatch
+):
+    settings.IMPORT_MAX_FILE_SIZE = 200
+
+    def read(*args, **kwargs):
+        raise AssertionError("the file was read")
+
+    monkeypatch.setattr("crm.imports.read_table", read)
+
+    response = preview(client, upload(b"email,brand_name\n" + b"ana@example.com,Maison\n" * 20))
+
+    assert "Ce fichier fait 477 octets ; un import accepte des fichiers de 200 octets au plus." in page_of(
+        response
+    )
+    assert_nothing_kept_or_written()
+
+
+def test_a_file_of_more_rows_than_the_limit_is_refused(client, boss, settings):
+    settings.IMPORT_MAX_ROWS = 2
+
+    response = preview(client, csv_file([row(email=f"p{i}@example.com") for i in range(3)]))
+
+    assert "Ce fichier a plus de 2 lignes : découpez-le en fichiers de 2 lignes au plus." in page_of(response)
+    assert_nothing_kept_or_written()
+
+
+@pytest.mark.parametrize(("make_file", "file_format"), [(csv_file, CSV_FORMAT), (xlsx_file, XLSX_FORMAT)])
+def test_a_cell_longer_than_the_limit_is_refused_naming_its_line_and_column(
+    client, boss, make_file, file_format
+):
+    response = preview(
+        client, make_file([row(), row(email="dov@example.com", notes="n" * 10_001)]), file_format
+    )
+
+    assert (
+        "Ligne 3, colonne « notes » : 10 001 caractères ; une cellule en contient 10 000 au plus."
+        in page_of(response)
+    )
+    assert_nothing_kept_or_written()
+
+
+def test_the_issues_workbook_with_a_100_mb_cell_is_refused_and_nothing_of_it_is_stored(client, boss):
+    response = preview(client, upload(xlsx_with_long_cell(100 * 1024 * 1024), "attack.xlsx"), XLSX_FORMAT)
+
+    assert "Ce classeur fait 100,0 Mio une fois décompressé" in page_of(response)
+    assert_nothing_kept_or_written()
+
+
+def test_notes_longer_than_their_column_are_a_field_error_of_the_row_before_the_database_refuses_them(
+    client, boss, settings
+):
+    settings.IMPORT_MAX_CELL_LENGTH = 20_000
+
+    response = preview(client, csv_file([row(notes="n" * 10_001)]))
+
+    (invalid,) = response.context["result"].invalid_rows
+    assert invalid.field_specific_errors["notes"] == [
+        "Assurez-vous que cette valeur comporte au plus 10000 caractères (actuellement 10001)."
+    ]
+    assert_nothing_kept_or_written()
+
+
+def test_a_preview_that_can_be_confirmed_keeps_the_file_less_than_an_hour(client, boss):
+    response = preview(client, csv_file([row()]))
+
+    kept = PendingImport.objects.get()
+    assert response.context["confirm_form"]["import_file_name"].value() == kept.pk.hex
+    assert timedelta(0) < kept.expires_at - kept.created_at <= timedelta(hours=1)
+    assert "Le fichier est conservé 30 minutes pour cette confirmation, puis supprimé." in page_of(response)
+
+
+def test_confirming_deletes_the_kept_file_and_nothing_of_it_remains(client, boss):
+    confirm(client, preview(client, csv_file([row()])))
+
+    assert Lead.objects.count() == 1
+    assert PendingImport.objects.count() == 0
+    assert not [key for key in cache_keys() if "import" in key]
+
+
+def test_cancelling_deletes_the_kept_file_and_imports_nothing(client, boss):
+    form = preview(client, csv_file([row()])).context["confirm_form"]
+
+    response = client.post(
+        PROCESS_URL, {**{name: form[name].value() for name in form.fields}, "_cancel": "1"}, follow=True
+    )
+
+    assert "Import annulé : le fichier a été supprimé." in page_of(response)
+    assert_nothing_kept_or_written()
+
+
+def test_a_preview_with_invalid_rows_keeps_no_file(client, boss):
+    response = preview(client, csv_file([row(email="not-an-email")]))
+
+    assert response.context["result"].has_validation_errors()
+    assert_nothing_kept_or_written()
+
+
+def test_a_confirmation_sent_twice_imports_once_then_says_the_file_is_gone(client, boss):
+    response = preview(client, csv_file([row()]))
+    confirm(client, response)
+
+    again = confirm(client, response)
+
+    assert "Ce fichier n’attend plus de confirmation (importé, annulé ou expiré)" in page_of(again)
+    assert Lead.objects.count() == 1
+
+
+def test_a_confirmation_whose_rows_no_longer_import_writes_nothing_and_says_so(client):
+    sales = SalesPersonFactory(username="sara")
+    sales.user_permissions.add(Permission.objects.get(codename="add_lead"))
+    client.force_login(sales)
+    response = preview(client, csv_file([row(), row(email="dov@example.com")]))
+    taken = LeadFactory(email="ana@example.com", brand_name="Maison Lumière", assigned_to=UserFactory())
+
+    confirmed = confirm(client, response)
+
+    assert "Rien n’a été importé : le fichier ne s’importe plus comme dans l’aperçu." in page_of(confirmed)
+    assert list(Lead.objects.all()) == [taken]
+    assert PendingImport.objects.count() == 0
+
+
+def test_a_confirmation_with_a_format_the_preview_did_not_offer_is_refused_and_the_file_deleted(client, boss):
+    form = preview(client, csv_file([row()])).context["confirm_form"]
+
+    response = client.post(
+        PROCESS_URL, {**{name: form[name].value() for name in form.fields}, "format": "9"}, follow=True
+    )
+
+    assert "Ce fichier ne peut pas être lu." in page_of(response)
+    assert_nothing_kept_or_written()
+
+
+def test_an_expired_file_cannot_be_confirmed_and_the_worker_deletes_it(client, boss):
+    response = preview(client, csv_file([row()]))
+    PendingImport.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert "Ce fichier n’attend plus de confirmation" in page_of(confirm(client, response))
+    assert Lead.objects.count() == 0
+
+    assert expire_pending_imports.call() == 1
+    assert_nothing_kept_or_written()
+
+
+def test_each_kept_file_has_its_deletion_queued_for_when_it_expires(client, boss, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+    preview(client, csv_file([row()]))
+
+    (job,) = task_backends["default"].results
+    assert job.task.func is expire_pending_imports.func
+    assert job.task.run_after == PendingImport.objects.get().expires_at
+
+
+def test_a_new_upload_deletes_the_files_that_expired(client, boss):
+    old = keep_pending_import(b"email,brand_name\nold@example.com,Old\n")
+    PendingImport.objects.filter(pk=old.pk).update(expires_at=timezone.now())
+
+    preview(client, csv_file([row()]))
+
+    assert not PendingImport.objects.filter(pk=old.pk).exists()
+
+
+def cache_keys() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM django_cache")
+        return [key for (key,) in cursor.fetchall()]
+
+
+# --- Erasure: `discard_pending_imports_of` ---------------------------------------------------------
+
+
+def test_discarding_a_persons_pending_imports_deletes_the_files_that_mention_them_and_no_other():
+    theirs = keep_pending_import(b'email,brand_name,phone\n"ANA@Example.com",Maison,"+972502345678"\n')
+    by_phone = keep_pending_import(b'email,brand_name,notes\nbob@example.com,Bob,"call +972502345678"\n')
+    other = keep_pending_import(b"email,brand_name\nbob@example.com,Bob\n")
+
+    assert discard_pending_imports_of({"ana@example.com", "+972502345678"}) == 2
+
+    assert list(PendingImport.objects.values_list("pk", flat=True)) == [other.pk]
+    assert not PendingImport.objects.filter(pk__in=[theirs.pk, by_phone.pk]).exists()
+
+
+@pytest.mark.parametrize(
+    "workbook",
+    [
+        xlsx_bytes([row(email="ANA@example.com")]),
+        xlsx_bytes(
+            [row(email="bob@example.com")], extra_sheet=[["written on another sheet: ana@example.com"]]
+        ),
+    ],
+    ids=["first sheet", "another sheet"],
+)
+def test_a_workbook_is_searched_in_every_sheet(workbook):
+    keep_pending_import(workbook)
+    keep_pending_import(xlsx_bytes([row(email="bob@example.com")]))
+
+    assert discard_pending_imports_of({"ana@example.com"}) == 1
+    assert PendingImport.objects.count() == 1
+
+
+def test_a_brand_is_found_whatever_its_case_and_accents_as_written():
+    keep_pending_import("email,brand_name\nx@example.com,MAISON LUMIÈRE\n".encode())
+
+    assert discard_pending_imports_of({"Maison Lumière"}) == 1
+
+
+def test_a_workbook_that_cannot_be_searched_is_discarded_too():
+    keep_pending_import(b"PK\x03\x04 broken workbook")
+
+    assert discard_pending_imports_of({"ana@example.com"}) == 1
+
+
+def test_discarding_with_no_value_deletes_nothing():
+    keep_pending_import(b"email,brand_name\nana@example.com,Maison\n")
+
+    assert discard_pending_imports_of({"", "  "}) == 0
+    assert discard_pending_imports_of(set()) == 0
+    assert PendingImport.objects.count() == 1

@@ -62,7 +62,7 @@ EXPECTED_PLACES = {
     "crm_leadsyncfailure.error",
     "django_admin_log.object_repr",
     "django_admin_log.change_message",
-    "django_cache.value",
+    "crm_pendingimport.content",
     "django_session.session_data",
     "django_tasks_database_dbtaskresult.traceback",
 }

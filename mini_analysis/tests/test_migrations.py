@@ -111,3 +111,64 @@ def test_the_first_contact_of_each_old_lead_is_filled_from_its_activities(transa
         assert first == {"ana@x.com": DAY + dt.timedelta(days=3), "bob@y.com": None}
     finally:
         migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+TEXT_LENGTHS_BEFORE = [
+    ("mini_analysis", "0004_generation_db_defaults_and_long_keys"),
+    ("crm", "0012_lead_dashboard_index"),
+]
+TEXT_LENGTHS_AFTER = [
+    ("mini_analysis", "0005_text_length_constraints"),
+    ("crm", "0014_text_length_constraints"),
+]
+
+
+def test_free_text_longer_than_its_new_maximum_is_cut_and_counted_by_the_migration(transactional_db, capsys):
+    """mini_analysis 0005, crm 0013: text columns get a maximum; longer free text is cut to it."""
+    apps = migrate(TEXT_LENGTHS_BEFORE)
+    keys = {"email": "ana@x.com", "brand_name": "Maison", "email_key": "ana@x.com", "brand_key": "maison"}
+    apps.get_model("mini_analysis", "MiniAnalysis").objects.create(**keys, analysis_text="a" * 60_000)
+    lead = apps.get_model("crm", "Lead").objects.create(**keys, notes="n" * 12_000, analysis_text="p" * 600)
+    apps.get_model("crm", "HistoricalLead").objects.create(
+        **keys, id=lead.pk, notes="n" * 12_000, history_date=DAY, history_type="~"
+    )
+    try:
+        apps = migrate(TEXT_LENGTHS_AFTER)
+
+        assert [
+            len(text)
+            for text in apps.get_model("mini_analysis", "MiniAnalysis").objects.values_list(
+                "analysis_text", flat=True
+            )
+        ] == [50_000]
+        assert [
+            (len(notes), len(preview))
+            for notes, preview in apps.get_model("crm", "Lead").objects.values_list("notes", "analysis_text")
+        ] == [(10_000, 500)]
+        assert [
+            len(notes)
+            for notes in apps.get_model("crm", "HistoricalLead").objects.values_list("notes", flat=True)
+        ] == [10_000]
+        printed = capsys.readouterr().out
+        assert "mini_analyses.analysis_text: 1 values cut to 50000 characters" in printed
+        assert "leads.notes: 1 values cut to 10000 characters" in printed
+        assert "leads_history.notes: 1 values cut to 10000 characters" in printed
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_a_declared_length_exceeded_on_sqlite_stops_the_migration_and_names_the_rows(transactional_db):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's varchar(n) refused such a row: none can exist there")
+    apps = migrate(TEXT_LENGTHS_BEFORE)
+    Lead = apps.get_model("crm", "Lead")
+    lead = Lead.objects.create(email="ana@x.com", brand_name="B" * 201, email_key="ana@x.com", brand_key="b")
+    try:
+        with pytest.raises(
+            RuntimeError, match=rf"leads.brand_name: rows longer than 200 characters \(ids \[{lead.pk}\]\)"
+        ):
+            migrate(TEXT_LENGTHS_AFTER)
+        apps = migrate(TEXT_LENGTHS_BEFORE)
+        apps.get_model("crm", "Lead").objects.filter(pk=lead.pk).delete()
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from crm.models import Lead
 from mini_analysis.generators import DailyQuotaExceeded, QuotaExceeded
 from mini_analysis.generators.offline import OfflineGenerator
+from mini_analysis.lengths import ANALYSIS_MAX_LENGTH
 from mini_analysis.models import GenerationState, MiniAnalysis, Status
 from mini_analysis.services import (
     claim_generation,
@@ -105,6 +106,15 @@ def test_any_other_failure_sets_error_and_keeps_the_request(use_generator, error
     assert MiniAnalysis.objects.get().status == Status.ERROR
     assert Lead.objects.get().status == Status.ERROR
     assert f"[ERROR] Generation failed for mini-analysis {mini_analysis.pk}" in caplog.text
+
+
+def test_an_analysis_longer_than_its_column_is_an_error_not_a_database_failure(use_generator):
+    use_generator(FakeGenerator("a" * (ANALYSIS_MAX_LENGTH + 1)))
+    with run_jobs():
+        submit_mini_analysis(**SUBMISSION)
+    stored = MiniAnalysis.objects.get()
+    assert (stored.status, stored.analysis_text) == (Status.ERROR, "")
+    assert stored.last_error == "ValueError: the generator wrote 50001 characters, more than 50000"
 
 
 def test_pdf_failure_keeps_the_text_and_sets_error(use_generator, monkeypatch):
