@@ -27,7 +27,10 @@ def analysis_email(mini_analysis: MiniAnalysis) -> EmailMultiAlternatives:
             "direction": "rtl" if translation.get_language_bidi() else "ltr",
             "language": mini_analysis.language,
         }
-        subject = render_to_string("mini_analysis/email/analysis_ready_subject.txt", context)
+        # A header is plain text: formatted from a string, never rendered by a template, whose
+        # autoescaping would write a brand "Tom & Jerry's" as "Tom &amp; Jerry&#x27;s".
+        brand = mini_analysis.brand_name
+        subject = translation.gettext("Your mini-analysis for %(brand)s") % {"brand": brand}
         text = render_to_string("mini_analysis/email/analysis_ready.txt", context)
         html = render_to_string("mini_analysis/email/analysis_ready.html", context)
     message = EmailMultiAlternatives(" ".join(subject.split()), text, to=[mini_analysis.email])

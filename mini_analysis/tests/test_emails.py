@@ -110,3 +110,11 @@ def test_the_email_goes_through_a_real_smtp_server(settings):
     )
     kinds = [part.get_content_type() for part in received.walk()]
     assert {"text/plain", "text/html", "application/pdf"} <= set(kinds)
+
+
+def test_the_subject_is_plain_text_not_html_escaped():
+    with run_jobs():
+        submit_mini_analysis(**{**SUBMISSION, "brand_name": "Tom & Jerry's <Bistro>"}, language="en")
+    (message,) = mail.outbox
+    assert message.subject == "Your mini-analysis for Tom & Jerry's <Bistro>"
+    assert "Tom & Jerry's <Bistro>" in message.body
