@@ -2,13 +2,16 @@
 and the OpenAPI schema."""
 
 import io
+import json
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -56,6 +59,14 @@ def ids(response) -> list[int]:
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+
+
+def multipart(boundary: str, fields: dict) -> str:
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    return "".join(parts) + f"--{boundary}--\r\n"
 
 
 def submit(client: APIClient, payload: dict, **extra):
@@ -138,10 +149,44 @@ def test_submission_path_answers_without_a_trailing_slash_redirect(api_client):
     assert api_client.get(SUBMIT).status_code == 405
 
 
-def test_form_encoded_submission_is_accepted_too(api_client):
-    with run_jobs():
-        response = api_client.post(SUBMIT, {**VALID, "consent": "true"})
-    assert response.status_code == 202
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", urlencode({**VALID, "consent": "true"})),
+        ("multipart/form-data; boundary=BoUnDaRy", multipart("BoUnDaRy", {**VALID, "consent": "true"})),
+        ("text/plain", json.dumps(VALID)),
+    ],
+)
+def test_a_body_that_a_cross_site_form_can_send_answers_415_in_json_and_stores_nothing(
+    api_client, content_type, body
+):
+    """The three content types a web page may post to another site without a CORS preflight."""
+    response = api_client.post(SUBMIT, body, content_type=content_type, HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == 415
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+    assert "Access-Control-Allow-Origin" not in response
+    assert not MiniAnalysis.objects.exists()
+
+
+def test_the_cors_preflight_of_a_cross_site_json_post_is_refused(api_client):
+    """A page of another site must ask before posting JSON; the API allows no origin, method or
+    header, so the browser never sends the POST."""
+    response = api_client.options(
+        SUBMIT,
+        HTTP_ORIGIN="https://evil.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
+    )
+    assert not [name for name in response.headers if name.lower().startswith("access-control-allow-")]
+    assert not MiniAnalysis.objects.exists()
+
+
+def test_the_html_form_keeps_its_csrf_protection():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/en/mini-analysis/", {**VALID, "consent": "on"})
+    assert response.status_code == 403
+    assert not MiniAnalysis.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -188,6 +233,9 @@ def test_field_errors_are_in_the_submission_language(api_client, language, messa
         ("phone", "12"),
         ("brand_name", "x" * 10_000),
         ("brand_name", "   "),
+        ("brand_name", "Maison\nLumière"),
+        ("brand_name", "\u202emoc.elgoog"),
+        ("brand_name", "\u200b\u2060"),
         ("sector", "astrology"),
         ("consent", False),
         ("language", "de"),
@@ -235,6 +283,13 @@ def test_rate_limit_answer_is_in_the_request_language(api_client, settings, acce
     response = submit(api_client, VALID, HTTP_ACCEPT_LANGUAGE=accept_language)
     assert response.status_code == 429
     assert response.json()["detail"].startswith(message)
+
+
+def test_five_invalid_submissions_then_a_valid_one_is_accepted(api_client, settings):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "5/10m"
+    typos = [{"email": "ana@"}, {"phone": "12"}, {"brand_name": ""}, {"sector": "x"}, {"consent": False}]
+    assert [submit(api_client, {**VALID, **typo}).status_code for typo in typos] == [400] * 5
+    assert submit(api_client, VALID).status_code == 202
 
 
 def test_rate_limit_is_per_client_address(api_client, settings):
