@@ -221,6 +221,10 @@ class MiniAnalysisStatusSerializer(serializers.Serializer):
     pending = serializers.BooleanField(help_text="True while a worker prepares the analysis.")
     analysis_text = serializers.CharField(allow_blank=True)
     pdf_url = serializers.CharField(allow_blank=True)
+    email_withheld = serializers.BooleanField(
+        help_text="True when the analysis will not be emailed: its address had had "
+        "MINI_ANALYSIS_EMAILS_PER_RECIPIENT analysis emails that day. It is still generated and given here."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -313,6 +317,7 @@ class MiniAnalysisStatusView(APIView):
                 "pdf_url": mini_analysis.pdf_url
                 if generated and is_linkable_pdf_url(mini_analysis.pdf_url)
                 else "",
+                "email_withheld": mini_analysis.email_withheld,
             }
         )
         return Response(result.data, headers={"Cache-Control": "no-store"})

@@ -158,6 +158,8 @@ GEMINI_TIMEOUT = env.float("GEMINI_TIMEOUT", default=20.0)
 MINI_ANALYSIS_DAILY_QUOTA = env.int("MINI_ANALYSIS_DAILY_QUOTA", default=None)
 # Form and API submissions per client address, django-ratelimit syntax: `5/10m`, `100/h`, `20/d`.
 MINI_ANALYSIS_RATE_LIMIT = env.str("MINI_ANALYSIS_RATE_LIMIT", default="5/10m")
+# Analysis emails a day to one recipient address, whoever asks (mini_analysis/recipients.py).
+MINI_ANALYSIS_EMAILS_PER_RECIPIENT = env.int("MINI_ANALYSIS_EMAILS_PER_RECIPIENT", default=3)
 # The "book a call" link on the result page and in the PDF; empty: no link.
 BOOK_A_CALL_URL = env.str("BOOK_A_CALL_URL", default="")
 # How many proxies in front of the app append to X-Forwarded-For (Render, a load balancer: 1).

@@ -44,9 +44,13 @@ def analysis_email(mini_analysis: MiniAnalysis) -> EmailMultiAlternatives:
 
 def send_analysis_email(mini_analysis_id: int) -> bool:
     """Send the generated analysis once; True when sent, False when there is nothing to send
-    (not generated, or already sent). Raises when the mail backend fails: the task retries."""
+    (not generated, already sent, or withheld: its address had had its emails of the day).
+    Raises when the mail backend fails: the task retries."""
     mini_analysis = MiniAnalysis.objects.get(pk=mini_analysis_id)
     if mini_analysis.status != Status.GENERATED or mini_analysis.emailed_at is not None:
+        return False
+    if mini_analysis.email_withheld:
+        logger.info("Mini-analysis %s: not emailed, its address had its emails of the day", mini_analysis_id)
         return False
     analysis_email(mini_analysis).send()
     # update(), not save(): the lead does not follow the email, and the status is never touched.

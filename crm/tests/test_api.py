@@ -110,6 +110,7 @@ def test_status_url_shows_the_analysis_once_generated(api_client):
         "pending": False,
         "analysis_text": mini_analysis.analysis_text,
         "pdf_url": mini_analysis.pdf_url,
+        "email_withheld": False,
     }
     assert mini_analysis.analysis_text and mini_analysis.pdf_url
     assert Lead.objects.get().status == Status.GENERATED
@@ -283,6 +284,30 @@ def test_rate_limit_answer_is_in_the_request_language(api_client, settings, acce
     response = submit(api_client, VALID, HTTP_ACCEPT_LANGUAGE=accept_language)
     assert response.status_code == 429
     assert response.json()["detail"].startswith(message)
+
+
+def test_an_address_gets_a_few_analysis_emails_a_day_whatever_the_client_address(
+    api_client, settings, mailoutbox
+):
+    """The rate limit counts per client; this bound counts per recipient mailbox, so many
+    clients cannot make the site mail one person (`MINI_ANALYSIS_EMAILS_PER_RECIPIENT`)."""
+    settings.MINI_ANALYSIS_EMAILS_PER_RECIPIENT = 3
+    spellings = [
+        "ana@example.com",
+        "ANA@example.com",
+        " ana+news@example.com",
+        "Ana+x@Example.COM",
+        "ana@example.com",
+    ]
+    answers = [
+        submit(api_client, {**VALID, "email": email}, REMOTE_ADDR=f"203.0.113.{number}")
+        for number, email in enumerate(spellings)
+    ]
+    assert [answer.status_code for answer in answers] == [202] * 5
+    assert len(mailoutbox) == 3
+    statuses = [api_client.get(answer.json()["status_url"]).json() for answer in answers]
+    assert [status["email_withheld"] for status in statuses] == [False, False, False, True, True]
+    assert {status["status"] for status in statuses} == {Status.GENERATED}  # stored and generated
 
 
 def test_five_invalid_submissions_then_a_valid_one_is_accepted(api_client, settings):

@@ -288,6 +288,26 @@ def test_the_result_page_and_the_pdf_are_never_cached_nor_indexed(client):
         assert answer["X-Robots-Tag"] == "noindex", address
 
 
+@pytest.mark.parametrize(
+    ("language", "notice", "pending"),
+    [
+        ("fr", "cette mini-analyse ne sera pas envoyée par e-mail", "dans quelques instants.</p>"),
+        ("en", "this mini-analysis will not be emailed", "in a few moments.</p>"),
+        ("he", "המיני-ניתוח הזה לא יישלח בדוא״ל", "בעוד רגעים ספורים.</p>"),
+    ],
+)
+def test_the_result_page_says_when_the_analysis_will_not_be_emailed(
+    client, settings, language, notice, pending
+):
+    settings.MINI_ANALYSIS_EMAILS_PER_RECIPIENT = 1
+    first = client.post(form_url(language), VALID, follow=True).content.decode()
+    second = client.post(form_url(language), {**VALID, "brand_name": "Autre"}, follow=True).content.decode()
+    assert notice not in first
+    assert notice in second
+    assert pending in second  # "being prepared", without "we will also send it by email"
+    assert MiniAnalysis.objects.filter(email_withheld=True).count() == 1
+
+
 def test_unknown_result_or_pdf_is_a_404(client):
     assert client.get("/fr/mini-analysis/00000000-0000-0000-0000-000000000000/").status_code == 404
     assert client.get("/fr/mini-analysis/00000000-0000-0000-0000-000000000000/pdf/").status_code == 404
