@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "phonenumber_field",
     "axes",
@@ -198,6 +197,8 @@ CRM_AUTO_ASSIGN = env.bool("CRM_AUTO_ASSIGN", default=False)
 # The site's public address, for absolute links in emails (no request to read it from in a worker).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# Days an API token works after it is issued (`create_api_token`); see crm/models/tokens.py.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "crm.authentication.BearerTokenAuthentication",

@@ -1,4 +1,5 @@
-"""The CRM's models, one module per concept: leads, the pipeline they become, activities, assignment."""
+"""The CRM's models, one module per concept: leads, the pipeline they become, activities, assignment,
+the API's tokens."""
 
 from .activities import Activity, ActivityKind
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
@@ -12,12 +13,14 @@ from .pipeline import (
     OpportunityStage,
     OpportunityStageEntry,
 )
+from .tokens import ApiToken
 
 __all__ = [
     "ANALYSIS_PREVIEW_LENGTH",
     "SPOKEN_LANGUAGE_FIELDS",
     "Activity",
     "ActivityKind",
+    "ApiToken",
     "Company",
     "Contact",
     "Currency",

@@ -14,10 +14,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from crm.models import Lead, Source
+from crm.models import ApiToken, Lead, Source
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.tests.conftest import run_jobs
 
@@ -42,7 +41,7 @@ def api_client() -> APIClient:
 
 
 def bearer(client: APIClient, user) -> APIClient:
-    token, _ = Token.objects.get_or_create(user=user)
+    token, _ = ApiToken.objects.get_or_create(user=user, read_only=False)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
     return client
 
@@ -537,7 +536,7 @@ def test_create_api_token_prints_a_token_that_opens_the_api(api_client):
     out = io.StringIO()
     call_command("create_api_token", "boss", stdout=out)
     key = out.getvalue().strip()
-    assert key == Token.objects.get(user__username="boss").key
+    assert key == ApiToken.objects.get(user__username="boss").key
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert api_client.get(LEADS).status_code == 200
 
@@ -552,11 +551,11 @@ def test_create_api_token_twice_prints_the_same_token():
 
 def test_create_api_token_reset_replaces_the_token():
     user = UserFactory(username="boss")
-    old = Token.objects.create(user=user).key
+    old = ApiToken.objects.create(user=user).key
     out = io.StringIO()
     call_command("create_api_token", "boss", "--reset", stdout=out)
     assert out.getvalue().strip() != old
-    assert not Token.objects.filter(key=old).exists()
+    assert not ApiToken.objects.filter(key=old).exists()
 
 
 def test_create_api_token_warns_for_a_non_staff_user():
@@ -569,7 +568,7 @@ def test_create_api_token_warns_for_a_non_staff_user():
 def test_create_api_token_for_an_unknown_user_is_a_command_error():
     with pytest.raises(CommandError, match="nobody"):
         call_command("create_api_token", "nobody", stdout=io.StringIO())
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_create_api_token_refuses_an_inactive_user():
