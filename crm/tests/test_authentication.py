@@ -19,8 +19,9 @@ LEADS = "/api/crm/leads"
 
 
 def client_with(token: ApiToken) -> APIClient:
+    """A client of this token, whose answers are in English."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}", HTTP_ACCEPT_LANGUAGE="en")
     return client
 
 
