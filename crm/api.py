@@ -242,8 +242,10 @@ class MiniAnalysisSubmitView(APIView):
     """Submit a mini-analysis request, as the public form does.
 
     Anonymous by design: no authentication class runs, so no session is read and no CSRF token
-    is needed (a JSON API used by other origins and scripts; nothing it does depends on who is
-    logged in). Spam is held back by the same per-IP rate limit and honeypot as the form.
+    is needed (a JSON API used by scripts; nothing it does depends on who is logged in). JSON
+    only, as every route (`crm.api_input`): another site's page cannot make a browser post it
+    without a CORS preflight, which is never granted. Spam is held back by the same per-IP rate
+    limit and honeypot as the form, and the emails by `MINI_ANALYSIS_EMAILS_PER_RECIPIENT`.
     """
 
     authentication_classes: list = []

@@ -8,6 +8,8 @@ mailed (`MiniAnalysis.email_withheld`). The place is taken when the request is s
 page can say at once whether the analysis will come by email; the day is `TIME_ZONE`'s.
 """
 
+from datetime import date
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -19,6 +21,8 @@ from .models import RecipientDailyEmails
 
 # Gmail ignores the dots of the local part, and googlemail.com is the same mailbox.
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+# Past days' rows deleted by one request at most: the work of a day's change is shared out.
+PAST_ROWS_BATCH = 500
 
 
 def recipient_key(email: str) -> str:
@@ -48,7 +52,7 @@ def reserve_analysis_email(email: str) -> bool:
     today = timezone.localdate()
     recipient = recipient_digest(email)
     with transaction.atomic():
-        RecipientDailyEmails.objects.filter(day__lt=today).delete()
+        _forget_past_days(today)
         RecipientDailyEmails.objects.bulk_create(
             [RecipientDailyEmails(recipient=recipient, day=today)], ignore_conflicts=True
         )
@@ -56,3 +60,12 @@ def reserve_analysis_email(email: str) -> bool:
             recipient=recipient, day=today, count__lt=settings.MINI_ANALYSIS_EMAILS_PER_RECIPIENT
         ).update(count=F("count") + 1)
     return taken == 1
+
+
+def _forget_past_days(today: date) -> None:
+    """Delete a batch of past days' rows, skipping those another request is deleting: two
+    requests never wait on each other's old rows (nor deadlock on them, in PostgreSQL)."""
+    past = RecipientDailyEmails.objects.filter(day__lt=today).select_for_update(skip_locked=True)
+    RecipientDailyEmails.objects.filter(
+        pk__in=list(past.values_list("pk", flat=True)[:PAST_ROWS_BATCH])
+    ).delete()
