@@ -11,6 +11,9 @@ route added later is covered without a line of its own:
   and more than `DATA_UPLOAD_MAX_NUMBER_FIELDS` query parameters with exceptions DRF does not
   handle (Django then draws its HTML 400 page), and a JSON document nested some thousand levels
   deep makes the parser raise `RecursionError` (a 500). Here they are a JSON `413` and `400`.
+- **No 404 for a `?format=` nobody knows.** DRF reads `format` as a renderer override and
+  answers an unknown one with a 404 the schema cannot announce; an unknown one is ignored here,
+  as any unknown parameter (`/api/schema/?format=json` still picks the JSON schema).
 """
 
 from django.conf import settings
@@ -18,6 +21,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -31,6 +35,13 @@ class JSONBodyParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError(_("The JSON body is nested too deeply.")) from None
+
+
+class LenientFormatNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, where a `?format=` that no renderer has means no override."""
+
+    def filter_renderers(self, renderers, format):
+        return [renderer for renderer in renderers if renderer.format == format] or renderers
 
 
 class RequestTooLarge(APIException):

@@ -209,6 +209,7 @@ REST_FRAMEWORK = {
     # JSON bodies only, and a JSON answer to any refused input: see crm/api_input.py.
     "DEFAULT_PARSER_CLASSES": ["crm.api_input.JSONBodyParser"],
     "EXCEPTION_HANDLER": "crm.api_input.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "crm.api_input.LenientFormatNegotiation",
 }
 # The schema view is not an operation of the API it describes.
 SPECTACULAR_SETTINGS = {

@@ -92,3 +92,16 @@ def test_the_answer_is_in_the_requests_language(client, lead, language, message)
         "/api/mini-analysis", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=language
     )
     assert response.json()["detail"].startswith(message)
+
+
+def test_an_unknown_format_parameter_is_ignored_not_a_404(client, lead):
+    for route in get_routes(lead):
+        response = client.get(route, {"format": "xml"})
+        assert response.status_code == 200, route
+        assert response["Content-Type"] == "application/json"
+
+
+def test_the_schema_still_comes_as_json_on_request():
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
