@@ -5,13 +5,15 @@ Views and serializers are thin: the submission is validated by `MiniAnalysisForm
 for the form's rules) and handled by `submit_mini_analysis`, the same flow as the HTML form.
 """
 
+import functools
 import re
+import sys
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
-from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import translation
@@ -29,7 +31,8 @@ from mini_analysis.forms import MiniAnalysisForm, phone_example
 from mini_analysis.models import GenerationState, Language, MiniAnalysis, Status
 from mini_analysis.pdf import is_linkable_pdf_url
 from mini_analysis.services import submit_mini_analysis
-from mini_analysis.throttling import submission_rate_limited
+from mini_analysis.throttling import RATE_LIMITED_MESSAGE, submission_rate_limited
+from mini_analysis.validators import is_invisible, is_line_break_or_control
 
 from .models import Lead, LeadStage, Source
 
@@ -53,15 +56,6 @@ class JSONBooleanField(serializers.BooleanField):
         if isinstance(data, bool):
             return data
         self.fail("invalid", input=data)
-
-
-class ConsentField(JSONBooleanField):
-    """A JSON boolean, or in a form-encoded body the words `true` / `false` (its only booleans)."""
-
-    def to_internal_value(self, data):
-        if isinstance(self.parent.initial_data, QueryDict) and data in ("true", "false"):
-            return data == "true"
-        return super().to_internal_value(data)
 
 
 AMOUNT_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
@@ -102,7 +96,7 @@ class MiniAnalysisRequestSerializer(serializers.Serializer):
     phone = _text()
     brand_name = _text()
     sector = _text()
-    consent = ConsentField(required=False, default=False)
+    consent = JSONBooleanField(required=False, default=False)
     language = serializers.ChoiceField(choices=Language.choices, required=False)
     website = _text()
 
@@ -113,6 +107,27 @@ class MiniAnalysisRequestSerializer(serializers.Serializer):
 TRIMMED = "".join(f"\\u{code:04x}" for code in range(0x3001) if chr(code).isspace())
 
 
+@functools.cache
+def character_class(predicate: Callable[[str], bool]) -> str:
+    """The body of a regex class of every code point `predicate` accepts, as ranges: BMP code
+    points escaped (`\\u200b`), astral ones written as themselves (JSON Schema's regexes are
+    ECMAScript's, whose `\\u` takes four digits; a literal character reads the same there and in
+    Python). Computed once, when the schema is first asked for."""
+
+    def spell(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+    ranges, start = [], None
+    for code in range(sys.maxunicode + 2):
+        inside = code <= sys.maxunicode and not 0xD800 <= code <= 0xDFFF and predicate(chr(code))
+        if inside and start is None:
+            start = code
+        elif not inside and start is not None:
+            ranges.append(spell(start) if start == code - 1 else f"{spell(start)}-{spell(code - 1)}")
+            start = None
+    return "".join(ranges)
+
+
 def submission_schema() -> dict:
     """The body of `POST /api/mini-analysis` as JSON Schema, written from `MiniAnalysisForm`'s own
     fields (which are required, their lengths and choices), so the schema says what the form
@@ -121,6 +136,9 @@ def submission_schema() -> dict:
     fields = MiniAnalysisForm.base_fields
     email_length = fields["email"].max_length
     brand_length = fields["brand_name"].max_length
+    # The brand's rule (`mini_analysis.validators`): what may not stand between its first and
+    # last character, and what draws nothing.
+    forbidden, invisible = character_class(is_line_break_or_control), character_class(is_invisible)
     return {
         "type": "object",
         "required": [name for name, field in fields.items() if field.required],
@@ -132,8 +150,12 @@ def submission_schema() -> dict:
                 "description": f"An email address, at most {email_length} characters once trimmed.",
             },
             "phone": {
-                "type": "string",
-                "format": "phone",
+                # Empty is spelled apart from the custom format: a tool that cannot check the
+                # format (schemathesis' negative phase) would otherwise take "" for a bad phone.
+                "anyOf": [
+                    {"type": "string", "pattern": rf"^[{TRIMMED}]*$"},
+                    {"type": "string", "format": "phone"},
+                ],
                 "example": phone_example(),
                 "description": (
                     "Optional: empty (or only white space) means none. Else a valid phone number, "
@@ -145,10 +167,14 @@ def submission_schema() -> dict:
             "brand_name": {
                 "type": "string",
                 "pattern": (
-                    rf"^[{TRIMMED}]*[^{TRIMMED}\x00]"
-                    rf"([^\x00]{{0,{brand_length - 2}}}[^{TRIMMED}\x00])?[{TRIMMED}]*$"
+                    rf"^[{TRIMMED}]*[^{TRIMMED}{forbidden}]"
+                    rf"([^{forbidden}]{{0,{brand_length - 2}}}[^{TRIMMED}{forbidden}])?[{TRIMMED}]*$"
                 ),
-                "description": f"1 to {brand_length} characters once trimmed.",
+                "not": {"pattern": rf"^[{invisible}]*$"},
+                "description": (
+                    f"1 to {brand_length} characters once trimmed, on one line: no line break, control "
+                    "character or bidi embedding, override or isolate, and not only invisible characters."
+                ),
             },
             "sector": {
                 "type": "string",
@@ -158,7 +184,7 @@ def submission_schema() -> dict:
             "consent": {
                 "type": "boolean",
                 "enum": [True],
-                "description": "Must be true (in a form-encoded or multipart body: the word true).",
+                "description": "Must be true.",
             },
             "language": {
                 "type": "string",
@@ -199,18 +225,31 @@ class MiniAnalysisStatusSerializer(serializers.Serializer):
     pending = serializers.BooleanField(help_text="True while a worker prepares the analysis.")
     analysis_text = serializers.CharField(allow_blank=True)
     pdf_url = serializers.CharField(allow_blank=True)
+    email_withheld = serializers.BooleanField(
+        help_text="True when the analysis will not be emailed: its address had had "
+        "MINI_ANALYSIS_EMAILS_PER_RECIPIENT analysis emails that day. It is still generated and given here."
+    )
 
 
-class SubmissionRateLimitedSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+# The answers of every route that takes a body (`crm.api_input`).
+BODY_ERRORS = {
+    413: OpenApiResponse(ErrorSerializer, description="The body is over DATA_UPLOAD_MAX_MEMORY_SIZE."),
+    415: OpenApiResponse(ErrorSerializer, description="The body is not JSON (`application/json`)."),
+}
 
 
 class MiniAnalysisSubmitView(APIView):
     """Submit a mini-analysis request, as the public form does.
 
     Anonymous by design: no authentication class runs, so no session is read and no CSRF token
-    is needed (a JSON API used by other origins and scripts; nothing it does depends on who is
-    logged in). Spam is held back by the same per-IP rate limit and honeypot as the form.
+    is needed (a JSON API used by scripts; nothing it does depends on who is logged in). JSON
+    only, as every route (`crm.api_input`): another site's page cannot make a browser post it
+    without a CORS preflight, which is never granted. Spam is held back by the same per-IP rate
+    limit and honeypot as the form, and the emails by `MINI_ANALYSIS_EMAILS_PER_RECIPIENT`.
     """
 
     authentication_classes: list = []
@@ -224,30 +263,29 @@ class MiniAnalysisSubmitView(APIView):
                 OpenApiTypes.OBJECT,
                 description='Nothing stored. `{"field": ["message", ...], "non_field_errors": [...]}`',
             ),
-            429: OpenApiResponse(
-                SubmissionRateLimitedSerializer, description="Too many submissions from this address."
-            ),
+            **BODY_ERRORS,
+            429: OpenApiResponse(ErrorSerializer, description="Too many submissions from this address."),
         },
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        if submission_rate_limited(request):
-            message = translation.gettext(
-                "You have sent several requests in a short time. Please wait a few minutes and try again."
-            )
-            return Response({"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         language = _submission_language(request)
         with translation.override(language):
             body = MiniAnalysisRequestSerializer(data=request.data)
             if not body.is_valid():
                 return Response(body.errors, status=status.HTTP_400_BAD_REQUEST)
             form = MiniAnalysisForm(data=_form_data(body.validated_data))
-            if form.is_spam():
+            spam = form.is_spam()
+            if not spam and not form.is_valid():
+                return Response(_field_errors(form), status=status.HTTP_400_BAD_REQUEST)
+            # Counted once valid, as by the form: a typo does not use up the allowance.
+            if submission_rate_limited(request):
+                message = {"detail": str(RATE_LIMITED_MESSAGE)}
+                return Response(message, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            if spam:
                 # Honest clients leave the honeypot out; nothing is stored for those who fill it.
                 errors = {"website": [translation.gettext("Leave this field empty")]}
                 return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-            if not form.is_valid():
-                return Response(_field_errors(form), status=status.HTTP_400_BAD_REQUEST)
         mini_analysis = submit_mini_analysis(**form.submission(), language=language)
         status_url = reverse("api-mini-analysis-status", kwargs={"request_id": mini_analysis.request_id})
         result = MiniAnalysisAcceptedSerializer(
@@ -285,6 +323,7 @@ class MiniAnalysisStatusView(APIView):
                 "pdf_url": mini_analysis.pdf_url
                 if generated and is_linkable_pdf_url(mini_analysis.pdf_url)
                 else "",
+                "email_withheld": mini_analysis.email_withheld,
             }
         )
         return Response(result.data, headers={"Cache-Control": "no-store"})
@@ -443,10 +482,6 @@ def leads_for_api(
     if stage:
         leads = leads.filter(stage=stage)
     return leads.order_by("-created_at", "-id")
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
 
 
 @extend_schema(

@@ -17,7 +17,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +25,15 @@ from rest_framework.views import APIView
 from mini_analysis.models import Language
 
 from . import services, visibility
-from .api import MAX_INTEGER, AmountField, JSONBooleanField, LeadPagination, ListQuerySerializer, StringField
+from .api import (
+    BODY_ERRORS,
+    MAX_INTEGER,
+    AmountField,
+    JSONBooleanField,
+    LeadPagination,
+    ListQuerySerializer,
+    StringField,
+)
 from .models import Contact, Currency, Opportunity, OpportunityStage
 
 
@@ -249,8 +256,6 @@ class LeadConvertView(APIView):
         _model_permission("crm.change_lead"),
         _model_permission("crm.convert_lead"),
     ]
-    # JSON only: the body's types are JSON's (a form's "0" is not a boolean); anything else is a 415.
-    parser_classes = [JSONParser]
 
     @extend_schema(
         parameters=[OpenApiParameter("lead_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
@@ -260,7 +265,7 @@ class LeadConvertView(APIView):
             200: OpenApiResponse(ConversionSerializer, description="Already converted: nothing was written."),
             400: FIELD_ERRORS,
             **AUTH_ERRORS,
-            415: OpenApiResponse(DetailSerializer, description="The body is not JSON."),
+            **BODY_ERRORS,
             404: OpenApiResponse(
                 DetailSerializer, description="No such prospect, or not one the user may see."
             ),

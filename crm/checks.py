@@ -36,3 +36,17 @@ def check_site_url_is_public(app_configs=None, **kwargs) -> list[checks.CheckMes
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security)
+def check_api_token_lifetime(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A lifetime under a day would refuse every token at once (and a negative one is a typo)."""
+    if settings.API_TOKEN_TTL_DAYS < 1:
+        return [
+            checks.Error(
+                f"API_TOKEN_TTL_DAYS is {settings.API_TOKEN_TTL_DAYS}.",
+                hint="Set it to the days an API token works after it is issued, e.g. 90.",
+                id="crm.E003",
+            )
+        ]
+    return []

@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "phonenumber_field",
     "axes",
@@ -179,6 +178,8 @@ GEMINI_TIMEOUT = env.float("GEMINI_TIMEOUT", default=20.0)
 MINI_ANALYSIS_DAILY_QUOTA = env.int("MINI_ANALYSIS_DAILY_QUOTA", default=None)
 # Form and API submissions per client address, django-ratelimit syntax: `5/10m`, `100/h`, `20/d`.
 MINI_ANALYSIS_RATE_LIMIT = env.str("MINI_ANALYSIS_RATE_LIMIT", default="5/10m")
+# Analysis emails a day to one recipient address, whoever asks (mini_analysis/recipients.py).
+MINI_ANALYSIS_EMAILS_PER_RECIPIENT = env.int("MINI_ANALYSIS_EMAILS_PER_RECIPIENT", default=3)
 # The "book a call" link on the result page and in the PDF; empty: no link.
 BOOK_A_CALL_URL = env.str("BOOK_A_CALL_URL", default="")
 # How many proxies in front of the app append to X-Forwarded-For (Render, a load balancer: 1).
@@ -217,6 +218,8 @@ CRM_AUTO_ASSIGN = env.bool("CRM_AUTO_ASSIGN", default=False)
 # The site's public address, for absolute links in emails (no request to read it from in a worker).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# Days an API token works after it is issued (`create_api_token`); see crm/models/tokens.py.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "crm.authentication.BearerTokenAuthentication",
@@ -224,6 +227,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies only, and a JSON answer to any refused input: see crm/api_input.py.
+    "DEFAULT_PARSER_CLASSES": ["crm.api_input.JSONBodyParser"],
+    "EXCEPTION_HANDLER": "crm.api_input.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "crm.api_input.LenientFormatNegotiation",
 }
 # The schema view is not an operation of the API it describes.
 SPECTACULAR_SETTINGS = {

@@ -47,6 +47,7 @@ class MiniAnalysisAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
         "next_attempt_at",
         "last_error",
         "emailed_at",
+        "email_withheld",
     ]
     actions = ["requeue_generation"]
 

@@ -40,6 +40,13 @@ def check_generator_settings(app_configs=None, **kwargs) -> list[checks.CheckMes
         )
     if settings.TRUSTED_PROXY_COUNT < 0:
         errors.append(checks.Error("TRUSTED_PROXY_COUNT must be 0 or more.", id="mini_analysis.E004"))
+    if settings.MINI_ANALYSIS_EMAILS_PER_RECIPIENT < 0:
+        errors.append(
+            checks.Error(
+                "MINI_ANALYSIS_EMAILS_PER_RECIPIENT must be 0 or more (0: no analysis is emailed).",
+                id="mini_analysis.E007",
+            )
+        )
     return errors
 
 

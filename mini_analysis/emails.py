@@ -27,7 +27,10 @@ def analysis_email(mini_analysis: MiniAnalysis) -> EmailMultiAlternatives:
             "direction": "rtl" if translation.get_language_bidi() else "ltr",
             "language": mini_analysis.language,
         }
-        subject = render_to_string("mini_analysis/email/analysis_ready_subject.txt", context)
+        # A header is plain text: formatted from a string, never rendered by a template, whose
+        # autoescaping would write a brand "Tom & Jerry's" as "Tom &amp; Jerry&#x27;s".
+        brand = mini_analysis.brand_name
+        subject = translation.gettext("Your mini-analysis for %(brand)s") % {"brand": brand}
         text = render_to_string("mini_analysis/email/analysis_ready.txt", context)
         html = render_to_string("mini_analysis/email/analysis_ready.html", context)
     message = EmailMultiAlternatives(" ".join(subject.split()), text, to=[mini_analysis.email])
@@ -41,9 +44,13 @@ def analysis_email(mini_analysis: MiniAnalysis) -> EmailMultiAlternatives:
 
 def send_analysis_email(mini_analysis_id: int) -> bool:
     """Send the generated analysis once; True when sent, False when there is nothing to send
-    (not generated, or already sent). Raises when the mail backend fails: the task retries."""
+    (not generated, already sent, or withheld: its address had had its emails of the day).
+    Raises when the mail backend fails: the task retries."""
     mini_analysis = MiniAnalysis.objects.get(pk=mini_analysis_id)
     if mini_analysis.status != Status.GENERATED or mini_analysis.emailed_at is not None:
+        return False
+    if mini_analysis.email_withheld:
+        logger.info("Mini-analysis %s: not emailed, its address had its emails of the day", mini_analysis_id)
         return False
     analysis_email(mini_analysis).send()
     # update(), not save(): the lead does not follow the email, and the status is never touched.

@@ -9,6 +9,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
 from .sectors import Sector
+from .validators import validate_one_line_of_visible_text
 
 BRAND_NAME_MAX_LENGTH = 200
 
@@ -53,7 +54,12 @@ class MiniAnalysisForm(forms.Form):
             )
         },
     )
-    brand_name = forms.CharField(label=_("Brand name"), min_length=1, max_length=BRAND_NAME_MAX_LENGTH)
+    brand_name = forms.CharField(
+        label=_("Brand name"),
+        min_length=1,
+        max_length=BRAND_NAME_MAX_LENGTH,
+        validators=[validate_one_line_of_visible_text],
+    )
     sector = forms.ChoiceField(label=_("Sector"), choices=[("", "—"), *Sector.choices])
     consent = forms.BooleanField(
         label=_("I agree to be contacted by Israel Growth Ventures about this analysis."),

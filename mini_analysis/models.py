@@ -91,6 +91,9 @@ class MiniAnalysis(models.Model):
         _("last error"), blank=True, editable=False, default="", db_default="", max_length=ERROR_MAX_LENGTH
     )
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True, editable=False)
+    # Generated and shown, never mailed: its address had used up its emails of the day
+    # (`MINI_ANALYSIS_EMAILS_PER_RECIPIENT`, see `mini_analysis.recipients`).
+    email_withheld = models.BooleanField(_("email withheld"), default=False, db_default=False, editable=False)
 
     objects = IdentityKeyQuerySet.as_manager()
 
@@ -156,3 +159,26 @@ class MiniAnalysis(models.Model):
     def generation_pending(self) -> bool:
         """A worker will write the analysis soon: the visitor's page waits for it."""
         return self.generation_state in {GenerationState.QUEUED, GenerationState.RUNNING}
+
+
+class RecipientDailyEmails(models.Model):
+    """How many analysis emails one recipient address was given on one day (`recipients`).
+
+    The address is stored as a keyed hash (`recipients.recipient_digest`), never as itself: the
+    counter must recognise an address, not read it. Rows of past days are deleted as new ones
+    are written."""
+
+    recipient = models.CharField(max_length=64, editable=False)
+    day = models.DateField(editable=False)
+    count = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        db_table = "mini_analysis_recipient_emails"
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="recipient_emails_one_row_a_day"),
+            text_length_constraint("recipient_emails_text_lengths", {"recipient": 64}),
+        ]
+        indexes = [models.Index(fields=["day"], name="recipient_emails_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.count}"

@@ -29,6 +29,7 @@ from .generators import AnalysisRequest, DailyQuotaExceeded, Generator, QuotaExc
 from .lengths import ANALYSIS_MAX_LENGTH, ERROR_MAX_LENGTH
 from .models import GenerationState, MiniAnalysis, Status
 from .pdf import save_pdf
+from .recipients import reserve_analysis_email
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,12 @@ def submit_mini_analysis(
 ) -> MiniAnalysis:
     """Store a consented request (status NEW) and queue its generation once it is committed.
 
-    Returns at once: the analysis is written by a worker (`run_generation`)."""
+    Returns at once: the analysis is written by a worker (`run_generation`). Its email is
+    withheld when the address has had its analysis emails of the day (`recipients`)."""
     now = timezone.now()
     with transaction.atomic():
         mini_analysis = MiniAnalysis.objects.create(
+            email_withheld=not reserve_analysis_email(email),
             email=email,
             phone=phone,
             brand_name=brand_name,

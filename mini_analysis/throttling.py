@@ -9,10 +9,14 @@ import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 
 RATE_LIMIT_GROUP = "mini-analysis-submission"
+RATE_LIMITED_MESSAGE = _(
+    "You have sent several requests in a short time. Please wait a few minutes and try again."
+)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -37,7 +41,11 @@ def _is_ip_address(value: str) -> bool:
 
 
 def submission_rate_limited(request: HttpRequest) -> bool:
-    """Count this submission against its client address; True when it is over the limit."""
+    """Count this submission against its client address; True when it is over the limit.
+
+    Called for a submission that would be stored (valid, or a bot's that is answered as if it
+    were), never for one refused for a typo: a visitor who corrects their input is not locked
+    out by their own mistakes."""
     return is_ratelimited(
         request,
         group=RATE_LIMIT_GROUP,

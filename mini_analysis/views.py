@@ -1,5 +1,8 @@
 """The public pages: the form, its result and the PDF. Validation is in the form, work in services."""
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,29 +15,48 @@ from .forms import MiniAnalysisForm
 from .models import MiniAnalysis
 from .pdf import is_linkable_pdf_url, pdf_storage_name
 from .sectors import sector_label
-from .throttling import submission_rate_limited
+from .throttling import RATE_LIMITED_MESSAGE, submission_rate_limited
 
 # How often the result page reloads itself while the analysis is being prepared.
 RESULT_REFRESH_SECONDS = 3
+
+
+def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """One visitor's request (its page, its PDF): kept by no browser cache or proxy
+    (`Cache-Control: private, no-store…`), and indexed by no search engine, also where a page's
+    `<meta name="robots">` cannot say it (a PDF)."""
+
+    @wraps(view)
+    @never_cache
+    def private_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    return private_view
 
 
 @require_http_methods(["GET", "POST"])
 def mini_analysis_form(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "mini_analysis/form.html", {"form": MiniAnalysisForm()})
-    if submission_rate_limited(request):
-        return render(request, "mini_analysis/rate_limited.html", status=429)
     form = MiniAnalysisForm(request.POST)
-    if form.is_spam():
+    spam = form.is_spam()
+    if not spam and not form.is_valid():
+        return render(request, "mini_analysis/form.html", {"form": form})
+    # Counted once valid: a typo does not use up the allowance. Over it, the visitor keeps what
+    # they typed, to send again later.
+    if submission_rate_limited(request):
+        form.add_error(None, RATE_LIMITED_MESSAGE)
+        return render(request, "mini_analysis/form.html", {"form": form}, status=429)
+    if spam:
         # Neutral answer: a bot learns nothing, and nothing is stored.
         return render(request, "mini_analysis/received.html")
-    if not form.is_valid():
-        return render(request, "mini_analysis/form.html", {"form": form})
     mini_analysis = services.submit_mini_analysis(**form.submission(), language=get_language())
     return redirect("mini_analysis:result", request_id=mini_analysis.request_id)
 
 
-@never_cache
+@private_page
 def mini_analysis_result(request: HttpRequest, request_id) -> HttpResponse:
     """The analysis; while a worker prepares it, a note and a meta refresh (no script, so the CSP
     stays strict); a polite note when it could not be generated yet. The request id is a random
@@ -59,6 +81,7 @@ def privacy_notice(request: HttpRequest) -> HttpResponse:
     )
 
 
+@private_page
 def mini_analysis_pdf(request: HttpRequest, request_id) -> FileResponse:
     mini_analysis = get_object_or_404(MiniAnalysis, request_id=request_id)
     name = pdf_storage_name(mini_analysis)

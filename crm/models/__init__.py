@@ -1,5 +1,5 @@
 """The CRM's models, one module per concept: leads, the pipeline they become, activities,
-assignment, imports, and where the bridge from the legacy MongoDB stands."""
+assignment, imports, the API's tokens, and where the bridge from the legacy MongoDB stands."""
 
 from .activities import Activity, ActivityKind
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
@@ -15,12 +15,14 @@ from .pipeline import (
     OpportunityStage,
     OpportunityStageEntry,
 )
+from .tokens import ApiToken
 
 __all__ = [
     "ANALYSIS_PREVIEW_LENGTH",
     "SPOKEN_LANGUAGE_FIELDS",
     "Activity",
     "ActivityKind",
+    "ApiToken",
     "Company",
     "Contact",
     "Currency",

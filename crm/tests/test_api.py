@@ -2,19 +2,21 @@
 and the OpenAPI schema."""
 
 import io
+import json
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from crm.models import Lead, Source
+from crm.models import ApiToken, Lead, Source
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.tests.conftest import run_jobs
 
@@ -39,7 +41,7 @@ def api_client() -> APIClient:
 
 
 def bearer(client: APIClient, user) -> APIClient:
-    token, _ = Token.objects.get_or_create(user=user)
+    token, _ = ApiToken.objects.get_or_create(user=user, read_only=False)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
     return client
 
@@ -56,6 +58,14 @@ def ids(response) -> list[int]:
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+
+
+def multipart(boundary: str, fields: dict) -> str:
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    return "".join(parts) + f"--{boundary}--\r\n"
 
 
 def submit(client: APIClient, payload: dict, **extra):
@@ -99,6 +109,7 @@ def test_status_url_shows_the_analysis_once_generated(api_client):
         "pending": False,
         "analysis_text": mini_analysis.analysis_text,
         "pdf_url": mini_analysis.pdf_url,
+        "email_withheld": False,
     }
     assert mini_analysis.analysis_text and mini_analysis.pdf_url
     assert Lead.objects.get().status == Status.GENERATED
@@ -138,10 +149,44 @@ def test_submission_path_answers_without_a_trailing_slash_redirect(api_client):
     assert api_client.get(SUBMIT).status_code == 405
 
 
-def test_form_encoded_submission_is_accepted_too(api_client):
-    with run_jobs():
-        response = api_client.post(SUBMIT, {**VALID, "consent": "true"})
-    assert response.status_code == 202
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", urlencode({**VALID, "consent": "true"})),
+        ("multipart/form-data; boundary=BoUnDaRy", multipart("BoUnDaRy", {**VALID, "consent": "true"})),
+        ("text/plain", json.dumps(VALID)),
+    ],
+)
+def test_a_body_that_a_cross_site_form_can_send_answers_415_in_json_and_stores_nothing(
+    api_client, content_type, body
+):
+    """The three content types a web page may post to another site without a CORS preflight."""
+    response = api_client.post(SUBMIT, body, content_type=content_type, HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == 415
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+    assert "Access-Control-Allow-Origin" not in response
+    assert not MiniAnalysis.objects.exists()
+
+
+def test_the_cors_preflight_of_a_cross_site_json_post_is_refused(api_client):
+    """A page of another site must ask before posting JSON; the API allows no origin, method or
+    header, so the browser never sends the POST."""
+    response = api_client.options(
+        SUBMIT,
+        HTTP_ORIGIN="https://evil.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
+    )
+    assert not [name for name in response.headers if name.lower().startswith("access-control-allow-")]
+    assert not MiniAnalysis.objects.exists()
+
+
+def test_the_html_form_keeps_its_csrf_protection():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/en/mini-analysis/", {**VALID, "consent": "on"})
+    assert response.status_code == 403
+    assert not MiniAnalysis.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -188,6 +233,9 @@ def test_field_errors_are_in_the_submission_language(api_client, language, messa
         ("phone", "12"),
         ("brand_name", "x" * 10_000),
         ("brand_name", "   "),
+        ("brand_name", "Maison\nLumière"),
+        ("brand_name", "\u202emoc.elgoog"),
+        ("brand_name", "\u200b\u2060"),
         ("sector", "astrology"),
         ("consent", False),
         ("language", "de"),
@@ -235,6 +283,37 @@ def test_rate_limit_answer_is_in_the_request_language(api_client, settings, acce
     response = submit(api_client, VALID, HTTP_ACCEPT_LANGUAGE=accept_language)
     assert response.status_code == 429
     assert response.json()["detail"].startswith(message)
+
+
+def test_an_address_gets_a_few_analysis_emails_a_day_whatever_the_client_address(
+    api_client, settings, mailoutbox
+):
+    """The rate limit counts per client; this bound counts per recipient mailbox, so many
+    clients cannot make the site mail one person (`MINI_ANALYSIS_EMAILS_PER_RECIPIENT`)."""
+    settings.MINI_ANALYSIS_EMAILS_PER_RECIPIENT = 3
+    spellings = [
+        "ana@example.com",
+        "ANA@example.com",
+        " ana+news@example.com",
+        "Ana+x@Example.COM",
+        "ana@example.com",
+    ]
+    answers = [
+        submit(api_client, {**VALID, "email": email}, REMOTE_ADDR=f"203.0.113.{number}")
+        for number, email in enumerate(spellings)
+    ]
+    assert [answer.status_code for answer in answers] == [202] * 5
+    assert len(mailoutbox) == 3
+    statuses = [api_client.get(answer.json()["status_url"]).json() for answer in answers]
+    assert [status["email_withheld"] for status in statuses] == [False, False, False, True, True]
+    assert {status["status"] for status in statuses} == {Status.GENERATED}  # stored and generated
+
+
+def test_five_invalid_submissions_then_a_valid_one_is_accepted(api_client, settings):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "5/10m"
+    typos = [{"email": "ana@"}, {"phone": "12"}, {"brand_name": ""}, {"sector": "x"}, {"consent": False}]
+    assert [submit(api_client, {**VALID, **typo}).status_code for typo in typos] == [400] * 5
+    assert submit(api_client, VALID).status_code == 202
 
 
 def test_rate_limit_is_per_client_address(api_client, settings):
@@ -457,7 +536,7 @@ def test_create_api_token_prints_a_token_that_opens_the_api(api_client):
     out = io.StringIO()
     call_command("create_api_token", "boss", stdout=out)
     key = out.getvalue().strip()
-    assert key == Token.objects.get(user__username="boss").key
+    assert key == ApiToken.objects.get(user__username="boss").key
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert api_client.get(LEADS).status_code == 200
 
@@ -472,11 +551,11 @@ def test_create_api_token_twice_prints_the_same_token():
 
 def test_create_api_token_reset_replaces_the_token():
     user = UserFactory(username="boss")
-    old = Token.objects.create(user=user).key
+    old = ApiToken.objects.create(user=user).key
     out = io.StringIO()
     call_command("create_api_token", "boss", "--reset", stdout=out)
     assert out.getvalue().strip() != old
-    assert not Token.objects.filter(key=old).exists()
+    assert not ApiToken.objects.filter(key=old).exists()
 
 
 def test_create_api_token_warns_for_a_non_staff_user():
@@ -489,7 +568,7 @@ def test_create_api_token_warns_for_a_non_staff_user():
 def test_create_api_token_for_an_unknown_user_is_a_command_error():
     with pytest.raises(CommandError, match="nobody"):
         call_command("create_api_token", "nobody", stdout=io.StringIO())
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_create_api_token_refuses_an_inactive_user():

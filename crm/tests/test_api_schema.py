@@ -16,10 +16,10 @@ import schemathesis
 from django.apps import apps
 from django.conf import settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
+from crm.models import ApiToken
 from mini_analysis.models import Status as AnalysisStatus
 
 from .factories import LeadFactory, UserFactory
@@ -63,7 +63,7 @@ def _leads():
 def test_the_api_behaves_as_its_schema_says(live_server, settings, tmp_path, _leads):
     settings.MEDIA_ROOT = tmp_path
     settings.MINI_ANALYSIS_RATE_LIMIT = None  # django-ratelimit: no limit
-    token = Token.objects.create(user=UserFactory(is_superuser=True)).key
+    token = ApiToken.objects.create(user=UserFactory(is_superuser=True)).key
     config = SchemathesisConfig.from_dict(
         {
             # One request per connection: each live-server thread then ends and closes its

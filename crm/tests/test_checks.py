@@ -2,7 +2,7 @@
 
 import pytest
 
-from crm.checks import check_site_url, check_site_url_is_public
+from crm.checks import check_api_token_lifetime, check_site_url, check_site_url_is_public
 
 
 def test_the_default_site_url_passes():
@@ -28,3 +28,9 @@ def test_deploy_is_quiet_without_emails_or_with_a_public_site_url(settings, auto
     settings.CRM_AUTO_ASSIGN = auto_assign
     settings.SITE_URL = url
     assert check_site_url_is_public() == []
+
+
+@pytest.mark.parametrize(("days", "ids"), [(90, []), (1, []), (0, ["crm.E003"]), (-5, ["crm.E003"])])
+def test_an_api_token_lifetime_under_a_day_is_an_error(settings, days, ids):
+    settings.API_TOKEN_TTL_DAYS = days
+    assert [message.id for message in check_api_token_lifetime()] == ids

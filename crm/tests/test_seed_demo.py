@@ -55,6 +55,16 @@ def test_seed_demo_creates_about_fifty_prospects_in_three_languages_and_is_safe_
     assert "Admin login: admin / admin" in out.getvalue()
 
 
+def test_demo_request_ids_are_random_not_derived_from_the_source(seeded):
+    """A request's id is the key of its public page and PDF: the demo's are uuid4, like a
+    visitor's, so nobody can compute them from this repository (they were uuid5 of a namespace)."""
+    request_ids = list(MiniAnalysis.objects.values_list("request_id", flat=True))
+    assert {request_id.version for request_id in request_ids} == {4}
+    MiniAnalysis.objects.all().delete()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert not set(request_ids) & set(MiniAnalysis.objects.values_list("request_id", flat=True))
+
+
 def test_seed_demo_refuses_to_run_in_production(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):

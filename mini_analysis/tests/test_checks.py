@@ -39,6 +39,11 @@ def test_negative_proxy_count_is_an_error(settings):
     assert error_ids() == ["mini_analysis.E004"]
 
 
+def test_a_negative_number_of_emails_per_recipient_is_an_error(settings):
+    settings.MINI_ANALYSIS_EMAILS_PER_RECIPIENT = -1
+    assert error_ids() == ["mini_analysis.E007"]
+
+
 def cache_check_ids() -> list[str]:
     return [message.id for message in check_shared_cache()]
 

@@ -110,3 +110,23 @@ def test_the_email_goes_through_a_real_smtp_server(settings):
     )
     kinds = [part.get_content_type() for part in received.walk()]
     assert {"text/plain", "text/html", "application/pdf"} <= set(kinds)
+
+
+def test_the_subject_is_plain_text_not_html_escaped():
+    with run_jobs():
+        submit_mini_analysis(**{**SUBMISSION, "brand_name": "Tom & Jerry's <Bistro>"}, language="en")
+    (message,) = mail.outbox
+    assert message.subject == "Your mini-analysis for Tom & Jerry's <Bistro>"
+    assert "Tom & Jerry's <Bistro>" in message.body
+
+
+def test_an_analysis_whose_address_had_its_emails_of_the_day_is_generated_but_not_mailed(settings):
+    settings.MINI_ANALYSIS_EMAILS_PER_RECIPIENT = 1
+    with run_jobs():
+        submit_mini_analysis(**SUBMISSION, language="en")
+    with run_jobs():
+        withheld = submit_mini_analysis(**{**SUBMISSION, "email": "Visitor+2@Example.com"}, language="en")
+    withheld.refresh_from_db()
+    assert (withheld.status, withheld.email_withheld, withheld.emailed_at) == (Status.GENERATED, True, None)
+    assert send_analysis_email(withheld.pk) is False
+    assert len(mail.outbox) == 1

@@ -119,3 +119,27 @@ def test_filled_honeypot_is_spam_even_when_the_rest_is_invalid():
     assert form_with(website="x", email="").is_spam()
     assert not form_with(website="").is_spam()
     assert not form_with().is_spam()
+
+
+@pytest.mark.parametrize(
+    ("language", "brand_name", "message"),
+    [
+        ("fr", "Maison\nLumière", "Écrivez le nom de la marque sur une seule ligne."),
+        ("en", "Maison\nLumière", "Write the brand name on one line."),
+        ("he", "Maison\nLumière", "יש לכתוב את שם המותג בשורה אחת."),
+        ("fr", "\u202emoc.elgoog", "Retirez les caractères de contrôle invisibles"),
+        ("en", "\u202emoc.elgoog", "Remove the invisible control characters"),
+        ("he", "\u202emoc.elgoog", "יש להסיר משם המותג את תווי הבקרה הבלתי נראים"),
+        ("fr", "\u200b\u3164", "Saisissez un nom de marque fait de caractères visibles."),
+        ("en", "\u200b\u3164", "Enter a brand name with visible characters."),
+        ("he", "\u200b\u3164", "יש להזין שם מותג עם תווים נראים."),
+    ],
+)
+def test_a_brand_name_that_is_not_one_line_of_visible_text_is_refused_in_the_visitors_language(
+    language, brand_name, message
+):
+    with translation.override(language):
+        form = form_with(brand_name=brand_name)
+        assert not form.is_valid()
+        assert list(form.errors) == ["brand_name"]
+        assert form.errors["brand_name"][0].startswith(message)

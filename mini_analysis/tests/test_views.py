@@ -166,11 +166,46 @@ def test_submissions_over_the_rate_limit_get_a_friendly_429(client, settings):
     assert MiniAnalysis.objects.count() == 2
 
 
-def test_rate_limit_counts_invalid_and_spam_posts_but_not_page_views(client, settings):
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("fr", "Vous avez envoyé plusieurs demandes en peu de temps."),
+        ("en", "You have sent several requests in a short time."),
+        ("he", "שלחתם כמה בקשות בזמן קצר."),
+    ],
+)
+def test_a_rate_limited_visitor_gets_the_form_back_with_what_they_typed_and_a_clear_message(
+    client, settings, language, message
+):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "1/10m"
+    client.post(form_url(language), VALID)
+    typed = {**VALID, "email": "second@example.com", "brand_name": "Studio <Nord> & Fils", "sector": "food"}
+    response = client.post(form_url(language), typed)
+    page = response.content.decode()
+    assert response.status_code == 429
+    assert 'role="alert"' in page and message in page
+    assert 'value="second@example.com"' in page
+    assert f'value="{html.escape("Studio <Nord> & Fils")}"' in page
+    assert '<option value="food" selected>' in page
+    assert 'name="consent" required id="id_consent" checked' in page
+    assert MiniAnalysis.objects.count() == 1
+
+
+def test_five_typos_then_a_valid_submission_is_accepted(client, settings):
+    settings.MINI_ANALYSIS_RATE_LIMIT = "5/10m"
+    typos = [{"email": "visitor@"}, {"phone": "12"}, {"brand_name": ""}, {"sector": "x"}, {"consent": ""}]
+    for typo in typos:
+        assert client.post(form_url(), {**VALID, **typo}).status_code == 200
+    assert client.post(form_url(), VALID).status_code == 302
+    assert MiniAnalysis.objects.count() == 1
+
+
+def test_rate_limit_counts_valid_and_spam_posts_but_not_typos_or_page_views(client, settings):
     settings.MINI_ANALYSIS_RATE_LIMIT = "2/10m"
     for _ in range(5):
         client.get(form_url())
-    client.post(form_url(), {**VALID, "email": "bad"})
+        client.post(form_url(), {**VALID, "email": "bad"})
+    client.post(form_url(), VALID)
     client.post(form_url(), {**VALID, "website": "spam"})
     assert client.post(form_url(), VALID).status_code == 429
 
@@ -239,6 +274,38 @@ def test_pdf_link_serves_the_stored_pdf(client):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_the_result_page_and_the_pdf_are_never_cached_nor_indexed(client):
+    with run_jobs():
+        response = client.post(form_url(), VALID)
+    mini_analysis = MiniAnalysis.objects.get()
+    for address in (response["Location"], mini_analysis.pdf_url):
+        answer = client.get(address)
+        assert answer.status_code == 200
+        directives = {directive.strip() for directive in answer["Cache-Control"].split(",")}
+        assert {"private", "no-store"} <= directives, address
+        assert answer["X-Robots-Tag"] == "noindex", address
+
+
+@pytest.mark.parametrize(
+    ("language", "notice", "pending"),
+    [
+        ("fr", "cette mini-analyse ne sera pas envoyée par e-mail", "dans quelques instants.</p>"),
+        ("en", "this mini-analysis will not be emailed", "in a few moments.</p>"),
+        ("he", "המיני-ניתוח הזה לא יישלח בדוא״ל", "בעוד רגעים ספורים.</p>"),
+    ],
+)
+def test_the_result_page_says_when_the_analysis_will_not_be_emailed(
+    client, settings, language, notice, pending
+):
+    settings.MINI_ANALYSIS_EMAILS_PER_RECIPIENT = 1
+    first = client.post(form_url(language), VALID, follow=True).content.decode()
+    second = client.post(form_url(language), {**VALID, "brand_name": "Autre"}, follow=True).content.decode()
+    assert notice not in first
+    assert notice in second
+    assert pending in second  # "being prepared", without "we will also send it by email"
+    assert MiniAnalysis.objects.filter(email_withheld=True).count() == 1
 
 
 def test_unknown_result_or_pdf_is_a_404(client):

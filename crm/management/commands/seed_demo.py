@@ -7,15 +7,16 @@ marked as backfilled and a few typed in the admin; and the work of the sales peo
 calls, emails, meetings, notes, tasks (some overdue), conversions into a contact, a company and an
 opportunity at each stage of the board, one won and one lost.
 
-Safe to run twice: requests are keyed by a stable `request_id`, typed leads, contacts and
-companies by their identity keys, and a lead already worked on (any activity) is left alone.
+Safe to run twice: requests, typed leads, contacts and companies are found by their identity
+keys (email and brand), and a lead already worked on (any activity) is left alone. A request's
+`request_id` is random, as a visitor's: it is the key of its public page and PDF, so it must not
+be derivable from this file.
 The pipeline rows are written through the models in the one transaction of the command,
 respecting every constraint (see `_work_on`).
 """
 
 import os
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -43,14 +44,12 @@ from crm.models import (
     Source,
 )
 from mini_analysis.generators.offline import OfflineGenerator
-from mini_analysis.keys import normalize_key
+from mini_analysis.keys import identity_key, normalize_key
 from mini_analysis.models import Language, MiniAnalysis, Status
 from mini_analysis.sectors import Sector
 from mini_analysis.services import generate_analysis
 
 DEMO_SIZE = 50
-# A fixed namespace makes the demo requests' ids stable, so a second run finds them.
-DEMO_NAMESPACE = uuid.UUID("6f1c1c0e-8c51-4a8e-9a59-6d0d3f1f2a10")
 
 BRANDS = {
     Language.FRENCH: [
@@ -221,10 +220,6 @@ def _ensure_user(username: str, password: str, *, superuser: bool, first_name: s
     return user
 
 
-def _request_id(index: int) -> uuid.UUID:
-    return uuid.uuid5(DEMO_NAMESPACE, str(index))
-
-
 def _create_mini_analyses() -> int:
     """The requests, oldest last; generated ones through the real generator and PDF (offline).
 
@@ -233,22 +228,22 @@ def _create_mini_analyses() -> int:
     """
     rng = random.Random(20250115)
     now = timezone.now()
-    created_ids = []
+    created_ids, backfilled_ids = [], []
     brands = [(language, brand) for language, names in BRANDS.items() for brand in names]
     # Interleave the languages so each month has requests in all three.
     brands.sort(key=lambda item: (BRANDS[item[0]].index(item[1]), item[0]))
     for index, (language, brand) in enumerate(brands[:DEMO_SIZE]):
-        request_id = _request_id(index)
         status = STATUS_CYCLE[index % len(STATUS_CYCLE)]
         sector = Sector.values[index % len(Sector.values)]
         phone = f"+9725{rng.choice('02348')}{rng.randrange(1_000_000, 9_999_999)}"
         created_at = now - timedelta(days=index * DEMO_DAYS / DEMO_SIZE, hours=2 + rng.randrange(0, 10))
-        if MiniAnalysis.objects.filter(request_id=request_id).exists():
-            continue
         slug = "".join(ch for ch in brand.lower() if ch.isascii() and ch.isalnum()) or f"client{index}"
+        email = f"contact@{slug}.example.com"
+        email_key, brand_key = identity_key(email, brand)
+        if MiniAnalysis.objects.filter(email_key=email_key, brand_key=brand_key).exists():
+            continue
         mini_analysis = MiniAnalysis.objects.create(
-            request_id=request_id,
-            email=f"contact@{slug}.example.com",
+            email=email,
             phone=phone,
             brand_name=brand,
             sector=sector,
@@ -260,15 +255,14 @@ def _create_mini_analyses() -> int:
         if status == Status.GENERATED:
             generate_analysis(mini_analysis, OfflineGenerator())
         created_ids.append(mini_analysis.pk)
+        if index >= DEMO_SIZE - MIGRATED:
+            backfilled_ids.append(mini_analysis.pk)
     # The demo's visitors are invented: their analyses count as emailed, so the worker that
     # `make run` starts sends nothing (its queued email jobs find them sent and stop).
     MiniAnalysis.objects.filter(pk__in=created_ids, status=Status.GENERATED).update(emailed_at=now)
     request_date = MiniAnalysis.objects.filter(pk=OuterRef("mini_analysis_id")).values("created_at")
     Lead.objects.filter(mini_analysis_id__in=created_ids).update(created_at=Subquery(request_date))
-    oldest = [_request_id(index) for index in range(DEMO_SIZE - MIGRATED, DEMO_SIZE)]
-    Lead.objects.filter(mini_analysis_id__in=created_ids, mini_analysis__request_id__in=oldest).update(
-        source=Source.MIGRATION, migrated_at=now
-    )
+    Lead.objects.filter(mini_analysis_id__in=backfilled_ids).update(source=Source.MIGRATION, migrated_at=now)
     return len(created_ids)
 
 
