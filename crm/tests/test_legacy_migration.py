@@ -100,10 +100,14 @@ def test_the_audit_as_json_says_the_same(legacy):
     )
 
 
-def test_a_huge_limit_lists_everything(legacy):
-    output, status = run("check_mini_analyses", legacy, "--limit", "99999999999999999999")
+def test_the_largest_limit_lists_everything_and_a_larger_one_is_a_usage_error(legacy):
+    output, status = run("check_mini_analyses", legacy, "--limit", "1000000")
     assert status == 0
     assert len([line for line in output.splitlines() if line.startswith("  ")]) == 3
+
+    output, status = run("check_mini_analyses", legacy, "--limit", "99999999999999999999")
+    assert status != 0
+    assert "--limit" in output
 
 
 def test_the_migration_writes_the_seeds_lead_documents_and_log_lines(legacy):
