@@ -227,10 +227,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # JSON bodies only, and a JSON answer to any refused input: see crm/api_input.py.
-    "DEFAULT_PARSER_CLASSES": ["crm.api_input.JSONBodyParser"],
-    "EXCEPTION_HANDLER": "crm.api_input.exception_handler",
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "crm.api_input.LenientFormatNegotiation",
+    # JSON bodies only, and a JSON answer to any refused input: see igv_site/api_input.py.
+    "DEFAULT_PARSER_CLASSES": ["igv_site.api_input.JSONBodyParser"],
+    "EXCEPTION_HANDLER": "igv_site.api_input.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "igv_site.api_input.LenientFormatNegotiation",
 }
 # The schema view is not an operation of the API it describes.
 SPECTACULAR_SETTINGS = {
