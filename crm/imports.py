@@ -39,7 +39,7 @@ from import_export import resources
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.tmp_storages import BaseStorage
 
-from mini_analysis.services import enqueue_task
+from mini_analysis.tasks import enqueue_task
 
 from .models import Lead, PendingImport
 from .uploads import ZIP_MAGIC, UploadRefused, read_table, workbook_texts
