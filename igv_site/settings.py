@@ -197,7 +197,7 @@ TASKS = {
         "QUEUES": [],
     }
 }
-# Generation jobs (see `mini_analysis.services`): seconds after which a RUNNING claim is taken as
+# Generation jobs (see `mini_analysis.generation`): seconds after which a RUNNING claim is taken as
 # a dead worker's and may be claimed again (longer than GEMINI_TIMEOUT plus the PDF); minutes
 # after which a queued request whose job never ran is enqueued again; attempts before an ERROR
 # request is left for a person (admin action, `regenerate_mini_analyses`).
