@@ -45,6 +45,13 @@ def text(max_size: int, min_size: int = 0) -> st.SearchStrategy[str]:
     return st.text(character, min_size=min_size, max_size=max_size)
 
 
+# A text a few characters shorter or longer than the preview, its pattern repeated: the cut falls
+# on any character of it.
+texts_around_the_preview_length = st.tuples(
+    text(12, min_size=1), st.integers(ANALYSIS_PREVIEW_LENGTH - 3, ANALYSIS_PREVIEW_LENGTH + 3)
+).map(lambda drawn: (drawn[0] * drawn[1])[: drawn[1]])
+
+
 @st.composite
 def requests(draw, i: int, *, valid_only: bool = False) -> MiniAnalysis:
     """An unsaved mini-analysis in any state a lead's columns or the status rule tell apart."""
@@ -59,7 +66,7 @@ def requests(draw, i: int, *, valid_only: bool = False) -> MiniAnalysis:
         sector=draw(text(120)),
         language=draw(st.sampled_from(languages)),
         status=draw(st.sampled_from(statuses)),
-        analysis_text=draw(st.one_of(st.just(""), text(3 * ANALYSIS_PREVIEW_LENGTH, min_size=1))),
+        analysis_text=draw(st.one_of(st.just(""), text(30, min_size=1), texts_around_the_preview_length)),
         pdf_url=draw(st.sampled_from(["", "/media/a.pdf", "https://example.com/é.pdf"])),
         created_at=DAY + dt.timedelta(minutes=i),
     )
@@ -248,7 +255,9 @@ def _refused_as_documented(rows):
 @st.composite
 def lead_states(draw, i: int) -> dict:
     """A migrated lead (or one the backfill did not write) in any state `worked_on` tells apart."""
-    migrated_at = draw(st.sampled_from([None, DAY.replace(hour=21, minute=45), DAY.replace(hour=8)]))
+    # Late in the evening (UTC) the local date is the next day already: the note says that one.
+    moments = [DAY.replace(hour=hour, minute=30) for hour in (1, 8, 22, 23)]
+    migrated_at = draw(st.sampled_from([None, *moments]))
     since = migrated_at or DAY
     request = draw(st.one_of(st.none(), requests(100 + i, valid_only=True)))
     note_day = draw(st.sampled_from([0, 0, 1, -1]))
