@@ -4,8 +4,10 @@ The leads are written set-based, one `INSERT … SELECT` per batch of mini-analy
 range), each batch in its own transaction: memory stays constant, an interruption loses at most
 the batch in flight, and a re-run finishes the work (the candidates are re-read from the database).
 The lead's fields come from `crm.services.lead_expressions_from`, the SQL twin of the
-`lead_fields_from` the automatic lead uses (`COPIED_FIELDS` is their one list), and the identity
-key is the one `identity_key` stored on the mini-analysis. The unique constraint on
+`lead_fields_from` the automatic lead uses (`COPIED_FIELDS` is their one list, a property test
+proves them equal), and the identity key is the one `identity_key` stored on the mini-analysis.
+Every other rule here (the migrated status, the checks that refuse a request, "worked on") is
+written once, as SQL over the rows; the Python side reads the database's answer. The unique constraint on
 (email_key, brand_key) is the last guard against a concurrent writer (another backfill, or the
 form): `ON CONFLICT DO NOTHING` leaves their lead alone, and the row counts as skipped.
 """
@@ -30,8 +32,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -182,11 +182,12 @@ class BatchResult:
 
 def id_ranges(batch_size: int) -> Iterator[tuple[int, int]]:
     """(after, up_to) ranges of mini-analysis ids covering the table: the keyset batches."""
-    bounds = MiniAnalysis.objects.aggregate(first=Min("pk"), last=Max("pk"))
-    if bounds["first"] is None:
+    ids = MiniAnalysis.objects.order_by("pk").values_list("pk", flat=True)
+    first, last = ids.first(), ids.last()  # two index lookups (MIN and MAX together scan in SQLite)
+    if first is None:
         return
-    for after in range(bounds["first"] - 1, bounds["last"], batch_size):
-        yield after, min(after + batch_size, bounds["last"])
+    for after in range(first - 1, last, batch_size):
+        yield after, min(after + batch_size, last)
 
 
 def migrate_mini_analyses(
