@@ -4,8 +4,10 @@ The leads are written set-based, one `INSERT … SELECT` per batch of mini-analy
 range), each batch in its own transaction: memory stays constant, an interruption loses at most
 the batch in flight, and a re-run finishes the work (the candidates are re-read from the database).
 The lead's fields come from `crm.services.lead_expressions_from`, the SQL twin of the
-`lead_fields_from` the automatic lead uses (`COPIED_FIELDS` is their one list), and the identity
-key is the one `identity_key` stored on the mini-analysis. The unique constraint on
+`lead_fields_from` the automatic lead uses (`COPIED_FIELDS` is their one list, a property test
+proves them equal), and the identity key is the one `identity_key` stored on the mini-analysis.
+Every other rule here (the migrated status, the checks that refuse a request, "worked on") is
+written once, as SQL over the rows; the Python side reads the database's answer. The unique constraint on
 (email_key, brand_key) is the last guard against a concurrent writer (another backfill, or the
 form): `ON CONFLICT DO NOTHING` leaves their lead alone, and the row counts as skipped.
 """
@@ -13,7 +15,7 @@ form): `ON CONFLICT DO NOTHING` leaves their lead alone, and the row counts as s
 import contextlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO
@@ -22,20 +24,22 @@ from bson import json_util
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import DatabaseError, connections, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
-    Max,
-    Min,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import Length
+from django.db.models.functions import Cast, Concat, Length, TruncDate
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from mini_analysis.keys import KEYED
@@ -44,7 +48,7 @@ from mini_analysis.models import Language, MiniAnalysis, Status
 from .history import BACKFILL_ACTOR, acting_as, insert_history, service_account
 from .models import Activity, Lead, LeadStage, Source
 from .selectors import lead_of_same_identity, migration_candidates
-from .services import COPIED_FIELDS, lead_expressions_from, lead_fields_from
+from .services import COPIED_FIELDS, lead_expressions_from
 
 MIGRATION_NOTE = "Migrated from mini-analysis collection on {date}"
 DEFAULT_BATCH_SIZE = 10_000
@@ -60,41 +64,32 @@ def migration_note(migrated_at: datetime) -> str:
     return MIGRATION_NOTE.format(date=timezone.localdate(migrated_at).isoformat())
 
 
-def migrated_status(mini_analysis: MiniAnalysis) -> str:
-    """GENERATED when the analysis exists; QUOTA_BLOCKED and ERROR are kept as the request recorded them."""
-    if mini_analysis.status in KEPT_STATUSES:
-        return mini_analysis.status
-    return Status.GENERATED if (mini_analysis.analysis_text or mini_analysis.pdf_url) else Status.NEW
-
-
-def migrated_status_expression() -> Case:
-    """`migrated_status` in SQL."""
+def migrated_status_expression(prefix: str = "") -> Case:
+    """The status of a migrated lead, over the mini-analysis row (`prefix`: its path from the
+    queried model, e.g. `mini_analysis__` from a lead): GENERATED when the analysis exists (text or
+    PDF); QUOTA_BLOCKED and ERROR are kept as the request recorded them. The one definition: the
+    backfill writes it, the rollback compares a lead's status with it."""
     return Case(
-        When(status__in=KEPT_STATUSES, then=F("status")),
-        When(~Q(analysis_text="") | ~Q(pdf_url=""), then=Value(Status.GENERATED)),
+        When(**{f"{prefix}status__in": KEPT_STATUSES}, then=F(f"{prefix}status")),
+        When(
+            ~Q(**{f"{prefix}analysis_text": ""}) | ~Q(**{f"{prefix}pdf_url": ""}),
+            then=Value(Status.GENERATED),
+        ),
         default=Value(Status.NEW),
         output_field=CharField(),
     )
 
 
-def migrated_lead(mini_analysis: MiniAnalysis, migrated_at: datetime) -> Lead:
-    """The lead the backfill creates for a mini-analysis, in Python (not saved)."""
-    lead = Lead(
-        **lead_fields_from(mini_analysis),
-        source=Source.MIGRATION,
-        notes=migration_note(migrated_at),
-        created_at=mini_analysis.created_at,
-        updated_at=migrated_at,
-        migrated_at=migrated_at,
-    )
-    lead.status = migrated_status(mini_analysis)
-    # The stored keys, as the SQL twin copies them (`migrated_lead_expressions`).
-    lead.email_key, lead.brand_key = mini_analysis.email_key, mini_analysis.brand_key
-    return lead
+def migration_note_expression() -> Concat:
+    """`migration_note(migrated_at)` over a lead row: the note of the run that wrote it."""
+    before, after = MIGRATION_NOTE.split("{date}")
+    local_date = Cast(TruncDate("migrated_at"), CharField())  # ISO, in the current time zone
+    return Concat(Value(before), local_date, Value(after), output_field=CharField())
 
 
 def migrated_lead_expressions(migrated_at: datetime) -> dict:
-    """`migrated_lead` in SQL: each lead column as an expression over the mini-analysis row."""
+    """The lead the backfill creates, as an expression over the mini-analysis row for each column
+    (the automatic lead's `lead_expressions_from`, with the migration's own columns)."""
     moment = Value(migrated_at, output_field=DateTimeField())
     return {
         **lead_expressions_from(),
@@ -109,42 +104,59 @@ def migrated_lead_expressions(migrated_at: datetime) -> dict:
     }
 
 
-def lead_problem(lead: Lead) -> str | None:
-    """Why the database would refuse this lead, or why it would be wrong (cheap checks, no query):
-    the field and the value refused."""
-    if not lead.email_key:
-        return f"email {lead.email!r} is empty once trimmed"
-    if not lead.brand_key:
-        return f"brand_name {lead.brand_name!r} is empty once trimmed"
-    if lead.language not in Language.values:
-        return f"language {lead.language!r} is not one of {', '.join(Language.values)}"
-    if lead.status not in Status.values:
-        return f"status {lead.status!r} is not one of {', '.join(Status.values)}"
-    for name, limit in _CHAR_LIMITS.items():
-        value = getattr(lead, name)
-        if isinstance(value, str) and len(value) > limit:
-            return f"{name} {value[:40]!r}… is longer than {limit} characters ({len(value)})"
-    return None
+def lead_checks() -> list[tuple[Q, Callable[[MiniAnalysis], str]]]:
+    """Why the database would refuse the lead of a mini-analysis, or why it would be wrong.
+
+    Each check is a condition over the mini-analysis row (SQL, the one definition) and the message
+    naming the field and the refused value. `_split_by_validity` refuses the rows any check
+    matches; `_problems` names, for each, the first one that does.
+    """
+    checks: list[tuple[Q, Callable[[MiniAnalysis], str]]] = [
+        (Q(email_key=""), lambda row: f"email {row.email!r} is empty once trimmed"),
+        (Q(brand_key=""), lambda row: f"brand_name {row.brand_name!r} is empty once trimmed"),
+        (
+            ~Q(language__in=Language.values),
+            lambda row: f"language {row.language!r} is not one of {', '.join(Language.values)}",
+        ),
+        (
+            ~Q(status__in=Status.values),
+            lambda row: f"status {row.status!r} is not one of {', '.join(Status.values)}",
+        ),
+    ]
+    for name in COPIED_FIELDS:
+        if limit := _CHAR_LIMITS.get(name):
+            checks.append((Q(GreaterThan(Length(name), limit)), _too_long(name, limit)))
+    return checks
 
 
-def refused_values(mini_analysis: MiniAnalysis) -> str:
-    """The values of a row the database refused without a check naming its field."""
-    values = ", ".join(
-        f"{name} {getattr(mini_analysis, name)!r}" for name in ["email", "brand_name", "language", "status"]
+def _too_long(name: str, limit: int) -> Callable[[MiniAnalysis], str]:
+    def message(row: MiniAnalysis) -> str:
+        value = str(getattr(row, name))
+        return f"{name} {value[:40]!r}… is longer than {limit} characters ({len(value)})"
+
+    return message
+
+
+def _first_problem() -> Case:
+    """The index in `lead_checks` of the first check a mini-analysis row fails; NULL if none."""
+    return Case(
+        *(When(condition, then=Value(i)) for i, (condition, _) in enumerate(lead_checks())),
+        default=None,
+        output_field=IntegerField(),
     )
-    return f"refused: {values}"
 
 
 def _split_by_validity(mini_analyses: QuerySet[MiniAnalysis]) -> tuple[QuerySet, QuerySet]:
-    """`lead_problem` in SQL: (the mini-analyses whose lead the checks accept, those they refuse)."""
-    lengths = {f"{name}_length": Length(name) for name in COPIED_FIELDS if name in _CHAR_LIMITS}
-    invalid = (
-        ~Q(language__in=Language.values) | ~Q(status__in=Status.values) | Q(email_key="") | Q(brand_key="")
-    )
-    for alias in lengths:
-        invalid |= Q(**{f"{alias}__gt": _CHAR_LIMITS[alias.removesuffix("_length")]})
-    mini_analyses = mini_analyses.alias(**lengths)
-    return mini_analyses.exclude(invalid), mini_analyses.filter(invalid)
+    """(the mini-analyses whose lead the checks accept, those they refuse)."""
+    mini_analyses = mini_analyses.alias(problem=_first_problem())
+    return mini_analyses.filter(problem__isnull=True), mini_analyses.filter(problem__isnull=False)
+
+
+def _problems(invalid: QuerySet[MiniAnalysis]) -> list[tuple[MiniAnalysis, str]]:
+    """Each refused mini-analysis (from `_split_by_validity`) with the message of its first problem."""
+    checks = lead_checks()
+    rows = invalid.annotate(problem=_first_problem()).order_by("pk")
+    return [(row, checks[row.problem][1](row)) for row in rows]
 
 
 def already_led(last_pk: int, *, dry_run: bool = False) -> int:
@@ -170,11 +182,12 @@ class BatchResult:
 
 def id_ranges(batch_size: int) -> Iterator[tuple[int, int]]:
     """(after, up_to) ranges of mini-analysis ids covering the table: the keyset batches."""
-    bounds = MiniAnalysis.objects.aggregate(first=Min("pk"), last=Max("pk"))
-    if bounds["first"] is None:
+    ids = MiniAnalysis.objects.order_by("pk").values_list("pk", flat=True)
+    first, last = ids.first(), ids.last()  # two index lookups (MIN and MAX together scan in SQLite)
+    if first is None:
         return
-    for after in range(bounds["first"] - 1, bounds["last"], batch_size):
-        yield after, min(after + batch_size, bounds["last"])
+    for after in range(first - 1, last, batch_size):
+        yield after, min(after + batch_size, last)
 
 
 def migrate_mini_analyses(
@@ -211,9 +224,7 @@ def _migrate_batch(
     if not migration_candidates(in_range).exists():  # a re-run: one indexed pass, no more
         return result
     valid, invalid = (migration_candidates(rows) for rows in _split_by_validity(in_range))
-    for mini_analysis in invalid.order_by("pk"):
-        problem = lead_problem(migrated_lead(mini_analysis, migrated_at)) or refused_values(mini_analysis)
-        result.errors.append((mini_analysis, problem))
+    result.errors.extend(_problems(invalid))
     if dry_run:
         result.leads = list(valid.order_by("pk").values_list("brand_name", "email"))
         result.created = len(result.leads)
@@ -308,37 +319,55 @@ def _extended_json_date(moment: datetime | None) -> dict | None:
     return {"$date": moment.astimezone(UTC).isoformat().replace("+00:00", "Z")}
 
 
+NOT_MIGRATED = "not created by this backfill"
+
+
+def worked_on_conditions() -> dict[str, Q]:
+    """Why a sales person (or a newer request) has touched a migrated lead: each reason is a
+    condition over the lead row, in SQL. The one definition of "worked on": the rollback reads
+    them as columns (`with_worked_on`, `worked_on`) and re-checks them in its deletion."""
+    return {
+        "assigned": Q(assigned_to__isnull=False),
+        "notes edited": ~Q(notes=migration_note_expression()),
+        "status changed": Q(mini_analysis__isnull=False)
+        & ~Q(status=migrated_status_expression("mini_analysis__")),
+        "updated after the migration": Q(updated_at__gt=F("migrated_at")),
+        "stage changed": ~Q(stage=LeadStage.NEW),
+        "converted": Q(converted_at__isnull=False),
+        "activities logged": Q(Exists(Activity.objects.filter(lead=OuterRef("pk")))),
+    }
+
+
+def _flag(reason: str) -> str:
+    return "worked_on_" + reason.replace(" ", "_")
+
+
+def with_worked_on(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """The leads, each with one boolean column per reason of `worked_on_conditions`."""
+    return leads.annotate(
+        **{
+            _flag(reason): ExpressionWrapper(condition, output_field=BooleanField())
+            for reason, condition in worked_on_conditions().items()
+        }
+    )
+
+
 def worked_on(lead: Lead) -> list[str]:
-    """Why a sales person (or a newer request) has touched this migrated lead; empty if untouched."""
+    """Why this migrated lead counts as worked on; empty if untouched. Read from the columns of
+    `with_worked_on` (a lead read without them is read again with them)."""
     if lead.migrated_at is None:
-        return ["not created by this backfill"]
-    reasons = []
-    if lead.assigned_to_id is not None:
-        reasons.append("assigned")
-    if lead.notes != migration_note(lead.migrated_at):
-        reasons.append("notes edited")
-    if lead.mini_analysis is not None and lead.status != migrated_status(lead.mini_analysis):
-        reasons.append("status changed")
-    if lead.updated_at > lead.migrated_at:
-        reasons.append("updated after the migration")
-    if lead.stage != LeadStage.NEW:
-        reasons.append("stage changed")
-    if lead.converted_at is not None:
-        reasons.append("converted")
-    has_activities = getattr(lead, "has_activities", None)
-    if has_activities or (has_activities is None and lead.activities.exists()):
-        reasons.append("activities logged")
-    return reasons
+        return [NOT_MIGRATED]
+    if not hasattr(lead, _flag("assigned")):
+        lead = with_worked_on(Lead.objects.filter(pk=lead.pk)).get()
+    return [reason for reason in worked_on_conditions() if getattr(lead, _flag(reason))]
 
 
-def _untouched_in_sql() -> Q:
-    """`worked_on` is empty, in SQL: the deletion re-checks it in its own transaction."""
-    return Q(
-        assigned_to__isnull=True,
-        updated_at__lte=F("migrated_at"),
-        stage=LeadStage.NEW,
-        converted_at__isnull=True,
-    ) & ~Exists(Activity.objects.filter(lead=OuterRef("pk")))
+def untouched(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """The leads `worked_on` finds nothing on, in SQL: the deletion re-checks it in its own
+    transaction with the same conditions."""
+    return with_worked_on(leads).filter(
+        migrated_at__isnull=False, **{_flag(reason): False for reason in worked_on_conditions()}
+    )
 
 
 @dataclass
@@ -359,12 +388,9 @@ def rollback_migration(
     """
     result = RollbackResult()
     to_delete: list[int] = []
-    migrated = (
-        Lead.objects.filter(source=Source.MIGRATION)
-        .select_related("assigned_to", "mini_analysis")
-        .annotate(has_activities=Exists(Activity.objects.filter(lead=OuterRef("pk"))))
-        .order_by("pk")
-    )
+    migrated = with_worked_on(
+        Lead.objects.filter(source=Source.MIGRATION).select_related("assigned_to", "mini_analysis")
+    ).order_by("pk")
     last_pk = 0
     while batch := list(migrated.filter(pk__gt=last_pk)[:batch_size]):
         last_pk = batch[-1].pk
@@ -386,6 +412,6 @@ def rollback_migration(
                 source=Source.MIGRATION, pk__in=to_delete[start : start + batch_size]
             )
             if not force:
-                doomed = doomed.filter(_untouched_in_sql())
+                doomed = untouched(doomed)
             result.deleted += doomed.delete()[1].get(Lead._meta.label, 0)
     return result

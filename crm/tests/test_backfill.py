@@ -209,36 +209,6 @@ def test_a_row_the_database_refuses_is_an_error_and_the_rest_still_migrate(monke
     assert set(Lead.objects.values_list("mini_analysis_id", flat=True)) == {good.pk, other.pk}
 
 
-def test_sql_and_python_mappings_give_the_same_lead():
-    """The backfill writes in SQL what `migrated_lead` (built on `lead_fields_from`) says in Python."""
-    statuses = [Status.NEW, Status.GENERATED, Status.QUOTA_BLOCKED, Status.ERROR]
-    requests = make_history(
-        *(
-            {
-                "status": status,
-                "analysis_text": text,
-                "pdf_url": pdf,
-                "created_at": DAY,
-                "brand_name": f"B{i}",
-            }
-            for i, (status, text, pdf) in enumerate(
-                (status, text, pdf)
-                for status in statuses
-                for text in ("", "y" * 700)
-                for pdf in ("", "/a.pdf")
-            )
-        )
-    )
-    migrated_at = timezone.now()
-    list(backfill.migrate_mini_analyses(migrated_at=migrated_at))
-    columns = [f.attname for f in Lead._meta.concrete_fields if f.attname != "id"]
-
-    for request in requests:
-        expected = backfill.migrated_lead(request, migrated_at)
-        written = Lead.objects.get(mini_analysis=request)
-        assert {c: getattr(written, c) for c in columns} == {c: getattr(expected, c) for c in columns}
-
-
 def test_interrupted_after_the_first_batch_then_rerun_gives_the_same_state():
     make_history(*({"brand_name": f"Brand {i}", "created_at": DAY + dt.timedelta(hours=i)} for i in range(7)))
     batches = backfill.migrate_mini_analyses(batch_size=3)

@@ -11,8 +11,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from tqdm import tqdm
 
-from crm import backfill, legacy_migration, legacy_server
-from crm.legacy_server import LEADS, REQUESTS
+from crm import backfill
 from crm.models import Lead
 from mini_analysis.models import MiniAnalysis
 
@@ -45,6 +44,10 @@ class Command(BaseCommand):
         if not rollback and (force or backup):
             raise CommandError("--force and --backup go with --rollback.")
         if options["mongo_uri"]:
+            # Imported here: pymongo takes longer to import than a re-run of the backfill takes.
+            from crm import legacy_server
+            from crm.legacy_server import LEADS, REQUESTS
+
             try:
                 with legacy_server.opened(options["mongo_uri"], options["db"], REQUESTS, LEADS) as database:
                     if rollback:
@@ -102,6 +105,8 @@ class Command(BaseCommand):
 
     def _migrate_mongo(self, database, dry_run: bool, batch_size: int, verbosity: int) -> None:
         """The seed's migration on the MongoDB collections, with the seed's log lines."""
+        from crm import legacy_migration
+
         result = legacy_migration.migrate(database, dry_run=dry_run, batch_size=batch_size)
         self.stdout.write("[BEFORE MIGRATION]" + (" (dry run: nothing is written)" if dry_run else ""))
         self.stdout.write(f"Mini-analyses: {result.mini_analyses}")
@@ -126,6 +131,8 @@ class Command(BaseCommand):
             )
 
     def _rollback_mongo(self, database, backup: Path | None, force: bool, batch_size: int) -> None:
+        from crm import legacy_migration
+
         with _backup_file(backup, "mongo-migrated-leads") as (path, file):
             result = legacy_migration.rollback(database, file, force=force, batch_size=batch_size)
         self.stdout.write(f"Backup of {result.backed_up} leads written to {path}")
