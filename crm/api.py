@@ -34,6 +34,7 @@ from mini_analysis.services import submit_mini_analysis
 from mini_analysis.throttling import RATE_LIMITED_MESSAGE, submission_rate_limited
 from mini_analysis.validators import is_invisible, is_line_break_or_control
 
+from . import visibility
 from .models import Lead, LeadStage, Source
 
 # --- POST /api/mini-analysis ------------------------------------------------------------------
@@ -474,7 +475,7 @@ def leads_for_api(
     user: AbstractBaseUser, *, status: str | None = None, source: str | None = None, stage: str | None = None
 ) -> QuerySet[Lead]:
     """The leads a user may read (as in the admin), newest first, optionally filtered."""
-    leads = Lead.objects.visible_to(user).select_related("assigned_to")
+    leads = visibility.visible_leads(user).select_related("assigned_to")
     if status:
         leads = leads.filter(status=status)
     if source:
