@@ -12,7 +12,8 @@ anonymous request can resemble anything):
 - an activity: exactly when every record it is on (lead, contact, opportunity) is visible, so it
   follows its lead when the lead is reassigned, whoever owns or created it;
 - a request (mini-analysis): unless a lead they may not see is of its person and brand, or is
-  linked to it (a request with no lead yet is everyone's, as an unassigned lead is).
+  linked to it (a request with no lead yet is everyone's, as an unassigned lead is); a failed
+  automatic lead, when its request is visible.
 
 Every admin page, inline, form, autocomplete, action, the board, the dashboard, the import, the
 exports and the API call these functions; `can_see` is the per-object check built on them (the
@@ -26,7 +27,7 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
 
-from .models import Activity, Company, Contact, Lead, Opportunity
+from .models import Activity, Company, Contact, Lead, LeadSyncFailure, Opportunity
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -121,6 +122,16 @@ def visible_mini_analyses(
     return mini_analyses.filter(~Exists(same_identity), ~Exists(hidden.filter(mini_analysis=OuterRef("pk"))))
 
 
+def visible_lead_sync_failures(
+    user: User, failures: QuerySet[LeadSyncFailure] | None = None
+) -> QuerySet[LeadSyncFailure]:
+    """A failure shows its request's email and brand: the failures of the requests the user sees."""
+    failures = LeadSyncFailure.objects.all() if failures is None else failures
+    if sees_everything(user):
+        return failures
+    return failures.filter(mini_analysis__in=visible_mini_analyses(user).values("pk"))
+
+
 _BY_MODEL: dict = {
     Lead: visible_leads,
     Contact: visible_contacts,
@@ -128,6 +139,7 @@ _BY_MODEL: dict = {
     Company: visible_companies,
     Activity: visible_activities,
     MiniAnalysis: visible_mini_analyses,
+    LeadSyncFailure: visible_lead_sync_failures,
 }
 
 

@@ -534,15 +534,10 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
 
 
 @admin.register(LeadSyncFailure)
-class LeadSyncFailureAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
+class LeadSyncFailureAdmin(display.BidiFormFieldsMixin, VisibleToAdmin):
     list_display = ["mini_analysis", "created_at", "error_text"]
     list_select_related = ["mini_analysis"]
     readonly_fields = ["mini_analysis", "error", "created_at"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[LeadSyncFailure]:
-        """A failure shows its request's email and brand: only for the requests the user may see."""
-        visible = visibility.visible_mini_analyses(request.user)
-        return super().get_queryset(request).filter(mini_analysis__in=visible.values("pk"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
