@@ -8,7 +8,8 @@ anonymous request can resemble anything):
   lead grants nothing beyond itself;
 - an opportunity: they own it;
 - a contact: they own it, or it is the contact of an opportunity they own;
-- a company: they own it, or it is the company of an opportunity or of a contact they own;
+- a company: they own it, or it is the company of an opportunity they own or of a contact they
+  see (so every record a visible one shows is visible: a contact's company, a deal's parties);
 - an activity: exactly when every record it is on (lead, contact, opportunity) is visible, so it
   follows its lead when the lead is reassigned, whoever owns or created it;
 - a request (mini-analysis): unless a lead they may not see is of its person and brand, or is
@@ -90,7 +91,7 @@ def visible_companies(user: User, companies: QuerySet[Company] | None = None) ->
     return companies.filter(
         Q(owner=user.pk)
         | Exists(Opportunity.objects.filter(owner=user.pk, company=OuterRef("pk")))
-        | Exists(Contact.objects.filter(owner=user.pk, company=OuterRef("pk")))
+        | Exists(visible_contacts(user).filter(company=OuterRef("pk")))
     )
 
 

@@ -177,6 +177,19 @@ RULE = [
     ),
     (
         "owner",
+        "company of the contact of their opportunity, both owned by another",
+        lambda p: (
+            OpportunityFactory(
+                owner=p.seller,
+                company__owner=p.seller,
+                contact__owner=p.other,
+                contact__company=CompanyFactory(owner=p.other),
+            ).contact.company
+        ),
+        True,
+    ),
+    (
+        "owner",
         "activity another logged on their lead",
         lambda p: log("lead", LeadFactory(assigned_to=p.seller), p.other),
         True,
