@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from igv_site.api_input import ErrorSerializer
 from mini_analysis.models import Status
 
+from . import visibility
 from .models import Lead, LeadStage, Source
 
 AMOUNT_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
@@ -161,7 +162,7 @@ def leads_for_api(
     user: AbstractBaseUser, *, status: str | None = None, source: str | None = None, stage: str | None = None
 ) -> QuerySet[Lead]:
     """The leads a user may read (as in the admin), newest first, optionally filtered."""
-    leads = Lead.objects.visible_to(user).select_related("assigned_to")
+    leads = visibility.visible_leads(user).select_related("assigned_to")
     if status:
         leads = leads.filter(status=status)
     if source:

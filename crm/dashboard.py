@@ -19,7 +19,7 @@ week (Monday first, in the server's time zone) and the 11 before it, shown on th
 - Overdue next actions: open tasks due before now, by owner.
 
 Scope: a superuser sees the team. A sales person sees the inflow they may pick from (their own and
-the unassigned prospects: `Lead.objects.visible_to`), and otherwise their own figures only: their
+the unassigned prospects: `crm.visibility.visible_leads`), and otherwise their own figures only: their
 assigned prospects, the opportunities and tasks they own (see `_scope`).
 """
 
@@ -50,6 +50,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from . import visibility
 from .models import Activity, ActivityKind, Currency, Lead, LeadStage, Opportunity, OpportunityStage, Source
 
 PERIOD_WEEKS = 12
@@ -146,7 +147,7 @@ class DashboardFigures:
 
 @dataclass(frozen=True)
 class _Scope:
-    """The rows behind the figures. The pipeline's own `visible_to` rules can replace these."""
+    """The rows behind the figures, from `crm.visibility`."""
 
     team: bool
     visible_leads: QuerySet[Lead]
@@ -156,22 +157,19 @@ class _Scope:
 
 
 def _scope(user) -> _Scope:
-    """Who sees what: the one visibility rule for prospects, the owner for the rest.
+    """Who sees what: `crm.visibility` for every model; the personal figures among it.
 
     A sales person's personal figures count their assigned prospects only (the unassigned ones
     would dilute their conversion rate); their inflow chart also shows the unassigned prospects
-    they may take, exactly what `Lead.objects.visible_to` shows them.
+    they may take, exactly what `visibility.visible_leads` shows them. Their overdue tasks are
+    the visible tasks they own.
     """
-    visible = Lead.objects.visible_to(user)
-    if user.is_superuser:
-        return _Scope(True, visible, Q(), Opportunity.objects.all(), Activity.objects.all())
-    return _Scope(
-        False,
-        visible,
-        Q(assigned_to=user),
-        Opportunity.objects.filter(owner=user),
-        Activity.objects.filter(owner=user),
-    )
+    visible = visibility.visible_leads(user)
+    opportunities = visibility.visible_opportunities(user)
+    activities = visibility.visible_activities(user)
+    if visibility.sees_everything(user):
+        return _Scope(True, visible, Q(), opportunities, activities)
+    return _Scope(False, visible, Q(assigned_to=user), opportunities, activities.filter(owner=user))
 
 
 def _start_of(day: date) -> datetime:
@@ -351,7 +349,7 @@ def dashboard_context(request: HttpRequest) -> dict:
     user = request.user
     if not user.has_perm("crm.view_lead"):
         return {"dashboard": None}
-    key = f"{'team' if user.is_superuser else user.pk}:{get_language()}"
+    key = f"{'team' if visibility.sees_everything(user) else user.pk}:{get_language()}"
     figures = _figures_cache.get(key)
     if figures is None:
         figures = dashboard_figures(user)

@@ -8,7 +8,7 @@ imports for real. This module says how a file is read and how a row becomes a le
   and its header must name the `email` and `brand_name` columns, once each (`read_lead_table`);
 - a row matches a lead by the identity of person and brand (`mini_analysis.keys`, through
   `Lead.objects.filter_identity`): case and spacing variants update the lead, never duplicate it;
-- a row matching a lead the importing user may not see (`Lead.objects.visible_to`) is an error
+- a row matching a lead the importing user may not see (`crm.visibility`) is an error
   that says only that this user cannot import the row, not whose prospect it is;
 - values are checked by the model's own fields (`full_clean`): email, phone, language, status and
   source choices, lengths, and the duplicate check of `Lead.clean`;
@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from import_export import resources
 from import_export.formats.base_formats import CSV, XLSX
 
+from . import visibility
 from .models import Lead
 from .uploads import UploadRefused, read_table
 
@@ -87,7 +88,7 @@ def _text(value) -> str:
 
 
 def _visible(lead: Lead, user) -> bool:
-    return Lead.objects.visible_to(user).filter(pk=lead.pk).exists()
+    return visibility.can_see(user, lead)
 
 
 # --- Reading the file -----------------------------------------------------------------------------

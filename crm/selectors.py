@@ -8,11 +8,14 @@ An empty key is nobody's identity (`KEYED`): a request without email or brand ma
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
 
+from . import visibility
 from .models import Activity, Contact, Lead, LeadSyncFailure
 
 
@@ -135,12 +138,14 @@ def backfill_audit(limit: int = 50) -> BackfillAudit:
     )
 
 
-def contact_timeline(contact: Contact) -> QuerySet[Activity]:
-    """A contact's activities and those of its leads and opportunities, newest first."""
+def contact_timeline(contact: Contact, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Activity]:
+    """A contact's activities and those of its leads and opportunities that `user` may see, newest
+    first: another sales person's call on their own prospect of the same person stays theirs."""
+    activities = Activity.objects.filter(
+        Q(contact=contact) | Q(lead__contact=contact) | Q(opportunity__contact=contact)
+    )
     return (
-        Activity.objects.filter(
-            Q(contact=contact) | Q(lead__contact=contact) | Q(opportunity__contact=contact)
-        )
+        visibility.visible_activities(user, activities)
         .select_related("owner", "lead", "opportunity")
         .order_by("-created_at", "-pk")
     )

@@ -23,11 +23,13 @@ from django.db.models import BigIntegerField, DateTimeField, F, Max, Min, Q, Que
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mini_analysis.keys import normalize_key
 from mini_analysis.lengths import ERROR_MAX_LENGTH
 from mini_analysis.models import MiniAnalysis
 
+from . import visibility
 from .assignment import auto_assign
 from .history import attribute, insert_history
 from .models import (
@@ -264,6 +266,8 @@ def convert_lead(
             return Conversion(lead, contact, company, opportunity, created=False)
         if lead.stage == LeadStage.DISQUALIFIED:
             raise PipelineError(_("A disqualified prospect cannot be converted; requalify it first."))
+        if _belongs_to_hidden_records(lead, user):
+            raise PipelineError(HIDDEN_RECORDS_MESSAGE)
         owner = lead.assigned_to or user
         company = _company_of(lead, owner=owner, user=user)
         contact = _contact_of(lead, company=company, owner=owner, user=user)
@@ -304,6 +308,26 @@ def convert_lead(
             ]
         )
         return Conversion(lead, contact, company, opportunity, created=True)
+
+
+HIDDEN_RECORDS_MESSAGE = gettext_lazy(
+    "This person or brand already belongs to another sales person's records: ask a manager to convert"
+    " this prospect."
+)
+
+
+def _belongs_to_hidden_records(lead: Lead, user: AbstractBaseUser | None) -> bool:
+    """Whether converting would link the lead to a contact (same email) or a company (same brand)
+    the converting sales person may not see. A lead is anyone's to submit, so resembling a record
+    must never hand it over; a manager (or a command, `user=None`) converts and links as before.
+    The refusal names neither the record nor whose it is."""
+    if user is None or visibility.sees_everything(user):
+        return False
+    contact = Contact.objects.filter(email_key=normalize_key(lead.email))
+    company = Company.objects.filter(brand_key=normalize_key(lead.brand_name))
+    return (contact.exists() and not visibility.visible_contacts(user, contact).exists()) or (
+        company.exists() and not visibility.visible_companies(user, company).exists()
+    )
 
 
 def _company_of(lead: Lead, *, owner: AbstractBaseUser | None, user: AbstractBaseUser | None) -> Company:

@@ -1,45 +1,64 @@
-"""Who may see what in the CRM: one rule, built on `Lead.objects.visible_to`.
+"""Who may see what in the CRM: the only entry point, one function per model.
 
-A superuser sees everything. A sales person sees their own and the unassigned leads, and the
-contacts, companies, opportunities and activities they own or that belong to a lead they see:
+A manager (`sees_everything`: a superuser) sees every record. A sales person sees a record because
+they own it, or own a record that owns it; never because a record resembles one they see (an
+anonymous request can resemble anything):
 
-- a contact: owned, or the contact of a visible lead;
-- an opportunity: owned, or the opportunity of a visible lead;
-- a company: owned, the brand of a visible lead (same brand key), or the company of a visible
-  opportunity or of a contact they own;
-- an activity: owned or created by them, or on a visible lead, contact or opportunity;
+- a lead: assigned to them, or unassigned (the pool any sales person may take from); an unassigned
+  lead grants nothing beyond itself;
+- an opportunity: they own it;
+- a contact: they own it, or it is the contact of an opportunity they own;
+- a company: they own it, or it is the company of an opportunity they own or of a contact they
+  see (so every record a visible one shows is visible: a contact's company, a deal's parties);
+- an activity: exactly when every record it is on (lead, contact, opportunity) is visible, so it
+  follows its lead when the lead is reassigned, whoever owns or created it;
 - a request (mini-analysis): unless a lead they may not see is of its person and brand, or is
-  linked to it (a request with no lead yet is everyone's, as an unassigned lead is).
+  linked to it (a request with no lead yet is everyone's, as an unassigned lead is); a failed
+  automatic lead, when its request is visible.
 
-Every admin page, action, autocomplete, the board and the API call `visible_to` (or the function of
-their model); "may change" is "may see" plus the model permission, as for leads.
+Every admin page, inline, form, autocomplete, action, the board, the dashboard, the import, the
+exports and the API call these functions; `can_see` is the per-object check built on them (the
+admin's `has_view/change/delete_permission`). "May change" is "may see" plus the model permission.
 """
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
 
-from .models import Activity, Company, Contact, Lead, Opportunity
+from .models import Activity, Company, Contact, Lead, LeadSyncFailure, Opportunity
 
 User = AbstractBaseUser | AnonymousUser
 
 
+def sees_everything(user: User) -> bool:
+    """The manager predicate of the whole CRM: an active superuser sees every record."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def _assigned_or_unassigned(user: User) -> Q:
+    return Q(assigned_to=user.pk) | Q(assigned_to__isnull=True)
+
+
 def visible_leads(user: User, leads: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
     leads = Lead.objects.all() if leads is None else leads
-    return leads.visible_to(user) if user.is_authenticated else leads.none()
-
-
-def visible_contacts(user: User, contacts: QuerySet[Contact] | None = None) -> QuerySet[Contact]:
-    contacts = Contact.objects.all() if contacts is None else contacts
     if not user.is_authenticated:
-        return contacts.none()
-    if user.is_superuser:
-        return contacts
-    of_visible_lead = Exists(visible_leads(user).filter(contact=OuterRef("pk")))
-    return contacts.filter(Q(owner=user.pk) | of_visible_lead)
+        return leads.none()
+    if sees_everything(user):
+        return leads
+    return leads.filter(_assigned_or_unassigned(user))
+
+
+def hidden_leads(user: User, leads: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
+    """The leads `visible_leads` does not show this user."""
+    leads = Lead.objects.all() if leads is None else leads
+    if not user.is_authenticated:
+        return leads
+    if sees_everything(user):
+        return leads.none()
+    return leads.exclude(_assigned_or_unassigned(user))
 
 
 def visible_opportunities(
@@ -48,23 +67,31 @@ def visible_opportunities(
     opportunities = Opportunity.objects.all() if opportunities is None else opportunities
     if not user.is_authenticated:
         return opportunities.none()
-    if user.is_superuser:
+    if sees_everything(user):
         return opportunities
-    of_visible_lead = Exists(visible_leads(user).filter(opportunity=OuterRef("pk")))
-    return opportunities.filter(Q(owner=user.pk) | of_visible_lead)
+    return opportunities.filter(owner=user.pk)
+
+
+def visible_contacts(user: User, contacts: QuerySet[Contact] | None = None) -> QuerySet[Contact]:
+    contacts = Contact.objects.all() if contacts is None else contacts
+    if not user.is_authenticated:
+        return contacts.none()
+    if sees_everything(user):
+        return contacts
+    of_own_opportunity = Exists(Opportunity.objects.filter(owner=user.pk, contact=OuterRef("pk")))
+    return contacts.filter(Q(owner=user.pk) | of_own_opportunity)
 
 
 def visible_companies(user: User, companies: QuerySet[Company] | None = None) -> QuerySet[Company]:
     companies = Company.objects.all() if companies is None else companies
     if not user.is_authenticated:
         return companies.none()
-    if user.is_superuser:
+    if sees_everything(user):
         return companies
     return companies.filter(
         Q(owner=user.pk)
-        | Exists(visible_leads(user).filter(brand_key=OuterRef("brand_key")))
-        | Exists(visible_opportunities(user).filter(company=OuterRef("pk")))
-        | Exists(Contact.objects.filter(owner=user.pk, company=OuterRef("pk")))
+        | Exists(Opportunity.objects.filter(owner=user.pk, company=OuterRef("pk")))
+        | Exists(visible_contacts(user).filter(company=OuterRef("pk")))
     )
 
 
@@ -72,30 +99,38 @@ def visible_activities(user: User, activities: QuerySet[Activity] | None = None)
     activities = Activity.objects.all() if activities is None else activities
     if not user.is_authenticated:
         return activities.none()
-    if user.is_superuser:
+    if sees_everything(user):
         return activities
-    return activities.filter(
-        Q(owner=user.pk)
-        | Q(created_by=user.pk)
-        | Q(lead__in=visible_leads(user).values("pk"))
-        | Q(contact__in=visible_contacts(user).values("pk"))
-        | Q(opportunity__in=visible_opportunities(user).values("pk"))
-    )
+    # `lead__assigned_to__isnull` is also true without a lead (a LEFT JOIN): "no lead, or a visible one".
+    lead_visible = Q(lead__assigned_to=user.pk) | Q(lead__assigned_to__isnull=True)
+    contact_visible = Q(contact__isnull=True) | Q(contact__in=visible_contacts(user).values("pk"))
+    opportunity_visible = Q(opportunity__isnull=True) | Q(opportunity__owner=user.pk)
+    return activities.filter(lead_visible, contact_visible, opportunity_visible)
 
 
 def visible_mini_analyses(
     user: User, mini_analyses: QuerySet[MiniAnalysis] | None = None
 ) -> QuerySet[MiniAnalysis]:
     """The requests whose lead the user may see, and those with no lead yet: two indexed
-    `NOT EXISTS` on the leads `visible_to` hides, no loop over the rows."""
+    `NOT EXISTS` on the leads `visible_leads` hides, no loop over the rows."""
     mini_analyses = MiniAnalysis.objects.all() if mini_analyses is None else mini_analyses
     if not user.is_authenticated:
         return mini_analyses.none()
-    if user.is_superuser:
+    if sees_everything(user):
         return mini_analyses
-    hidden = Lead.objects.hidden_from(user)
+    hidden = hidden_leads(user)
     same_identity = hidden.filter(KEYED, email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
     return mini_analyses.filter(~Exists(same_identity), ~Exists(hidden.filter(mini_analysis=OuterRef("pk"))))
+
+
+def visible_lead_sync_failures(
+    user: User, failures: QuerySet[LeadSyncFailure] | None = None
+) -> QuerySet[LeadSyncFailure]:
+    """A failure shows its request's email and brand: the failures of the requests the user sees."""
+    failures = LeadSyncFailure.objects.all() if failures is None else failures
+    if sees_everything(user):
+        return failures
+    return failures.filter(mini_analysis__in=visible_mini_analyses(user).values("pk"))
 
 
 _BY_MODEL: dict = {
@@ -105,12 +140,23 @@ _BY_MODEL: dict = {
     Company: visible_companies,
     Activity: visible_activities,
     MiniAnalysis: visible_mini_analyses,
+    LeadSyncFailure: visible_lead_sync_failures,
 }
 
 
 def visible_to(user: User, queryset: QuerySet) -> QuerySet:
     """`queryset` narrowed to what `user` may see (the model picks the rule)."""
     return _BY_MODEL[queryset.model](user, queryset)
+
+
+def can_see(user: User, record: Model) -> bool:
+    """The per-object check, built on the same querysets (one indexed query, none for a manager)."""
+    if sees_everything(user):
+        return True
+    if record.pk is None or not user.is_authenticated:
+        return False
+    model = type(record)
+    return visible_to(user, model._default_manager.filter(pk=record.pk)).exists()
 
 
 SCOPED_MODELS = frozenset(_BY_MODEL)

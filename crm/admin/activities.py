@@ -11,10 +11,10 @@ from django.utils.translation import ngettext
 
 from .. import services
 from ..models import Activity, ActivityKind
-from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter
+from .base import CrmMedia, VisibleToAdmin, VisibleToInline, due_date, next_action_filter
 
 
-class ActivityInline(admin.TabularInline):
+class ActivityInline(VisibleToInline):
     """Log a call, an email, a meeting or a note, or plan a task with its due date.
 
     A logged activity without a date is dated now; a task stays open until "done" is set.

@@ -2,7 +2,9 @@
 
 from datetime import datetime, timedelta
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -12,17 +14,64 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import visibility
 
+HIDDEN_RECORD_LABEL = _("Not visible to you")
+
+
+class KeptLinksForm(forms.ModelForm):
+    """A form keeps a link it does not offer: the current value of a foreign key that is not among
+    the field's choices (a record hidden from the user, an account since deactivated, a reason
+    since retired) stays among them, so the form posts it back unchanged instead of clearing it.
+
+    A hidden record is offered under a neutral label ("Not visible to you"), never its name; only
+    this form's own current value is added, so no other hidden record can be chosen.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            return
+        for name, field in self.fields.items():
+            if isinstance(field, forms.ModelChoiceField) and not isinstance(
+                field, forms.ModelMultipleChoiceField
+            ):
+                _keep_current_value(field, self.initial.get(name))
+
+
+def _keep_current_value(field: forms.ModelChoiceField, value) -> None:
+    if value in field.empty_values:
+        return
+    key = field.to_field_name or "pk"
+    if field.queryset.filter(**{key: value}).exists():
+        return
+    model = field.queryset.model
+    field.queryset = field.queryset | model._default_manager.filter(**{key: value})
+    if model in visibility.SCOPED_MODELS:
+        label_of = field.label_from_instance
+        field.label_from_instance = lambda obj: (
+            HIDDEN_RECORD_LABEL if str(getattr(obj, key)) == str(value) else label_of(obj)
+        )
+
 
 class VisibleToAdmin(admin.ModelAdmin):
-    """The one scoping base: the rows, the objects a form may point to, and the history pages are
-    what `crm.visibility` lets the user see.
+    """The one scoping base: the rows, the objects a form may point to, the per-object permissions
+    and the history pages are what `crm.visibility` lets the user see.
 
     Actions, exports, autocompletes (Django's autocomplete reads the related model's admin
-    `get_queryset`) and change pages all start from `get_queryset`, so they follow the same rule.
+    `get_queryset`) and change pages all start from `get_queryset`, so they follow the same rule;
+    `has_view/change/delete_permission` check an object with `visibility.can_see`, built on the
+    same querysets. Its forms keep a link the user cannot see (`KeptLinksForm`).
     """
+
+    form = KeptLinksForm
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return visibility.visible_to(request.user, super().get_queryset(request))
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        record = super().get_object(request, object_id, from_field)
+        if record is not None:
+            record.crm_viewer = request.user  # for the read-only fields that show related records
+        return record
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         """A form may only point to a lead, contact, company or opportunity the user sees."""
@@ -30,6 +79,26 @@ class VisibleToAdmin(admin.ModelAdmin):
         if related in visibility.SCOPED_MODELS and "queryset" not in kwargs:
             kwargs["queryset"] = visibility.visible_to(request.user, related._default_manager.all())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_view_permission(request, obj) and self._may_see(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_see(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_see(request, obj)
+
+    @staticmethod
+    def _may_see(request: HttpRequest, obj) -> bool:
+        """`visibility.can_see`, asked once per object and request (a page asks several times)."""
+        if obj is None:
+            return True
+        seen = request.__dict__.setdefault("_crm_can_see", {})
+        key = (type(obj), obj.pk)
+        if key not in seen:
+            seen[key] = visibility.can_see(request.user, obj)
+        return seen[key]
 
     # django-simple-history's pages fall back to the history of a row `get_queryset` does not
     # return (to show deleted rows): for a sales person that would show other people's rows.
@@ -42,8 +111,22 @@ class VisibleToAdmin(admin.ModelAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def _check_visible(self, request: HttpRequest, object_id: str) -> None:
-        if not request.user.is_superuser and self.get_object(request, object_id) is None:
+        if not visibility.sees_everything(request.user) and self.get_object(request, object_id) is None:
             raise Http404
+
+
+class VisibleToInline(admin.TabularInline):
+    """An inline shows only the rows the user may see, and keeps the links it does not offer."""
+
+    form = KeptLinksForm
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return visibility.visible_to(request.user, super().get_queryset(request))
+
+
+def viewer_of(record):
+    """Who is looking at a record `VisibleToAdmin.get_object` returned (nobody, otherwise)."""
+    return getattr(record, "crm_viewer", None) or AnonymousUser()
 
 
 def next_action_filter(field_name: str, title: str, among: Q | None = None) -> type[admin.SimpleListFilter]:

@@ -6,6 +6,7 @@ stage, its next action (the earliest open task of its activities, inline), and a
 """
 
 import datetime
+from collections import Counter
 
 from django import forms
 from django.contrib import admin, messages
@@ -41,7 +42,15 @@ from ..imports import LeadResource
 from ..models import Currency, DisqualificationReason, Lead, LeadStage, LeadSyncFailure
 from ..pagination import EstimatedCountPaginator
 from .activities import ActivityInline, save_activities
-from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter
+from .base import (
+    HIDDEN_RECORD_LABEL,
+    CrmMedia,
+    KeptLinksForm,
+    VisibleToAdmin,
+    due_date,
+    next_action_filter,
+    viewer_of,
+)
 from .imports import LeadImportMixin
 
 # The newest requests listed on a prospect's page; the others are one link away.
@@ -127,7 +136,7 @@ class AssignActionForm(ActionForm):
     )
 
 
-class LeadForm(forms.ModelForm):
+class LeadForm(KeptLinksForm):
     """The stage a sales person sets by hand: the rule is `services.lead_stage_error`."""
 
     class Meta:
@@ -140,10 +149,6 @@ class LeadForm(forms.ModelForm):
             self.fields["stage"].choices = [
                 choice for choice in self.fields["stage"].choices if choice[0] in services.MANUAL_LEAD_STAGES
             ]
-        if "disqualification_reason" in self.fields:
-            self.fields["disqualification_reason"].queryset = DisqualificationReason.objects.filter(
-                is_active=True
-            )
 
     def clean(self):
         cleaned = super().clean()
@@ -291,6 +296,8 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
             if not self.has_assign_permission(request):
                 users = users.filter(pk=request.user.pk)
             kwargs["queryset"] = users.order_by("username")
+        if db_field.name == "disqualification_reason":  # a retired reason stays on its leads only
+            kwargs["queryset"] = DisqualificationReason.objects.filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_assign_permission(self, request: HttpRequest) -> bool:
@@ -368,6 +375,8 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
     def contact_link(self, lead: Lead) -> str:
         if lead.contact_id is None:
             return "-"
+        if not visibility.can_see(viewer_of(lead), lead.contact):
+            return HIDDEN_RECORD_LABEL
         url = reverse("admin:crm_contact_change", args=[lead.contact_id])
         return format_html('<a href="{}">{}</a>', url, lead.contact)
 
@@ -375,6 +384,8 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
     def opportunity_link(self, lead: Lead) -> str:
         if lead.opportunity_id is None:
             return "-"
+        if not visibility.can_see(viewer_of(lead), lead.opportunity):
+            return HIDDEN_RECORD_LABEL
         url = reverse("admin:crm_opportunity_change", args=[lead.opportunity_id])
         return format_html('<a href="{}">{}</a>', url, lead.opportunity)
 
@@ -485,27 +496,28 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
 
     @admin.action(description=_("Convert the selected prospects"), permissions=["convert"])
     def convert(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
-        converted = refused = 0
+        converted = 0
+        refused: Counter[str] = Counter()  # per reason: each is said once, with its count
         for lead in queryset.select_related(None).order_by("pk").only("pk"):
             try:
                 converted += services.convert_lead(lead, user=request.user).created
-            except services.PipelineError:
-                refused += 1
+            except services.PipelineError as error:
+                refused[str(error)] += 1
         self.message_user(
             request,
             ngettext("%(count)d prospect converted.", "%(count)d prospects converted.", converted)
             % {"count": converted},
             messages.SUCCESS,
         )
-        if refused:
+        for reason, count in refused.items():
             self.message_user(
                 request,
                 ngettext(
-                    "%(count)d disqualified prospect was not converted.",
-                    "%(count)d disqualified prospects were not converted.",
-                    refused,
+                    "%(count)d prospect was not converted: %(reason)s",
+                    "%(count)d prospects were not converted: %(reason)s",
+                    count,
                 )
-                % {"count": refused},
+                % {"count": count, "reason": reason},
                 messages.WARNING,
             )
 
@@ -518,15 +530,10 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
 
 
 @admin.register(LeadSyncFailure)
-class LeadSyncFailureAdmin(display.BidiFormFieldsMixin, admin.ModelAdmin):
+class LeadSyncFailureAdmin(display.BidiFormFieldsMixin, VisibleToAdmin):
     list_display = ["mini_analysis", "created_at", "error_text"]
     list_select_related = ["mini_analysis"]
     readonly_fields = ["mini_analysis", "error", "created_at"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[LeadSyncFailure]:
-        """A failure shows its request's email and brand: only for the requests the user may see."""
-        visible = visibility.visible_mini_analyses(request.user)
-        return super().get_queryset(request).filter(mini_analysis__in=visible.values("pk"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -14,7 +14,7 @@ from ..models import Company, Contact, DisqualificationReason, Opportunity, Oppo
 from ..selectors import contact_timeline
 from . import board
 from .activities import ActivityInline, save_activities, staff_users
-from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter
+from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter, viewer_of
 
 TIMELINE_LENGTH = 50
 
@@ -85,7 +85,7 @@ class ContactAdmin(OwnedAdmin):
         """Its own activities and those of its prospects and opportunities, newest first."""
         if contact.pk is None:
             return "-"
-        activities = contact_timeline(contact)[:TIMELINE_LENGTH]
+        activities = contact_timeline(contact, viewer_of(contact))[:TIMELINE_LENGTH]
         if not activities:
             return _("No activity yet.")
         rows = format_html_join(

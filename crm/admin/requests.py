@@ -11,14 +11,14 @@ from mini_analysis.admin import MiniAnalysisAdmin
 from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
 
-from .. import visibility
 from ..models import Lead
+from .base import VisibleToAdmin
 
 admin.site.unregister(MiniAnalysis)
 
 
 @admin.register(MiniAnalysis)
-class MiniAnalysisWithProspectAdmin(MiniAnalysisAdmin):
+class MiniAnalysisWithProspectAdmin(VisibleToAdmin, MiniAnalysisAdmin):
     """The mini-analysis admin plus the link to its prospect (same email and brand name)."""
 
     list_display = [*MiniAnalysisAdmin.list_display, "prospect_link"]
@@ -27,8 +27,7 @@ class MiniAnalysisWithProspectAdmin(MiniAnalysisAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[MiniAnalysis]:
         """Only the requests whose lead the user may see (changelist, search, change page, autocomplete)."""
         lead = Lead.objects.filter(KEYED, email_key=OuterRef("email_key"), brand_key=OuterRef("brand_key"))
-        visible = visibility.visible_mini_analyses(request.user, super().get_queryset(request))
-        return visible.annotate(lead_id=Subquery(lead.values("pk")[:1]))
+        return super().get_queryset(request).annotate(lead_id=Subquery(lead.values("pk")[:1]))
 
     @admin.display(description=_("Prospect"))
     def prospect_link(self, mini_analysis: MiniAnalysis) -> str:

@@ -48,26 +48,6 @@ class LeadQuerySet(KeyedQuerySet):
         email_key, brand_key = identity_key(email, brand_name)
         return self.filter(KEYED, email_key=email_key, brand_key=brand_key)
 
-    def visible_to(self, user) -> "LeadQuerySet":
-        """What a user may see: a superuser everything, a sales person their own and unassigned.
-
-        Everything else a sales person sees follows from this rule (`crm.visibility`).
-        """
-        if user.is_superuser:
-            return self
-        return self.filter(lead_visible_to(user))
-
-    def hidden_from(self, user) -> "LeadQuerySet":
-        """The leads `visible_to` does not show this user."""
-        if user.is_superuser:
-            return self.none()
-        return self.exclude(lead_visible_to(user))
-
-
-def lead_visible_to(user) -> models.Q:
-    """The one visibility rule of the CRM, for a user who is not a superuser."""
-    return models.Q(assigned_to=user) | models.Q(assigned_to__isnull=True)
-
 
 class Lead(KeyedModel):
     """A CRM prospect: one person and one brand (the legacy `leads` collection).

@@ -194,7 +194,7 @@ def test_a_sales_person_sees_their_own_figures_and_the_unassigned_inflow(team, d
     figures = dashboard_figures(team["alice"], now=NOW)
 
     assert not figures.team
-    # Their own prospects and the unassigned ones they may take (`Lead.objects.visible_to`).
+    # Their own prospects and the unassigned ones they may take (`crm.visibility.visible_leads`).
     assert inflow_table(figures) == {
         dt.date(2025, 12, 29): {"mini-analysis": 1},
         dt.date(2026, 3, 9): {"mini-analysis-migration": 1},
