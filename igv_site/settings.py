@@ -248,7 +248,11 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Brute-force protection of the admin login (django-axes).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+# A user name is locked only together with the address it was tried from, and that address is the
+# client's as the rate limit reads it (TRUSTED_PROXY_COUNT), not the proxy's `REMOTE_ADDR`: a user
+# name alone, or every client behind the proxy, would let anyone lock an administrator out.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "mini_analysis.throttling.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
