@@ -1,0 +1,67 @@
+"""The project's middleware: NUL characters are refused before any view reads them."""
+
+import pytest
+from django.urls import reverse
+
+from crm.tests.factories import LeadFactory, SalesPersonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["sales person", "manager"])
+def staff_client(request, client):
+    user = SalesPersonFactory() if request.param == "sales person" else UserFactory(is_superuser=True)
+    client.force_login(user)
+    LeadFactory(assigned_to=user)
+    return client
+
+
+# The parameters that answered 500 "cannot contain NUL" on PostgreSQL.
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/crm/lead/?sector=%00",
+        "/admin/crm/lead/?status__exact=%00",
+        "/admin/crm/lead/?email=%00",
+        "/admin/crm/lead/?q=%00",
+        "/admin/crm/lead/?q=brand%00",
+        "/admin/crm/contact/?q=%00",
+        "/admin/mini_analysis/minianalysis/?language__exact=%00",
+        "/admin/autocomplete/?app_label=crm&model_name=activity&field_name=lead&term=%00",
+        "/admin/crm/lead/?%00=1",
+    ],
+)
+def test_a_nul_in_an_admin_parameter_is_a_400(staff_client, url):
+    response = staff_client.get(url)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "null character" in response.content.decode() or "caractère nul" in response.content.decode()
+
+
+def test_a_nul_in_an_api_parameter_is_a_json_400(staff_client):
+    response = staff_client.get("/api/crm/leads?status=%00", headers={"accept-language": "en"})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request contains a null character."}
+
+
+def test_a_nul_in_an_admin_form_body_is_a_400(staff_client):
+    response = staff_client.post(
+        reverse("admin:crm_lead_changelist"),
+        "action=delete_selected&_selected_action=%00",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+
+
+def test_an_encoded_percent_sign_is_not_a_nul(staff_client):
+    assert staff_client.get("/admin/crm/lead/?q=%2500").status_code == 200
+
+
+def test_the_public_form_still_answers_a_nul_with_its_field_error(client):
+    """The middleware reads query strings everywhere, but only the admin's bodies: the visitor's
+    form keeps its own translated error."""
+    response = client.post(
+        "/fr/mini-analysis/",
+        {"email": "ana@example.com", "brand_name": "a\x00b", "sector": "retail", "consent": "on"},
+    )
+    assert response.status_code == 200
