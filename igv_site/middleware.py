@@ -1,10 +1,10 @@
 """Request ids (every log line of a request carries the same id, and the response returns it), and
-the refusal of NUL characters in input."""
+the refusal of input that no query can hold."""
 
 import re
 import uuid
 from collections.abc import Callable
-from urllib.parse import unquote_to_bytes
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
@@ -32,45 +32,64 @@ class RequestIdMiddleware:
         return response
 
 
-class RefuseNullCharactersMiddleware:
-    """A 400 for a NUL character anywhere in a query string, or in an admin form's body.
+class RefuseUnrepresentableInputMiddleware:
+    """A 400 for input no query can hold: a NUL character, or a whole number beyond 64 bits.
 
     PostgreSQL cannot store or compare a string holding NUL (`ValueError: A string literal cannot
-    contain NUL`): every admin filter, search, autocomplete term and API parameter that reaches a
-    query with one would answer 500. No one types a NUL, so the request is refused here, once for
-    every route, rather than stripped (a silently different search) or checked field by field.
-    The raw query string is read, not `request.GET`: the parameter limits stay the views' to
-    answer (the API in JSON). API bodies are JSON, whose strings DRF's fields check themselves.
+    contain NUL`), and a whole number past 2**63 - 1 fits no integer column nor a date (SQLite's
+    driver and `datetime` raise `OverflowError`, which Django's admin does not catch in a foreign
+    key filter, a date hierarchy or a choice field). Every admin filter, search, autocomplete term
+    and API parameter reaching a query with one answered 500. No one types either, so the request
+    is refused here, once for every route, rather than altered (a silently different search) or
+    checked field by field.
+
+    Read: the path, the raw query string of every request (not `request.GET`, so the limit on the
+    number of parameters stays the views' to answer, the API's in JSON), and the URL-encoded body
+    of an admin POST. The public form's body is left to its form, whose fields refuse a NUL with a
+    translated error; the API's JSON bodies to DRF's fields, which do the same.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (
-            NULL in request.path
-            or _holds_null(request.META.get("QUERY_STRING", ""))
-            or _form_holds_null(request)
-        ):
-            message = _("The request contains a null character.")
-            if request.path.startswith("/api/"):
-                return JsonResponse({"detail": message}, status=400)
-            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
-        return self.get_response(request)
+        message = refusal(request.path, request.META.get("QUERY_STRING", ""), _admin_form(request))
+        if message is None:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=400)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
-NULL = "\x00"
+LARGEST_INTEGER = 2**63 - 1
+WHOLE_NUMBER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
-def _holds_null(encoded: str | bytes) -> bool:
-    return b"\x00" in unquote_to_bytes(encoded)
+def refusal(path: str, *encoded: str | bytes) -> str | None:
+    """Why the request is refused, or None."""
+    if "\x00" in path or any(b"\x00" in unquote_to_bytes(part) for part in encoded):
+        return _("The request contains a null character.")
+    for part in encoded:
+        text = part.decode("utf-8", "replace") if isinstance(part, bytes) else part
+        for _name, value in parse_qsl(text, keep_blank_values=True, errors="replace"):
+            if WHOLE_NUMBER.match(value) and _too_large(value):
+                return _("A number in the request is too large.")
+    return None
 
 
-def _form_holds_null(request: HttpRequest) -> bool:
-    """An admin form posted URL-encoded (multipart bodies are the import's file, read by its view)."""
-    return (
+def _too_large(whole_number: str) -> bool:
+    digits = whole_number.strip().lstrip("+-").lstrip("0")
+    # Compared by length first: Python refuses to convert more than 4 300 digits.
+    return len(digits) > len(str(LARGEST_INTEGER)) or (digits != "" and int(digits) > LARGEST_INTEGER)
+
+
+def _admin_form(request: HttpRequest) -> bytes:
+    """The body of an admin form posted URL-encoded (a multipart body is the import's file, which
+    its view reads within limits)."""
+    if (
         request.method == "POST"
         and request.path.startswith("/admin/")
         and request.content_type == "application/x-www-form-urlencoded"
-        and _holds_null(request.body)
-    )
+    ):
+        return request.body
+    return b""

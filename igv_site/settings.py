@@ -59,7 +59,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # After the language is chosen (its 400 is translated), before anything reads the input.
-    "igv_site.middleware.RefuseNullCharactersMiddleware",
+    "igv_site.middleware.RefuseUnrepresentableInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -5,16 +5,18 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Case, F, Min, When
-from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_tasks import task_backends
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
+from rest_framework.exceptions import NotFound
 
 from crm.legacy_sync import lag_seconds
 
@@ -65,6 +67,14 @@ def legacy_sync_health() -> dict:
         return {}
     lag = lag_seconds()
     return {"legacy_sync": {"lag_seconds": None if lag is None else round(lag, 1)}}
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 page, but a JSON 404 under `/api/`: an API client (and the schema, which
+    announces JSON errors) never gets an HTML page, whatever the path it got wrong."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 @require_GET

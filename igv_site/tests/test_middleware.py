@@ -65,3 +65,37 @@ def test_the_public_form_still_answers_a_nul_with_its_field_error(client):
         {"email": "ana@example.com", "brand_name": "a\x00b", "sector": "retail", "consent": "on"},
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/crm/activity/?owner=9999999999999999999999999999999999999999",
+        "/admin/crm/opportunity/?owner=-9223372036854775809",
+        "/admin/crm/lead/?created_at__year=9223372036854775808",
+        "/admin/crm/lead/?p=" + "9" * 10_000,
+    ],
+)
+def test_a_whole_number_beyond_64_bits_in_an_admin_parameter_is_a_400(staff_client, url):
+    """SQLite's driver and `datetime` raise OverflowError on it, which the admin does not catch."""
+    assert staff_client.get(url).status_code == 400
+
+
+def test_the_largest_64_bit_number_is_an_ordinary_value(staff_client):
+    assert staff_client.get("/admin/crm/activity/?owner=9223372036854775807").status_code == 200
+
+
+def test_a_whole_number_beyond_64_bits_in_an_admin_form_is_a_400(staff_client):
+    response = staff_client.post(
+        reverse("admin:crm_lead_changelist"),
+        "action=delete_selected&_selected_action=99999999999999999999",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+
+
+def test_an_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/mini-analysis/not-a-uuid", headers={"accept-language": "en"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    assert client.get("/fr/no-such-page/").status_code == 404
