@@ -99,3 +99,13 @@ def test_an_unknown_api_path_is_a_json_404(client):
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
     assert client.get("/fr/no-such-page/").status_code == 404
+
+
+def test_a_filter_on_an_ip_address_column_with_no_ip_address_is_the_admins_invalid_filter(client):
+    """PostgreSQL's inet type refuses other text (a 500 before `igv_site.lookups`)."""
+    client.force_login(UserFactory(is_superuser=True))
+    for value in ["%C0%80", "x", "1.2.3.4.5"]:
+        response = client.get(f"/admin/axes/accessattempt/?ip_address={value}")
+        assert response.status_code == 302
+        assert response["Location"].endswith("?e=1")
+    assert client.get("/admin/axes/accessattempt/?ip_address=203.0.113.9").status_code == 200
