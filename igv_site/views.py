@@ -19,6 +19,7 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from rest_framework.exceptions import NotFound
 
 from crm.legacy_sync import lag_seconds
+from mini_analysis.worker import last_heartbeat_age
 
 logger = logging.getLogger(__name__)
 
@@ -39,25 +40,38 @@ def oldest_pending_job_age() -> float | None:
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database answers and the job queue moves; 503 when the database does not
-    answer, or the oldest pending job waited more than QUEUE_MAX_AGE seconds (no worker runs, or
-    too few). Says nothing a visitor should not know."""
+    answer, when no worker was seen running its loop for WORKER_HEARTBEAT_MAX_AGE seconds, or when
+    the oldest pending job waited more than QUEUE_MAX_AGE seconds (too few workers). The worker
+    checks apply to the database backend only, whose jobs this database holds. Says nothing a
+    visitor should not know."""
+    jobs_here = isinstance(task_backends["default"], DatabaseBackend)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         age = oldest_pending_job_age()
+        heartbeat_age = last_heartbeat_age() if jobs_here else None
     except DatabaseError:
         logger.exception("Health check: the database does not answer")
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    queue = {"oldest_pending_seconds": None if age is None else round(age, 1)}
+    queue = {"oldest_pending_seconds": None if age is None else round(age, 1), "state": "ok"}
+    body = {"status": "ok", "database": "ok", "queue": queue}
+    if jobs_here:
+        worker_gone = heartbeat_age is None or heartbeat_age > settings.WORKER_HEARTBEAT_MAX_AGE
+        body["worker"] = {
+            "last_seen_seconds": None if heartbeat_age is None else round(heartbeat_age, 1),
+            "state": "missing" if worker_gone else "ok",
+        }
+        if worker_gone:
+            logger.error("Health check: no worker seen running for %s s", heartbeat_age)
+            body["status"] = "error"
     if age is not None and age > settings.QUEUE_MAX_AGE:
         logger.error("Health check: the oldest pending job waited %.0f s", age)
-        return JsonResponse(
-            {"status": "error", "database": "ok", "queue": {**queue, "state": "stalled"}}, status=503
-        )
-    return JsonResponse(
-        {"status": "ok", "database": "ok", "queue": {**queue, "state": "ok"}, **legacy_sync_health()}
-    )
+        queue["state"] = "stalled"
+        body["status"] = "error"
+    if body["status"] == "error":
+        return JsonResponse(body, status=503)
+    return JsonResponse({**body, **legacy_sync_health()})
 
 
 def legacy_sync_health() -> dict:
