@@ -74,14 +74,14 @@ def beat_while_looping(worker: ResilientWorker) -> None:
     runs (not while it waits after an error, nor once it has ended)."""
     interval = settings.WORKER_HEARTBEAT_MAX_AGE / 4
     while True:
-        if worker.looping.is_set():
+        if worker.looping.wait(timeout=interval):
             try:
                 beat(worker.worker_id)
             except DatabaseError:
                 logger.exception("Worker %s: its heartbeat could not be written", worker.worker_id)
             finally:
                 connections.close_all()
-        time.sleep(interval)
+            time.sleep(interval)
 
 
 def last_heartbeat_age() -> float | None:

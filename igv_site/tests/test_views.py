@@ -130,10 +130,3 @@ def test_healthz_answers_by_the_age_of_the_last_heartbeat(client, settings, jobs
     assert stale.status_code == 503
     assert stale.json()["worker"]["state"] == "missing"
     assert second.status_code == 200
-
-
-def test_a_beat_forgets_workers_gone_for_a_day():
-    beat("gone")
-    WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(days=2))
-    beat("running")
-    assert list(WorkerHeartbeat.objects.values_list("worker_id", flat=True)) == ["running"]
