@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from urllib.parse import parse_qsl, unquote_to_bytes
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
 from .log import request_id_var
@@ -33,35 +33,38 @@ class RequestIdMiddleware:
 
 
 class RefuseUnrepresentableInputMiddleware:
-    """A 400 for input no query can hold: a NUL character, or a whole number beyond 64 bits.
+    """A 400 for input no query can hold: a NUL character, or a whole number too large.
 
     PostgreSQL cannot store or compare a string holding NUL (`ValueError: A string literal cannot
-    contain NUL`), and a whole number past 2**63 - 1 fits no integer column nor a date (SQLite's
-    driver and `datetime` raise `OverflowError`, which Django's admin does not catch in a foreign
-    key filter, a date hierarchy or a choice field). Every admin filter, search, autocomplete term
-    and API parameter reaching a query with one answered 500. No one types either, so the request
-    is refused here, once for every route, rather than altered (a silently different search) or
-    checked field by field.
+    contain NUL`); a whole number past 2**63 - 1 fits no integer column, nor one past 2**31 - 1 a
+    date hierarchy's year, month or day (SQLite's driver and `datetime` raise `OverflowError`,
+    which Django's admin does not catch in a foreign key filter, a date hierarchy or a choice
+    field). Every admin filter, search and autocomplete term reaching a query with one answered
+    500. No one types either, so the request is refused here, once for every page, rather than
+    altered (a silently different search) or checked field by field.
 
-    Read: the path, the raw query string of every request (not `request.GET`, so the limit on the
-    number of parameters stays the views' to answer, the API's in JSON), and the URL-encoded body
-    of an admin POST. The public form's body is left to its form, whose fields refuse a NUL with a
-    translated error; the API's JSON bodies to DRF's fields, which do the same.
+    Read: the path and the raw query string of every request but the API's, and the URL-encoded
+    body of an admin POST. The API validates its own parameters and bodies (serializers, held to
+    its OpenAPI schema, which takes any string as a filter: a NUL there matches nothing); the
+    public form's fields refuse a NUL with a translated error.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
         message = refusal(request.path, request.META.get("QUERY_STRING", ""), _admin_form(request))
         if message is None:
             return self.get_response(request)
-        if request.path.startswith("/api/"):
-            return JsonResponse({"detail": message}, status=400)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
 LARGEST_INTEGER = 2**63 - 1
+# The admin's date hierarchy makes a `datetime` of its `__year`, `__month` and `__day`: a C int.
+LARGEST_DATE_PART = 2**31 - 1
+DATE_PARTS = ("__year", "__month", "__day")
 WHOLE_NUMBER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
@@ -71,16 +74,17 @@ def refusal(path: str, *encoded: str | bytes) -> str | None:
         return _("The request contains a null character.")
     for part in encoded:
         text = part.decode("utf-8", "replace") if isinstance(part, bytes) else part
-        for _name, value in parse_qsl(text, keep_blank_values=True, errors="replace"):
-            if WHOLE_NUMBER.match(value) and _too_large(value):
+        for name, value in parse_qsl(text, keep_blank_values=True, errors="replace"):
+            largest = LARGEST_DATE_PART if name.endswith(DATE_PARTS) else LARGEST_INTEGER
+            if WHOLE_NUMBER.match(value) and _too_large(value, largest):
                 return _("A number in the request is too large.")
     return None
 
 
-def _too_large(whole_number: str) -> bool:
+def _too_large(whole_number: str, largest: int) -> bool:
     digits = whole_number.strip().lstrip("+-").lstrip("0")
     # Compared by length first: Python refuses to convert more than 4 300 digits.
-    return len(digits) > len(str(LARGEST_INTEGER)) or (digits != "" and int(digits) > LARGEST_INTEGER)
+    return len(digits) > len(str(largest)) or (digits != "" and int(digits) > largest)
 
 
 def _admin_form(request: HttpRequest) -> bytes:
