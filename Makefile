@@ -22,6 +22,12 @@ $(VENV)/.installed: $(PY) requirements.txt constraints.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# honcho (a development tool, in requirements-dev.txt) starts the web process and the worker for
+# `make run` and `make serve`: installed alone, at its pin, without the test tools.
+$(VENV)/.installed-run: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -c constraints.txt "$$(grep -E '^honcho==' requirements-dev.txt)"
+	touch $@
+
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
@@ -31,7 +37,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	cp .env.example $@
 	echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> $@
 
-run: $(VENV)/.installed .env
+run: $(VENV)/.installed-run .env
 	@$(PY) scripts/check_port.py $(PORT)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
@@ -41,7 +47,7 @@ run: $(VENV)/.installed .env
 	@echo "(login printed above) and the form at http://127.0.0.1:$(PORT)/fr/mini-analysis/. Ctrl+C stops both."
 	PATH=$(CURDIR)/$(BIN):$$PATH PORT=$(PORT) $(BIN)/honcho start -f Procfile -p $(PORT)
 
-serve: $(VENV)/.installed .env
+serve: $(VENV)/.installed-run .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py collectstatic --noinput

@@ -4,11 +4,13 @@ import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104 - behind the host's proxy
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads (gunicorn's gthread worker): a submission waits on Gemini for up to GEMINI_TIMEOUT; with
-# one thread a worker could serve nobody else meanwhile, and two such visitors would stall the site.
-# They cost CPU-bound pages some throughput (the GIL); measured in docs/load.md.
+# Threads (gunicorn's gthread worker): a worker keeps serving while one thread waits on the database
+# or a slow client. No request waits on the generator (it runs in the job worker, `run_worker`), so
+# GUNICORN_THREADS=1 with more WEB_CONCURRENCY is faster for CPU-bound pages (the GIL) when memory
+# allows; measured in docs/load.md.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-# The form waits for the analysis generator (GEMINI_TIMEOUT); a worker may take that long, not forever.
+# A request that runs longer is killed and its worker restarted. No page waits for the generator
+# (the job worker calls it), so this bounds slow pages and slow clients only.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5

@@ -17,7 +17,7 @@ def leave_out_what_a_redesign_could_move() -> None:
     import mini_analysis.services
     from crm.admin.leads import LeadAdmin
 
-    mini_analysis.services._enqueue_on_commit = lambda mini_analysis_id, run_after=None: None
+    mini_analysis.services.enqueue_generation = lambda mini_analysis_id, run_after=None: None
     LeadAdmin.list_per_page = 1
 
 

@@ -4,7 +4,7 @@
 - `GET /api/crm/opportunities?stage=<id>&owner=<username>`
 - `POST /api/crm/leads/{id}/convert`
 
-In the style of `crm.api`: `Authorization: Bearer <token>` (or the admin session, with its CSRF
+In the style of `crm.api` (the leads): `Authorization: Bearer <token>` (or the admin session, with its CSRF
 token for the POST), staff with the model permission, rows narrowed by `crm.visibility` (the
 admin's rule), `limit`/`offset` paging; a malformed filter is a 400, an owner or stage that
 matches nothing gives an empty list (the schema cannot list the usernames or stage ids). The work is
@@ -22,18 +22,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from igv_site.api_input import BODY_ERRORS, JSONBooleanField, StringField
 from mini_analysis.models import Language
 
 from . import services, visibility
-from .api import (
-    BODY_ERRORS,
-    MAX_INTEGER,
-    AmountField,
-    JSONBooleanField,
-    LeadPagination,
-    ListQuerySerializer,
-    StringField,
-)
+from .api import MAX_INTEGER, AmountField, LeadPagination, ListQuerySerializer
 from .models import Contact, Currency, Opportunity, OpportunityStage
 
 

@@ -1,9 +1,6 @@
-"""The JSON API: `POST /api/mini-analysis` (public, the form's flow), `GET /api/mini-analysis/<id>`
-(its status) and the staff CRM endpoints.
-
-It lives in `crm` because the leads' list needs the CRM, and `crm` may import `mini_analysis` but
-never the reverse. The paths are the seed's, without a trailing slash:
-a client's POST must not be redirected (the body would be lost).
+"""The staff CRM endpoints of the JSON API, under `/api/crm/` (the public submission's are
+`mini_analysis.api_urls`). No trailing slash, as the seed's paths: a client's POST must not be
+redirected (the body would be lost).
 """
 
 from django.urls import path, re_path
@@ -11,12 +8,6 @@ from django.urls import path, re_path
 from . import api, api_pipeline
 
 urlpatterns = [
-    path("mini-analysis", api.MiniAnalysisSubmitView.as_view(), name="api-mini-analysis"),
-    path(
-        "mini-analysis/<uuid:request_id>",
-        api.MiniAnalysisStatusView.as_view(),
-        name="api-mini-analysis-status",
-    ),
     path("crm/leads", api.LeadListView.as_view(), name="api-leads"),
     # Any segment reaches the view, so that a malformed id is the API's JSON 404, not an HTML page.
     re_path(

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,13 +10,9 @@ class CrmConfig(AppConfig):
     verbose_name = _("CRM")
 
     def ready(self) -> None:
-        from mini_analysis.keys import keys_before_save
         from mini_analysis.models import MiniAnalysis
 
         from . import checks, signals  # noqa: F401 - checks registers the settings checks
-        from .models import Lead
-
-        pre_save.connect(keys_before_save, sender=Lead, dispatch_uid="crm.lead_identity_keys")
 
         post_save.connect(
             signals.create_or_update_lead,

@@ -1,8 +1,7 @@
 """The sales dashboard on the admin's home page: every figure is one set-based query.
 
 `dashboard_figures(user)` reads; `dashboard_context(request)` is what a template needs (the
-partial `crm/dashboard.html`, included from the admin index through the `crm_dashboard` tag, or
-from a theme's dashboard hook through `dashboard_callback`).
+partial `crm/dashboard.html`, included from the admin index through the `crm_dashboard` tag).
 
 Each figure is a GROUP BY over a bounded period, so the queries walk the `created_at`
 index instead of the whole table: four queries whatever the table sizes. The period is the current

@@ -294,7 +294,8 @@ def _anonymisations(plan: ErasurePlan, erased: _ErasedIdentity) -> list[Update]:
 
 
 def _anonymised_requests_and_leads(plan: ErasurePlan, erased: _ErasedIdentity) -> list[Update]:
-    # update(), not save(): saving a request would make the CRM's receiver write a lead again.
+    # update(), not save(): the request and its lead are anonymised together, by this one plan;
+    # through save() the receiver would write the lead (and a history row of it) a second time.
     blank = {"email": erased.email, "phone": "", "analysis_text": "", "pdf_url": ""}
     updates = []
     for pk, brand_name in MiniAnalysis.objects.filter(pk__in=plan.requests).values_list("pk", "brand_name"):

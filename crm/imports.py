@@ -19,30 +19,19 @@ imports for real. This module says how a file is read and how a row becomes a le
   keys, the owner or the dates. The header is the one `crm.exports` writes, so an export can be
   edited and imported back (its extra columns are ignored).
 
-Between the preview and the confirmation the file waits in the database (`PendingImport`), for
-`IMPORT_CONFIRMATION_TIMEOUT` seconds at most; it is deleted once the import is confirmed or
-cancelled, or when its preview found errors.
+Between the preview and the confirmation the file waits in the database (`crm.pending_imports`).
 """
 
 import logging
-import uuid
-from collections.abc import Iterable, Iterator
-from datetime import timedelta
 
 import tablib
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import resources
 from import_export.formats.base_formats import CSV, XLSX
-from import_export.tmp_storages import BaseStorage
 
-from mini_analysis.services import enqueue_task
-
-from .models import Lead, PendingImport
-from .uploads import ZIP_MAGIC, UploadRefused, read_table, workbook_texts
+from .models import Lead
+from .uploads import UploadRefused, read_table
 
 logger = logging.getLogger(__name__)
 
@@ -137,121 +126,3 @@ class LeadXLSX(XLSX):
 
 def _bytes(data: bytes | str) -> bytes:
     return data.encode() if isinstance(data, str) else bytes(data)
-
-
-# --- The file between its preview and its confirmation ---------------------------------------------
-
-
-class PendingImportGone(Exception):
-    """The upload is no longer waiting: imported, cancelled, expired, or never existed."""
-
-
-def keep_pending_import(content: bytes) -> PendingImport:
-    """Keep an uploaded file for its confirmation; the worker deletes it when it expires."""
-    from .tasks import expire_pending_imports  # crm.tasks runs this module's cleanup
-
-    discard_expired_pending_imports()
-    expires_at = timezone.now() + timedelta(seconds=settings.IMPORT_CONFIRMATION_TIMEOUT)
-    pending = PendingImport.objects.create(content=content, expires_at=expires_at)
-    enqueue_task(expire_pending_imports, run_after=expires_at)
-    return pending
-
-
-def pending_import_content(name: str) -> bytes:
-    """The file kept under `name`, if it has not expired."""
-    content = _waiting(name).values_list("content", flat=True).first()
-    if content is None:
-        raise PendingImportGone(name)
-    return bytes(content)
-
-
-def take_pending_import(name: str) -> bytes:
-    """The file kept under `name`, deleted as it is taken: a confirmation sent twice imports once."""
-    with transaction.atomic():
-        content = pending_import_content(name)
-        if not discard_pending_import(name):
-            raise PendingImportGone(name)
-    return content
-
-
-def discard_pending_import(name: str) -> int:
-    """Delete the file kept under `name`; how many were deleted (0 or 1)."""
-    try:
-        key = uuid.UUID(name)
-    except (TypeError, ValueError):
-        return 0
-    return PendingImport.objects.filter(pk=key).delete()[0]
-
-
-def discard_expired_pending_imports() -> int:
-    """Delete the files whose confirmation time is over; how many."""
-    return PendingImport.objects.filter(expires_at__lte=timezone.now()).delete()[0]
-
-
-def _waiting(name: str):
-    try:
-        key = uuid.UUID(name)
-    except (TypeError, ValueError):
-        return PendingImport.objects.none()
-    return PendingImport.objects.filter(pk=key, expires_at__gt=timezone.now())
-
-
-class PendingImportStorage(BaseStorage):
-    """django-import-export's temporary storage (`IMPORT_EXPORT_TMP_STORAGE_CLASS`) on
-    `PendingImport`: `name` is the row's id, carried by the confirmation form."""
-
-    def save(self, data: bytes) -> None:
-        self.name = keep_pending_import(_bytes(data)).pk.hex
-
-    def read(self) -> bytes:
-        return pending_import_content(self.name)
-
-    def remove(self) -> None:
-        discard_pending_import(self.name)
-
-
-# --- Erasure -------------------------------------------------------------------------------------
-
-
-def pending_imports_mentioning(values: Iterable[str]) -> list[uuid.UUID]:
-    """The files waiting for confirmation in which any of `values` appears, case-insensitively:
-    anywhere in a CSV file's text or cells, and in any text of a workbook (every sheet, its
-    properties, its links). A workbook that cannot be searched counts as mentioning them: it can
-    never be confirmed, and could hold anything."""
-    needles = {value.casefold() for value in values if value and value.strip()}
-    if not needles:
-        return []
-    return [
-        pk
-        for pk, content in PendingImport.objects.values_list("pk", "content").iterator(chunk_size=10)
-        if _mentions(bytes(content), needles)
-    ]
-
-
-def discard_pending_imports_of(values: set[str], *, dry_run: bool = False) -> int:
-    """Delete every file waiting for confirmation that mentions any of `values` (the erasure of
-    a person: their email, phone, brand …); how many were deleted (with `dry_run`, would be)."""
-    mentioning = pending_imports_mentioning(values)
-    if dry_run:
-        return len(mentioning)
-    return PendingImport.objects.filter(pk__in=mentioning).delete()[0]
-
-
-def _mentions(content: bytes, needles: set[str]) -> bool:
-    try:
-        texts = workbook_texts(content) if content.startswith(ZIP_MAGIC) else _csv_texts(content)
-        return any(needle in text.casefold() for text in texts for needle in needles)
-    except UploadRefused:
-        return True
-
-
-def _csv_texts(content: bytes) -> Iterator[str]:
-    """The file as text, then its cells (a quoted cell is written differently in the text)."""
-    yield content.decode("utf-8", "replace")
-    try:
-        table = read_table(content, "csv")
-    except UploadRefused:
-        return
-    yield from table.headers
-    for row in table:
-        yield from (str(value) for value in row if value is not None)

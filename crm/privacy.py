@@ -7,7 +7,7 @@ formulas with `crm.exports.spreadsheet_safe`, the same guard as the admin's expo
 Erasure reaches every place the project keeps the person (`crm.erasure` lists them and says what
 happens in each): their rows and what they became in the pipeline, the history of those rows,
 everybody else's text that mentions them, the admin log, job results, the upload of an import
-waiting for its confirmation (`crm.imports.discard_pending_imports_of`) and the generated PDFs.
+waiting for its confirmation (`crm.pending_imports.discard_pending_imports_of`) and the generated PDFs.
 It is all or nothing (one transaction); the files are deleted once it has committed. The plan is
 computed once, then written or, with `dry_run`, only reported: the dry run's counts are the run's.
 """
@@ -25,8 +25,8 @@ from mini_analysis.models import MiniAnalysis
 
 from .erasure import delete_file, plan_erasure, storage_name_of
 from .exports import spreadsheet_safe
-from .imports import discard_pending_imports_of
 from .models import Contact, Lead
+from .pending_imports import discard_pending_imports_of
 
 __all__ = ["Erasure", "erase_personal_data", "storage_name_of", "write_personal_data_csv"]
 

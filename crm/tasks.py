@@ -7,8 +7,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from .imports import discard_expired_pending_imports
 from .models import Lead, SalesProfile
+from .pending_imports import discard_expired_pending_imports
 
 # First Strong Isolate / Pop Directional Isolate: the plain-text twin of `<bdi>`, so that a
 # left-to-right brand, address or link stays whole inside a right-to-left sentence.

@@ -1,7 +1,7 @@
 """Reading an uploaded spreadsheet (CSV or .xlsx) within limits, before anything is done with it.
 
 An upload is untrusted: a 107 KB .xlsx can unpack to a 100 MB cell, and a web process that parses
-it whole grows by gigabytes. Each limit is a setting (README, "Configuration") and is checked as
+it whole grows by gigabytes. Each limit is a setting (docs/operations.md, "Settings") and is checked as
 early as it can be:
 
 - the file's size (`IMPORT_MAX_FILE_SIZE`) while it is received: `UploadSizeLimitHandler` keeps

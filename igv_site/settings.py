@@ -122,7 +122,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 # The spreadsheet being imported waits between its preview and its confirmation in the database
 # (`crm.models.PendingImport`), not on one web server's disk: the confirmation may reach another
 # worker or instance. Seconds it waits at most (it is deleted once confirmed or cancelled).
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "crm.imports.PendingImportStorage"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "crm.admin.imports.PendingImportStorage"
 IMPORT_CONFIRMATION_TIMEOUT = env.int("IMPORT_CONFIRMATION_TIMEOUT", default=30 * 60)
 # Limits of an uploaded spreadsheet (`crm.uploads`), checked before it is parsed or while it is
 # streamed: the file's size (bytes), an .xlsx's size once unpacked (bytes), its rows (the preview
@@ -211,7 +211,7 @@ TASKS = {
         "QUEUES": [],
     }
 }
-# Generation jobs (see `mini_analysis.services`): seconds after which a RUNNING claim is taken as
+# Generation jobs (see `mini_analysis.generation`): seconds after which a RUNNING claim is taken as
 # a dead worker's and may be claimed again (longer than GEMINI_TIMEOUT plus the PDF); minutes
 # after which a queued request whose job never ran is enqueued again; attempts before an ERROR
 # request is left for a person (admin action, `regenerate_mini_analyses`).
@@ -244,10 +244,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # JSON bodies only, and a JSON answer to any refused input: see crm/api_input.py.
-    "DEFAULT_PARSER_CLASSES": ["crm.api_input.JSONBodyParser"],
-    "EXCEPTION_HANDLER": "crm.api_input.exception_handler",
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "crm.api_input.LenientFormatNegotiation",
+    # JSON bodies only, and a JSON answer to any refused input: see igv_site/api_input.py.
+    "DEFAULT_PARSER_CLASSES": ["igv_site.api_input.JSONBodyParser"],
+    "EXCEPTION_HANDLER": "igv_site.api_input.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "igv_site.api_input.LenientFormatNegotiation",
 }
 # The schema view is not an operation of the API it describes.
 SPECTACULAR_SETTINGS = {

@@ -22,6 +22,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/", include("mini_analysis.api_urls")),
     path("api/", include("crm.api_urls")),
     *i18n_patterns(path("", include("mini_analysis.urls"))),
 ]

@@ -16,6 +16,6 @@ class MiniAnalysisConfig(AppConfig):
 
         from . import checks  # noqa: F401 - registers the settings checks
         from .keys import keys_before_save
-        from .models import MiniAnalysis
 
-        pre_save.connect(keys_before_save, sender=MiniAnalysis, dispatch_uid="mini_analysis.identity_keys")
+        # Every keyed model's (`keys.KeyedModel`): requests, and the CRM's leads, companies, contacts.
+        pre_save.connect(keys_before_save, dispatch_uid="mini_analysis.identity_keys")

@@ -53,7 +53,7 @@ def send_analysis_email(mini_analysis_id: int) -> bool:
         logger.info("Mini-analysis %s: not emailed, its address had its emails of the day", mini_analysis_id)
         return False
     analysis_email(mini_analysis).send()
-    # update(), not save(): the lead does not follow the email, and the status is never touched.
-    MiniAnalysis.objects.filter(pk=mini_analysis_id).update(emailed_at=timezone.now())
+    mini_analysis.emailed_at = timezone.now()
+    mini_analysis.save(update_fields=["emailed_at"])
     logger.info("Mini-analysis %s: analysis emailed", mini_analysis_id)
     return True

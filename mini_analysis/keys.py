@@ -11,6 +11,7 @@ database refuses a row that did not.
 import hashlib
 import unicodedata
 from collections.abc import Iterable
+from typing import ClassVar
 
 from django.db import connections, models
 from django.db.models.functions import Length
@@ -42,14 +43,17 @@ def identity_key(email: str | None, brand_name: str | None) -> tuple[str, str]:
 
 # --- Keeping the stored keys true, whatever path writes the row ----------------------------------
 #
-# Both tables (`mini_analyses`, `leads`) store the key of their `email` and `brand_name` in
-# `email_key` and `brand_key`. Every ORM writer computes them here: `save()` and `loaddata` through
-# the `pre_save` receiver (connected in each app's `ready()`), `bulk_create`, `bulk_update` and
-# `update` through `IdentityKeyQuerySet`. Raw SQL cannot compute them (NFKC and case folding are
-# not portable SQL), so the database refuses a row whose key is empty while its source is not
-# (`identity_key_constraints`); a row whose source is empty has an empty key and is nobody:
-# readers never match an empty key (`KEYED`).
+# Four tables store keys: requests and leads the key of their `email` and `brand_name` (the
+# person's brand), companies of their name (the brand), contacts of their email (the person).
+# Each model is a `KeyedModel` that names its keys and their sources (`KEY_SOURCES`), and every
+# ORM writer computes them here: `save()` and `loaddata` through the one `pre_save` receiver
+# (`keys_before_save`, connected in `MiniAnalysisConfig.ready()`), `bulk_create`, `bulk_update` and
+# `update` through `KeyedQuerySet`. Raw SQL cannot compute them (NFKC and case folding are not
+# portable SQL), so the database refuses a row whose key is empty while its source is not
+# (`identity_key_constraints`, or a key that may never be empty); a row whose source is empty has
+# an empty key and is nobody: readers never match an empty key (`KEYED`).
 
+# The keys of a person's brand, on requests and leads.
 KEY_SOURCES = {"email_key": "email", "brand_key": "brand_name"}
 # The rows whose identity is known: an empty key is "no identity", never equal to another's.
 KEYED = ~models.Q(email_key="") & ~models.Q(brand_key="")
@@ -63,23 +67,26 @@ def overlong_keys() -> models.Q:
 
 
 def set_identity_keys(row) -> None:
-    """Store the key of the row's email and brand name on the row (not saved)."""
-    row.email_key, row.brand_key = identity_key(row.email, row.brand_name)
+    """Store the keys of the row's sources on the row (not saved)."""
+    for key, source in row.KEY_SOURCES.items():
+        setattr(row, key, normalize_key(getattr(row, source)))
 
 
-def with_key_fields(fields: Iterable[str]) -> set[str]:
+def with_key_fields(model: type["KeyedModel"], fields: Iterable[str]) -> set[str]:
     """`fields`, plus the key columns when one of their sources is among them."""
     fields = set(fields)
-    return fields | {key for key, source in KEY_SOURCES.items() if source in fields}
+    return fields | {key for key, source in model.KEY_SOURCES.items() if source in fields}
 
 
 def keys_before_save(sender, instance, raw: bool = False, **kwargs) -> None:
-    """`pre_save` receiver: also runs for `loaddata` (raw saves skip the model's `save()`)."""
-    set_identity_keys(instance)
+    """`pre_save` receiver of every model: a keyed row gets its keys, also for `loaddata` (raw
+    saves skip the model's `save()`)."""
+    if isinstance(instance, KeyedModel):
+        set_identity_keys(instance)
 
 
 def identity_key_constraints(prefix: str) -> list[models.CheckConstraint]:
-    """The database's guard: a non-empty email or brand name always has its key."""
+    """The database's guard on requests and leads: a non-empty email or brand name always has its key."""
     return [
         models.CheckConstraint(
             condition=~models.Q(**{key: ""}) | models.Q(**{source: ""}),
@@ -90,7 +97,7 @@ def identity_key_constraints(prefix: str) -> list[models.CheckConstraint]:
     ]
 
 
-class IdentityKeyQuerySet(models.QuerySet):
+class KeyedQuerySet(models.QuerySet):
     """The bulk writers, which skip `save()` and `pre_save`, compute the keys too."""
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -98,20 +105,20 @@ class IdentityKeyQuerySet(models.QuerySet):
         for row in objs:
             set_identity_keys(row)
         if kwargs.get("update_fields"):
-            kwargs["update_fields"] = with_key_fields(kwargs["update_fields"])
+            kwargs["update_fields"] = with_key_fields(self.model, kwargs["update_fields"])
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
-        objs, keyed_fields = list(objs), with_key_fields(fields)
+        objs, keyed_fields = list(objs), with_key_fields(self.model, fields)
         if keyed_fields != set(fields):
             for row in objs:
                 set_identity_keys(row)
         return super().bulk_update(objs, list(keyed_fields), *args, **kwargs)
 
     def update(self, **kwargs):
-        """A new email or brand name must be a plain string: its key is computed here, in Python.
+        """A new source value must be a plain string: its key is computed here, in Python.
         (`bulk_update` passes both the source and its key as expressions: they are kept.)"""
-        for key, source in KEY_SOURCES.items():
+        for key, source in self.model.KEY_SOURCES.items():
             if source not in kwargs:
                 continue
             if isinstance(kwargs[source], str):
@@ -122,6 +129,31 @@ class IdentityKeyQuerySet(models.QuerySet):
                     "Save the rows, or use bulk_update()."
                 )
         return super().update(**kwargs)
+
+
+class KeyedModel(models.Model):
+    """A row identified by the normalized keys of some of its text fields (see above): requests
+    and leads by email and brand, companies by brand, contacts by email. A subclass declares its
+    key fields and `KEY_SOURCES` (key field -> source field); keys are never typed by hand."""
+
+    KEY_SOURCES: ClassVar[dict[str, str]] = {}
+
+    objects = KeyedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        """The keys are computed by the `pre_save` receiver; a save of a source alone
+        (`update_fields`) writes its key too."""
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            kwargs["update_fields"] = with_key_fields(type(self), update_fields)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The keys as they will be saved, so that `full_clean()` checks the real constraints."""
+        super().clean()
+        set_identity_keys(self)
 
 
 def key_existing_rows(
@@ -171,7 +203,8 @@ def _write_keys(model: type[models.Model], rows: list, fields: list[str]) -> Non
 def _rekeyed(row) -> bool:
     """Set the row's true keys (and blank a whitespace-only source); True when anything changed."""
     before = (row.email, row.brand_name, row.email_key, row.brand_key)
-    set_identity_keys(row)
+    # A migration's historical model has the fields, not `KEY_SOURCES`: the pair, spelt out.
+    row.email_key, row.brand_key = identity_key(row.email, row.brand_name)
     row.email = row.email if row.email_key else ""
     row.brand_name = row.brand_name if row.brand_key else ""
     return before != (row.email, row.brand_name, row.email_key, row.brand_key)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
-from .keys import IdentityKeyQuerySet, identity_key_constraints, set_identity_keys, with_key_fields
+from .keys import KEY_SOURCES, KeyedModel, identity_key_constraints
 from .lengths import ANALYSIS_MAX_LENGTH, ERROR_MAX_LENGTH, text_length_constraint
 
 
@@ -42,7 +42,7 @@ class GenerationState(models.TextChoices):
     FAILED = "failed", _("Gave up")
 
 
-class MiniAnalysis(models.Model):
+class MiniAnalysis(KeyedModel):
     """One request sent through the public form (the legacy `mini_analyses` collection)."""
 
     request_id = models.UUIDField(_("request id"), default=uuid.uuid4, unique=True, editable=False)
@@ -72,7 +72,7 @@ class MiniAnalysis(models.Model):
     brand_key = models.CharField(max_length=200, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    # The background generation (see `mini_analysis.services`): the row is the job's source of
+    # The background generation (see `mini_analysis.generation`): the row is the job's source of
     # truth, so a job delivered twice, or to two workers, generates once.
     # Database defaults too: a row written by raw SQL or an older version of the app is "not
     # scheduled", with no attempt, rather than refused for a column it did not know.
@@ -95,7 +95,7 @@ class MiniAnalysis(models.Model):
     # (`MINI_ANALYSIS_EMAILS_PER_RECIPIENT`, see `mini_analysis.recipients`).
     email_withheld = models.BooleanField(_("email withheld"), default=False, db_default=False, editable=False)
 
-    objects = IdentityKeyQuerySet.as_manager()
+    KEY_SOURCES = KEY_SOURCES
 
     class Meta:
         db_table = "mini_analyses"
@@ -142,18 +142,6 @@ class MiniAnalysis(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand_name} | {self.email}"
-
-    def save(self, *args, **kwargs) -> None:
-        """The keys are computed by the `pre_save` receiver (`keys.keys_before_save`); a save of
-        the email or brand name alone writes them too."""
-        if (update_fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = with_key_fields(update_fields)
-        super().save(*args, **kwargs)
-
-    def clean(self) -> None:
-        """The keys as they will be saved, so that `full_clean()` checks the real constraint."""
-        super().clean()
-        set_identity_keys(self)
 
     @property
     def generation_pending(self) -> bool:

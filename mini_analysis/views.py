@@ -1,4 +1,5 @@
-"""The public pages: the form, its result and the PDF. Validation is in the form, work in services."""
+"""The public pages: the form, its result and the PDF. A submission is handled by `submission` (as
+the JSON API's), validation is the form's, work is in services."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -10,12 +11,12 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from . import services
 from .forms import MiniAnalysisForm
 from .models import MiniAnalysis
 from .pdf import is_linkable_pdf_url, pdf_storage_name
 from .sectors import sector_label
-from .throttling import RATE_LIMITED_MESSAGE, submission_rate_limited
+from .submission import Outcome, handle_submission
+from .throttling import RATE_LIMITED_MESSAGE
 
 # How often the result page reloads itself while the analysis is being prepared.
 RESULT_REFRESH_SECONDS = 3
@@ -40,20 +41,17 @@ def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 def mini_analysis_form(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "mini_analysis/form.html", {"form": MiniAnalysisForm()})
-    form = MiniAnalysisForm(request.POST)
-    spam = form.is_spam()
-    if not spam and not form.is_valid():
-        return render(request, "mini_analysis/form.html", {"form": form})
-    # Counted once valid: a typo does not use up the allowance. Over it, the visitor keeps what
-    # they typed, to send again later.
-    if submission_rate_limited(request):
-        form.add_error(None, RATE_LIMITED_MESSAGE)
-        return render(request, "mini_analysis/form.html", {"form": form}, status=429)
-    if spam:
+    submission = handle_submission(request, request.POST, language=get_language())
+    if submission.outcome == Outcome.INVALID:
+        return render(request, "mini_analysis/form.html", {"form": submission.form})
+    if submission.outcome == Outcome.RATE_LIMITED:
+        # The visitor keeps what they typed, to send again later.
+        submission.form.add_error(None, RATE_LIMITED_MESSAGE)
+        return render(request, "mini_analysis/form.html", {"form": submission.form}, status=429)
+    if submission.outcome == Outcome.SPAM:
         # Neutral answer: a bot learns nothing, and nothing is stored.
         return render(request, "mini_analysis/received.html")
-    mini_analysis = services.submit_mini_analysis(**form.submission(), language=get_language())
-    return redirect("mini_analysis:result", request_id=mini_analysis.request_id)
+    return redirect("mini_analysis:result", request_id=submission.mini_analysis.request_id)
 
 
 @private_page

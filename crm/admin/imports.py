@@ -20,18 +20,39 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportMixin
 from import_export.forms import ImportForm
+from import_export.tmp_storages import BaseStorage
 
-from ..imports import (
-    LeadCSV,
-    LeadXLSX,
+from mini_analysis.tasks import enqueue_task
+
+from ..imports import LeadCSV, LeadXLSX
+from ..pending_imports import (
     PendingImportGone,
-    PendingImportStorage,
     discard_pending_import,
+    keep_pending_import,
+    pending_import_content,
     take_pending_import,
 )
+from ..tasks import expire_pending_imports
 from ..uploads import UploadLimits, UploadRefused, check_file_size
 
 logger = logging.getLogger(__name__)
+
+
+class PendingImportStorage(BaseStorage):
+    """django-import-export's temporary storage (`IMPORT_EXPORT_TMP_STORAGE_CLASS`) on
+    `PendingImport`: `name` is the row's id, carried by the confirmation form. Each file kept has
+    its deletion queued for when it expires."""
+
+    def save(self, data: bytes | str) -> None:
+        pending = keep_pending_import(data.encode() if isinstance(data, str) else bytes(data))
+        enqueue_task(expire_pending_imports, run_after=pending.expires_at)
+        self.name = pending.pk.hex
+
+    def read(self) -> bytes:
+        return pending_import_content(self.name)
+
+    def remove(self) -> None:
+        discard_pending_import(self.name)
 
 
 class LeadImportForm(ImportForm):

@@ -417,10 +417,6 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
         }
         return TemplateResponse(request, "admin/crm/lead/convert.html", context)
 
-    @admin.display(description=_("sector"), ordering="sector")
-    def sector_name(self, lead: Lead) -> str:
-        return sector_label(lead.sector)
-
     @admin.display(description=_("Mini-analysis"))
     def mini_analysis_link(self, lead: Lead) -> str:
         if lead.mini_analysis_id is None:

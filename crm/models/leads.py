@@ -7,11 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from mini_analysis.keys import (
+    KEY_SOURCES,
     KEYED,
-    IdentityKeyQuerySet,
+    KeyedModel,
+    KeyedQuerySet,
     identity_key,
     identity_key_constraints,
-    set_identity_keys,
 )
 from mini_analysis.lengths import ERROR_MAX_LENGTH, NOTES_MAX_LENGTH, text_length_constraint
 from mini_analysis.models import Language, MiniAnalysis, Status
@@ -40,7 +41,7 @@ class LeadStage(models.TextChoices):
     DISQUALIFIED = "DISQUALIFIED", _("Disqualified")
 
 
-class LeadQuerySet(IdentityKeyQuerySet):
+class LeadQuerySet(KeyedQuerySet):
     def filter_identity(self, email: str, brand_name: str) -> "LeadQuerySet":
         """Leads of this person and brand (trimmed, case-insensitive): at most one. An empty email
         or brand name is nobody's: it matches no lead."""
@@ -68,7 +69,7 @@ def lead_visible_to(user) -> models.Q:
     return models.Q(assigned_to=user) | models.Q(assigned_to__isnull=True)
 
 
-class Lead(models.Model):
+class Lead(KeyedModel):
     """A CRM prospect: one person and one brand (the legacy `leads` collection).
 
     "One lead per person and brand" is guarded by the database: the normalized key columns carry
@@ -179,6 +180,8 @@ class Lead(models.Model):
         editable=False,
     )
 
+    KEY_SOURCES = KEY_SOURCES
+
     objects = LeadQuerySet.as_manager()
     history = BoundedHistoricalRecords(table_name="leads_history")
 
@@ -247,18 +250,16 @@ class Lead(models.Model):
         return f"{self.brand_name} | {self.email}"
 
     def save(self, *args, **kwargs) -> None:
-        # The keys are computed by the `pre_save` receiver (`mini_analysis.keys.keys_before_save`).
         self.analysis_text = self.analysis_text[:ANALYSIS_PREVIEW_LENGTH]
         if self.pk is not None:
             self.updated_at = timezone.now()
         if (update_fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = {*update_fields, "email_key", "brand_key", "updated_at"}
+            kwargs["update_fields"] = {*update_fields, "updated_at"}
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
         """A friendly form error before the unique constraint would refuse the row."""
-        super().clean()
-        set_identity_keys(self)  # `full_clean()` then checks the keys the row will be saved with
+        super().clean()  # the keys the row will be saved with, which `full_clean()` then checks
         duplicates = Lead.objects.filter_identity(self.email, self.brand_name).exclude(pk=self.pk)
         if self.email and self.brand_name and duplicates.exists():
             raise ValidationError(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from mini_analysis.keys import normalize_key
+from mini_analysis.keys import KeyedModel, normalize_key
 from mini_analysis.lengths import NOTES_MAX_LENGTH, text_length_constraint
 from mini_analysis.models import Language
 
@@ -73,7 +73,7 @@ class DisqualificationReason(ReferenceRow):
         verbose_name_plural = _("disqualification reasons")
 
 
-class Company(models.Model):
+class Company(KeyedModel):
     """A brand: the company behind one or more leads of the same (normalized) brand name."""
 
     name = models.CharField(_("name"), max_length=200)
@@ -91,6 +91,8 @@ class Company(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    KEY_SOURCES = {"brand_key": "name"}
 
     history = BoundedHistoricalRecords(table_name="crm_company_history")
 
@@ -114,9 +116,8 @@ class Company(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        self.brand_key = normalize_key(self.name)
         if (update_fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = {*update_fields, "brand_key", "updated_at"}
+            kwargs["update_fields"] = {*update_fields, "updated_at"}
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -127,7 +128,7 @@ class Company(models.Model):
             raise ValidationError({"name": _("A company with this name already exists.")})
 
 
-class Contact(models.Model):
+class Contact(KeyedModel):
     """A person, keyed by the normalized email: one person, one contact, whatever their brands."""
 
     email = models.EmailField(_("email"))
@@ -157,6 +158,8 @@ class Contact(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    KEY_SOURCES = {"email_key": "email"}
+
     history = BoundedHistoricalRecords(table_name="crm_contact_history")
 
     class Meta:
@@ -180,9 +183,8 @@ class Contact(models.Model):
         return f"{self.name} <{self.email}>" if self.name else self.email
 
     def save(self, *args, **kwargs) -> None:
-        self.email_key = normalize_key(self.email)
         if (update_fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = {*update_fields, "email_key", "updated_at"}
+            kwargs["update_fields"] = {*update_fields, "updated_at"}
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

@@ -43,7 +43,7 @@ def valid_phone_numbers() -> list[str]:
     return numbers
 
 
-# The schema's custom `phone` format (`crm.api.submission_schema`): schemathesis cannot guess it.
+# The schema's custom `phone` format (`mini_analysis.api.submission_schema`): schemathesis cannot guess it.
 schemathesis.openapi.format("phone", st.sampled_from(valid_phone_numbers()))
 
 

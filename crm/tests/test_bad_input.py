@@ -38,8 +38,10 @@ bounded = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
+# Any character a client can send: a lone surrogate has no UTF-8 form, so no body carries one
+# (`st.text()` leaves them out too; Django reads invalid UTF-8 bytes as U+FFFD).
 oversized_text = st.builds(
-    lambda character, size: character * size, st.characters(), st.integers(201, 20_000)
+    lambda character, size: character * size, st.characters(codec="utf-8"), st.integers(201, 20_000)
 )
 any_text = st.one_of(st.text(max_size=300), oversized_text)
 # Values that pass, so that a good share of examples is accepted and the write path is exercised.

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django_tasks import task_backends
 from openpyxl import Workbook
 
-from crm.imports import LeadResource, discard_pending_imports_of, keep_pending_import
+from crm.imports import LeadResource
 from crm.models import Lead, PendingImport, Source
+from crm.pending_imports import discard_pending_imports_of, keep_pending_import
 from crm.tasks import expire_pending_imports
 from mini_analysis.models import Status
 

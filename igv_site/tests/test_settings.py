@@ -30,7 +30,7 @@ def run_manage(*args: str, **variables: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def production() -> dict[str, str]:
-    """The variables the README documents for production."""
+    """The variables docs/operations.md documents for production."""
     return {
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),

@@ -2,7 +2,7 @@
 
 A generator turns an `AnalysisRequest` into text, or raises `QuotaExceeded` (the provider's quota,
 or our own daily one, is used up) or any other exception (a technical failure). Mapping those to
-the request's status is the job of `mini_analysis.services`, so every generator behaves the same.
+the request's status is the job of `mini_analysis.generation`, so every generator behaves the same.
 """
 
 from dataclasses import dataclass

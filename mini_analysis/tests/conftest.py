@@ -30,10 +30,10 @@ class FakeGenerator:
 
 @pytest.fixture
 def use_generator(monkeypatch):
-    """Make every service call use the given generator: `use_generator(FakeGenerator(...))`."""
+    """Make every generation use the given generator: `use_generator(FakeGenerator(...))`."""
 
     def use(generator):
-        monkeypatch.setattr("mini_analysis.services.get_generator", lambda: generator)
+        monkeypatch.setattr("mini_analysis.generation.get_generator", lambda: generator)
         return generator
 
     return use

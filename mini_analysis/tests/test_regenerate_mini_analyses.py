@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def generator(monkeypatch):
     generator = FakeGenerator("Regenerated.")
-    monkeypatch.setattr("mini_analysis.services.get_generator", lambda: generator)
+    monkeypatch.setattr("mini_analysis.generation.get_generator", lambda: generator)
     return generator
 
 

@@ -7,18 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.models import Lead
+from mini_analysis.generation import claim_generation, generate_analysis
 from mini_analysis.generators import DailyQuotaExceeded, QuotaExceeded
 from mini_analysis.generators.offline import OfflineGenerator
 from mini_analysis.lengths import ANALYSIS_MAX_LENGTH
 from mini_analysis.models import GenerationState, MiniAnalysis, Status
-from mini_analysis.services import (
-    claim_generation,
-    generate_analysis,
-    requeue_generations,
-    requeue_lost_generations,
-    run_generation,
-    submit_mini_analysis,
-)
+from mini_analysis.services import requeue_generations, requeue_lost_generations, submit_mini_analysis
+from mini_analysis.tasks import run_generation
 
 from .conftest import FakeGenerator, run_jobs
 from .factories import MiniAnalysisFactory
@@ -123,7 +118,7 @@ def test_pdf_failure_keeps_the_text_and_sets_error(use_generator, monkeypatch):
     def broken_pdf(mini_analysis):
         raise OSError("disk full")
 
-    monkeypatch.setattr("mini_analysis.services.save_pdf", broken_pdf)
+    monkeypatch.setattr("mini_analysis.generation.save_pdf", broken_pdf)
     with run_jobs():
         submit_mini_analysis(**SUBMISSION)
     stored = MiniAnalysis.objects.get()

@@ -43,11 +43,11 @@ from crm.models import (
     OpportunityStageEntry,
     Source,
 )
+from mini_analysis.generation import generate_analysis
 from mini_analysis.generators.offline import OfflineGenerator
 from mini_analysis.keys import identity_key, normalize_key
 from mini_analysis.models import Language, MiniAnalysis, Status
 from mini_analysis.sectors import Sector
-from mini_analysis.services import generate_analysis
 
 DEMO_SIZE = 50
 

@@ -1,4 +1,5 @@
-"""What every API route accepts as a body, and its JSON answer when the input is refused.
+"""What every API route accepts as a body, and its JSON answer when the input is refused; the
+strict JSON field types and the refusal answers the routes of both apps declare.
 
 Set for every view by `REST_FRAMEWORK` (`DEFAULT_PARSER_CLASSES`, `EXCEPTION_HANDLER`), so a
 route added later is covered without a line of its own:
@@ -19,7 +20,8 @@ route added later is covered without a line of its own:
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.utils.translation import gettext as _
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -64,3 +66,33 @@ def exception_handler(exception: Exception, context: dict):
             _("Too many parameters: at most %(limit)s.") % {"limit": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
         )
     return drf_exception_handler(exception, context)
+
+
+class StringField(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField would also take the number 12 as "12",
+    which the schema (`type: string`) does not say."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JSONBooleanField(serializers.BooleanField):
+    """`true` or `false`, nothing else: DRF's BooleanField would also take 0, "yes", "on"…"""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# The answers of every route that takes a body.
+BODY_ERRORS = {
+    413: OpenApiResponse(ErrorSerializer, description="The body is over DATA_UPLOAD_MAX_MEMORY_SIZE."),
+    415: OpenApiResponse(ErrorSerializer, description="The body is not JSON (`application/json`)."),
+}

@@ -1,4 +1,4 @@
-"""Input out of bounds gets a JSON 4xx on every API route, public and staff (`crm/api_input.py`):
+"""Input out of bounds gets a JSON 4xx on every API route, public and staff (`igv_site/api_input.py`):
 never Django's HTML 400 page, nor a 500."""
 
 import json
@@ -8,10 +8,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from crm.models import Lead
+from crm.tests.factories import LeadFactory, UserFactory
+from crm.tests.test_api import bearer
 from mini_analysis.models import MiniAnalysis
-
-from .factories import LeadFactory, UserFactory
-from .test_api import VALID, bearer
+from mini_analysis.tests.test_api import VALID
 
 pytestmark = pytest.mark.django_db
 
