@@ -5,3 +5,9 @@ class AdminConfig(DjangoAdminConfig):
     """Django's admin, on the IGV CRM site (`igv_site.admin.AdminSite`)."""
 
     default_site = "igv_site.admin.AdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        from . import lookups
+
+        lookups.register()

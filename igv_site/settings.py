@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is chosen (its 400 is translated), before anything reads the input.
+    "igv_site.middleware.RefuseUnrepresentableInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -100,6 +102,18 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# SQLite shared by a web server and a worker (`make run`): readers never wait for the writer
+# (WAL; NORMAL is durable across application crashes, and WAL's usual pairing), a write that
+# finds the file locked waits up to SQLITE_TIMEOUT seconds instead of failing at once, and every
+# transaction takes the write lock when it begins (IMMEDIATE), so that one which read first never
+# fails "database is locked" halfway with no wait at all. The test database gets the same.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "timeout": env.float("SQLITE_TIMEOUT", default=20.0),
+        "transaction_mode": "IMMEDIATE",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The database cache works across gunicorn workers and instances with no extra server;
@@ -206,6 +220,9 @@ GENERATION_REQUEUE_AFTER = env.int("GENERATION_REQUEUE_AFTER", default=600)
 GENERATION_MAX_ATTEMPTS = env.int("GENERATION_MAX_ATTEMPTS", default=5)
 # The health check answers 503 when the oldest job ready to run waited longer than this (seconds).
 QUEUE_MAX_AGE = env.int("QUEUE_MAX_AGE", default=300)
+# ... and when no worker was seen running its loop for this long (seconds): each writes a
+# heartbeat every quarter of it (`mini_analysis.worker`).
+WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
 
 # Outgoing email (the analysis sent to the visitor, from the worker). `consolemail://` prints the
 # messages (development); production: `smtp+tls://USER:PASSWORD@HOST:587`.
@@ -248,7 +265,11 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Brute-force protection of the admin login (django-axes).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+# A user name is locked only together with the address it was tried from, and that address is the
+# client's as the rate limit reads it (TRUSTED_PROXY_COUNT), not the proxy's `REMOTE_ADDR`: a user
+# name alone, or every client behind the proxy, would let anyone lock an administrator out.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "mini_analysis.throttling.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 

@@ -26,3 +26,6 @@ urlpatterns = [
     path("api/", include("crm.api_urls")),
     *i18n_patterns(path("", include("mini_analysis.urls"))),
 ]
+
+# A JSON 404 under /api/, Django's page elsewhere.
+handler404 = "igv_site.views.page_not_found"

@@ -170,3 +170,20 @@ class RecipientDailyEmails(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.count}"
+
+
+class WorkerHeartbeat(models.Model):
+    """When each worker process (`run_worker`) was last seen running its loop (`worker`).
+
+    In the database, not the cache: every web process reads what every worker wrote, and a cache
+    may evict it. `/healthz` answers 503 when none was seen for WORKER_HEARTBEAT_MAX_AGE seconds."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True, editable=False)
+    seen_at = models.DateTimeField(editable=False, db_index=True)
+
+    class Meta:
+        db_table = "mini_analysis_worker_heartbeats"
+        constraints = [text_length_constraint("worker_heartbeats_text_lengths", {"worker_id": 64})]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id}: {self.seen_at}"

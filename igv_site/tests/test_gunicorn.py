@@ -37,7 +37,8 @@ def test_gunicorn_serves_the_production_settings(tmp_path):
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
-        # /healthz runs `SELECT 1` and reads the job queue: a migrated database file.
+        # /healthz runs `SELECT 1`, reads the job queue and the workers' heartbeats: a migrated
+        # database file, where a worker has just written its heartbeat.
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "HOST": "127.0.0.1",
         "PORT": str(port),
@@ -45,6 +46,8 @@ def test_gunicorn_serves_the_production_settings(tmp_path):
     }
     migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
     subprocess.run(migrate, cwd=BASE_DIR, env=environment, check=True, timeout=120)
+    beat = [sys.executable, "manage.py", "shell", "-c", "from mini_analysis.worker import beat; beat('w')"]
+    subprocess.run(beat, cwd=BASE_DIR, env=environment, check=True, timeout=120)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "igv_site.wsgi", "-c", "gunicorn.conf.py"],
         cwd=BASE_DIR,

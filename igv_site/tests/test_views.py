@@ -9,6 +9,8 @@ from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from crm.models import LegacySyncState
+from mini_analysis.models import WorkerHeartbeat
+from mini_analysis.worker import beat
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +67,7 @@ def test_favicon_ico_is_served_from_the_static_files(client):
 @pytest.mark.django_db
 def test_healthz_reports_the_oldest_pending_job_and_503_when_it_waited_too_long(client, settings):
     settings.QUEUE_MAX_AGE = 300
+    beat("worker-1")  # a worker runs: only the queue's age is in question
     with mock.patch("igv_site.views.task_backends", {"default": DatabaseBackend("default", {})}):
         job = DBTaskResult.objects.create(
             args_kwargs={"args": [], "kwargs": {}},
@@ -96,3 +99,34 @@ def test_healthz_reports_the_legacy_bridges_lag_when_a_legacy_mongodb_is_configu
 def test_healthz_says_nothing_of_a_bridge_without_a_legacy_mongodb(client, settings):
     settings.LEGACY_MONGO_URI = ""
     assert "legacy_sync" not in client.get("/healthz").json()
+
+
+@pytest.fixture
+def jobs_in_the_database():
+    with mock.patch("igv_site.views.task_backends", {"default": DatabaseBackend("default", {})}):
+        yield
+
+
+def test_healthz_answers_503_when_no_worker_was_ever_seen(client, jobs_in_the_database):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["worker"] == {"last_seen_seconds": None, "state": "missing"}
+    assert response.json()["database"] == "ok"
+
+
+def test_healthz_answers_by_the_age_of_the_last_heartbeat(client, settings, jobs_in_the_database):
+    settings.WORKER_HEARTBEAT_MAX_AGE = 120
+    beat("worker-1")
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(seconds=100))
+    fresh = client.get("/healthz")
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(seconds=130))
+    stale = client.get("/healthz")
+    beat("worker-2")  # another worker still runs
+    second = client.get("/healthz")
+
+    assert fresh.status_code == 200
+    assert fresh.json()["worker"]["state"] == "ok"
+    assert 100 <= fresh.json()["worker"]["last_seen_seconds"] < 110
+    assert stale.status_code == 503
+    assert stale.json()["worker"]["state"] == "missing"
+    assert second.status_code == 200

@@ -154,3 +154,56 @@ def test_a_request_whose_job_was_lost_is_generated_by_the_next_worker_start(data
     finally:
         stop(worker)
     assert [attempts for _, attempts, _ in rows] == [1] * REQUESTS
+
+
+HOLD_THE_WRITE_LOCK = """
+import sqlite3, sys, time
+database = sqlite3.connect(sys.argv[1], isolation_level=None)
+database.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+database.execute("COMMIT")
+"""
+# Longer than Python's default busy timeout (5 s), shorter than SQLITE_TIMEOUT (20 s).
+LOCK_SECONDS = 8
+
+
+def submit(count: int, first: int = 0) -> str:
+    return (
+        "from mini_analysis.services import submit_mini_analysis\n"
+        f"for i in range({first}, {first + count}):\n"
+        "    submit_mini_analysis(email=f'v{i}@example.com', phone='', brand_name=f'Brand {i}',\n"
+        "                         sector='retail', language='fr')\n"
+    )
+
+
+def test_a_prospect_is_saved_and_jobs_run_while_another_process_holds_the_write_lock(
+    database, manage, tmp_path
+):
+    """`make run`'s setup: a web process and a worker on one SQLite file. Another process holds
+    the write lock for LOCK_SECONDS: the save waits for it instead of failing "database is
+    locked", and the worker, started meanwhile, runs every job once it is free."""
+    if database.postgres:
+        pytest.skip("SQLite's file lock")
+    start, run = manage
+    run("shell", "-c", submit(REQUESTS - 1))  # jobs waiting for a worker
+    locker = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(database.path), str(LOCK_SECONDS)],
+        stdout=subprocess.PIPE,
+    )
+    assert locker.stdout.readline() == b"locked\n"
+    locked_at = time.monotonic()
+    worker = start_worker(start, tmp_path, "--queue-name", "*")
+    try:
+        run("shell", "-c", submit(1, first=REQUESTS - 1))  # the prospect: run() asserts it exits 0
+        saved_after = time.monotonic() - locked_at
+        assert locker.wait(timeout=30) == 0
+        wait_until_generated(database)
+        heartbeats = database.query("SELECT worker_id FROM mini_analysis_worker_heartbeats")
+    finally:
+        log = stop(worker)
+    assert saved_after >= LOCK_SECONDS - 1  # it did wait for the lock
+    assert database.query("SELECT COUNT(*) FROM leads") == [(REQUESTS,)]
+    assert "database is locked" not in log
+    assert "Traceback" not in log
+    assert len(heartbeats) == 1  # the worker said it was alive

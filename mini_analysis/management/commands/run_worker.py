@@ -1,10 +1,17 @@
-"""The worker process: django-tasks-db's `db_worker`, plus the sweep that finds lost generation jobs.
+"""The worker process: django-tasks-db's `db_worker`, whose loop outlives a database error and
+writes a heartbeat, plus the sweep that finds lost generation jobs.
 
 Runs every job of the database backend (pass `--queue-name '*'` to serve every queue, as the
-Procfile and render.yaml do). At start, then every `--sweep-interval` seconds, a thread runs
-`requeue_lost_generations`, so a request whose job was never enqueued (the web process died
-right after its commit) or whose worker died mid-generation is generated anyway. Any number of
-workers may run, on any machine that reaches the database: the sweeps are idempotent.
+Procfile and render.yaml do) with `mini_analysis.worker.ResilientWorker`, the library's worker
+whose loop logs a database error, waits and starts again instead of ending; a thread records a
+heartbeat while the loop runs (`/healthz` answers 503 without a recent one). At start, then every
+`--sweep-interval` seconds, a thread runs `requeue_lost_generations`, so a request whose job was
+never enqueued (the web process died right after its commit) or whose worker died mid-generation
+is generated anyway. Any number of workers may run, on any machine that reaches the database: the
+sweeps are idempotent.
+
+`handle` builds the worker itself: the library's builds its own `Worker` class, with no hook to
+give it another. What it repeats of the library's is its reading of the options.
 """
 
 import logging
@@ -12,11 +19,13 @@ import os
 import threading
 import time
 
+from django.core.management.base import CommandError
 from django.db import DatabaseError, close_old_connections, connection
-from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
 from mini_analysis.services import requeue_lost_generations
+from mini_analysis.worker import ResilientWorker, beat_while_looping
 
 logger = logging.getLogger("mini_analysis.worker")
 
@@ -33,14 +42,48 @@ class Command(DatabaseWorkerCommand):
             help="Seconds between two sweeps for lost generation jobs (default: %(default)s).",
         )
 
-    def handle(self, *args, sweep_interval: float, reload: bool, batch: bool, **options) -> None:
-        # With --reload the command runs twice (a watcher and the worker it restarts): sweep in the
-        # worker only.
-        if not (reload and not batch and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"):
-            sweep()
-            if not batch:
-                threading.Thread(target=sweep_every, args=(sweep_interval,), daemon=True).start()
-        super().handle(*args, reload=reload, batch=batch, **options)
+    def handle(
+        self,
+        *args,
+        verbosity: int,
+        queue_name: str,
+        exclude_queues: str,
+        sweep_interval: float,
+        reload: bool,
+        batch: bool,
+        **options,
+    ) -> None:
+        self.configure_logging(verbosity)
+        if reload and batch:
+            logger.warning("--reload and --batch cannot be specified together: no reload.")
+            reload = False
+        queue_names = queue_name.split(",")
+        excluded_queue_names = exclude_queues.split(",") if exclude_queues else []
+        if excluded_queue_names and "*" not in queue_names:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        worker = ResilientWorker(
+            queue_names=queue_names,
+            excluded_queue_names=excluded_queue_names,
+            batch=batch,
+            **{name: options[name] for name in RESILIENT_WORKER_OPTIONS},
+        )
+        # With --reload the command runs twice (a watcher and the worker it restarts): the threads
+        # and the signals belong to the worker only.
+        if reload and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+            run_with_reloader(worker.run)
+            return
+        sweep()
+        if not batch:
+            threading.Thread(target=sweep_every, args=(sweep_interval,), daemon=True).start()
+            threading.Thread(target=beat_while_looping, args=(worker,), daemon=True).start()
+        worker.configure_signals()
+        if reload:
+            run_with_reloader(worker.run)
+        else:
+            worker.run()
+
+
+RESILIENT_WORKER_OPTIONS = ["interval", "backend_name", "startup_delay", "max_tasks", "worker_id"]
 
 
 def sweep() -> None:
