@@ -85,10 +85,12 @@ def test_the_dashboards_period_queries_read_the_covering_index_alone():
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
-        # The table as autovacuum leaves it: all its pages visible. An index-only scan reads the
-        # table only for pages the visibility map does not mark, so the planner weighs it by this
-        # figure, which the other tests' writes (and runs in parallel) move at random. Rolled back
-        # with the test's transaction.
+        # The table as autovacuum leaves it: analysed, all its pages visible. An index-only scan
+        # reads the table only for pages the visibility map does not mark, so the planner weighs
+        # it by these figures, which the other tests' writes (and runs in parallel) leave at
+        # random. (VACUUM cannot run in the test's transaction; ANALYZE and this can, and both
+        # are rolled back with it.)
+        cursor.execute("ANALYZE leads")
         cursor.execute("UPDATE pg_class SET relallvisible = relpages WHERE oid = 'leads'::regclass")
     with CaptureQueriesContext(connection) as queries:
         dashboard_figures(boss)
