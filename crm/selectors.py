@@ -1,4 +1,5 @@
-"""Reads of the CRM: the audit's set-based queries, shared by `check_mini_analyses` and the backfill.
+"""Reads of the CRM: the audit's set-based queries, shared by `check_mini_analyses` and the backfill;
+a contact's timeline; the staff a prospect or an activity may be given to.
 
 "Without lead" means no lead with the same stored identity (`email_key`, `brand_key`, see
 `mini_analysis.keys`): one indexed anti-join (`NOT EXISTS`), never a Python loop over the rows.
@@ -8,6 +9,7 @@ An empty key is nobody's identity (`KEYED`): a request without email or brand ma
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -149,3 +151,9 @@ def contact_timeline(contact: Contact, user: AbstractBaseUser | AnonymousUser) -
         .select_related("owner", "lead", "opportunity")
         .order_by("-created_at", "-pk")
     )
+
+
+def active_staff() -> QuerySet:
+    """The accounts a prospect, an action's selection or an activity may be given to: active
+    staff, by user name. (Automatic assignment picks among the Sales group: `crm.assignment`.)"""
+    return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")

@@ -1,7 +1,6 @@
 """Activities: the inline on prospects, contacts and opportunities, and the list of one's own tasks."""
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -11,6 +10,7 @@ from django.utils.translation import ngettext
 
 from .. import services
 from ..models import Activity, ActivityKind
+from ..selectors import active_staff
 from .base import CrmMedia, VisibleToAdmin, VisibleToInline, due_date, next_action_filter
 
 
@@ -30,13 +30,8 @@ class ActivityInline(VisibleToInline):
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "owner":
-            kwargs["queryset"] = staff_users()
+            kwargs["queryset"] = active_staff()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-def staff_users() -> QuerySet:
-    """Who may own a record: the active staff accounts."""
-    return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
 
 
 def save_activities(request: HttpRequest, formset) -> None:
@@ -106,7 +101,7 @@ class ActivityAdmin(VisibleToAdmin):
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "owner":
-            kwargs["queryset"] = staff_users()
+            kwargs["queryset"] = active_staff()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("due"), ordering="due_at")

@@ -22,13 +22,13 @@ from django.utils.translation import gettext
 
 from .. import services, visibility
 from ..models import Opportunity, OpportunityStage
-from .activities import staff_users
+from ..selectors import active_staff
 
 CARDS_PER_STAGE = 50
 
 
 class OwnerFilterForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=staff_users(), required=False, empty_label=None)
+    owner = forms.ModelChoiceField(queryset=active_staff(), required=False, empty_label=None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

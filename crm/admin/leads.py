@@ -6,18 +6,13 @@ stage, its next action (the earliest open task of its activities, inline), and a
 """
 
 import datetime
-from collections import Counter
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.helpers import ActionForm
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import connections
-from django.db.models import Min, QuerySet
-from django.db.models.expressions import RawSQL
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.db import transaction
+from django.db.models import Min
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,7 +20,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import (
@@ -37,144 +32,26 @@ from mini_analysis.pdf import is_linkable_pdf_url
 from mini_analysis.sectors import sector_label
 
 from .. import display, selectors, services, visibility
-from ..exports import lead_csv_lines
 from ..imports import LeadResource
-from ..models import Currency, DisqualificationReason, Lead, LeadStage, LeadSyncFailure
+from ..models import DisqualificationReason, Lead, LeadStage
 from ..pagination import EstimatedCountPaginator
+from ..selectors import active_staff
+from . import lead_actions
 from .activities import ActivityInline, save_activities
 from .base import (
     HIDDEN_RECORD_LABEL,
     CrmMedia,
-    KeptLinksForm,
     VisibleToAdmin,
     due_date,
     next_action_filter,
     viewer_of,
 )
 from .imports import LeadImportMixin
+from .lead_filters import SalesPersonFilter, SectorFilter
+from .lead_forms import AssignActionForm, ConvertForm, LeadForm
 
 # The newest requests listed on a prospect's page; the others are one link away.
 MINI_ANALYSES_SHOWN = 20
-
-
-class SalesPersonFilter(admin.RelatedFieldListFilter):
-    """Leads by sales person: the staff accounts, plus "unassigned".
-
-    Django's `RelatedOnlyFieldListFilter` would read every lead to find who has some.
-    """
-
-    def __init__(self, field, request, params, model, model_admin, field_path):
-        super().__init__(field, request, params, model, model_admin, field_path)
-        self.empty_value_display = _("Unassigned")
-
-    def field_choices(self, field, request, model_admin):
-        ordering = self.field_admin_ordering(field, request, model_admin) or ("username",)
-        return field.get_choices(include_blank=False, limit_choices_to={"is_staff": True}, ordering=ordering)
-
-
-# Each step: the first value after the previous one, `{first}` and `{next}` written by the ORM.
-SECTOR_WALK = (
-    "WITH RECURSIVE walk(value, position) AS ("
-    "SELECT ({first}), 1"
-    " UNION ALL SELECT ({next}), position + 1 FROM walk WHERE walk.value IS NOT NULL AND position < %s"
-    ") SELECT value FROM walk WHERE value IS NOT NULL"
-)
-
-
-class SectorFilter(admin.AllValuesFieldListFilter):
-    """The sectors present among the visible leads, found by walking the sector index.
-
-    `SELECT DISTINCT sector` reads the whole table. A recursive query that jumps from each sector
-    to the next one ("the first sector after X", an index probe each) finds them in one round
-    trip, so the sidebar costs the same whatever the table's size (SQLite and PostgreSQL alike).
-    """
-
-    max_choices = 200
-
-    def __init__(self, field, request, params, model, model_admin, field_path):
-        super().__init__(field, request, params, model, model_admin, field_path)
-        sectors = self._sectors(model_admin.get_queryset(request), field.name)
-        self.lookup_choices = sorted(sectors, key=lambda sector: sector_label(sector).casefold())
-
-    def choices(self, changelist):
-        for choice in super().choices(changelist):
-            yield {**choice, "display": sector_label(choice["display"])}
-
-    def _sectors(self, leads: QuerySet[Lead], name: str) -> list[str]:
-        values = leads.order_by(name).values_list(name)
-        # The ORM writes both steps (the visibility rule included); only the recursion is ours.
-        first_sql, first_params = values[:1].query.sql_with_params()
-        following = values.filter(**{f"{name}__gt": RawSQL("walk.value", [])})[:1]
-        next_sql, next_params = following.query.sql_with_params()
-        # Only the ORM's own SQL is formatted in; every value is a parameter.
-        sql = SECTOR_WALK.format(first=first_sql, next=next_sql)
-        with connections[leads.db].cursor() as cursor:
-            cursor.execute(sql, (*first_params, *next_params, self.max_choices))
-            return [row[0] for row in cursor.fetchall()]
-
-
-class StaffChoiceIterator(forms.models.ModelChoiceIterator):
-    """The staff accounts in one plain query: Django's `queryset.iterator()` opens a server-side
-    cursor on PostgreSQL (three round trips) to read a dozen rows on every page view."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for user in self.queryset:
-            yield self.choice(user)
-
-
-class StaffChoiceField(forms.ModelChoiceField):
-    iterator = StaffChoiceIterator
-
-
-class AssignActionForm(ActionForm):
-    assignee = StaffChoiceField(
-        label=_("Sales person"),
-        queryset=get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
-        required=False,
-    )
-
-
-class LeadForm(KeptLinksForm):
-    """The stage a sales person sets by hand: the rule is `services.lead_stage_error`."""
-
-    class Meta:
-        model = Lead
-        fields = ["stage", "disqualification_reason"]  # the admin adds the fieldsets' fields
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "stage" in self.fields and self.instance.stage != LeadStage.CONVERTED:
-            self.fields["stage"].choices = [
-                choice for choice in self.fields["stage"].choices if choice[0] in services.MANUAL_LEAD_STAGES
-            ]
-
-    def clean(self):
-        cleaned = super().clean()
-        stage = cleaned.get("stage", self.instance.stage)
-        reason = cleaned.get("disqualification_reason")
-        current = self.instance.stage if self.instance.pk else LeadStage.NEW  # not yet the posted one
-        if error := services.lead_stage_error(current, stage, reason):
-            field = "disqualification_reason" if stage == LeadStage.DISQUALIFIED else "stage"
-            self.add_error(field if field in self.fields else None, error)
-        elif stage != LeadStage.DISQUALIFIED:
-            cleaned["disqualification_reason"] = None
-        return cleaned
-
-
-class ConvertForm(forms.Form):
-    """The options of a conversion: the opportunity to create, if any."""
-
-    create_opportunity = forms.BooleanField(label=_("Create an opportunity"), required=False, initial=True)
-    opportunity_name = forms.CharField(label=_("Opportunity name"), max_length=200, required=False)
-    amount = forms.DecimalField(
-        label=_("Amount"), max_digits=12, decimal_places=2, min_value=0, required=False
-    )
-    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial=Currency.EUR)
-    expected_close_date = forms.DateField(
-        label=_("Expected close date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
 
 
 @admin.register(Lead)
@@ -225,7 +102,12 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
     # ours (`export_csv`, with the formula guard of crm/exports.py), so django-import-export's
     # export is not mixed in.
     resource_classes = [LeadResource]
-    actions = ["assign_to_me", "assign_to_sales_person", "convert", "export_csv"]
+    actions = [
+        lead_actions.assign_to_me,
+        lead_actions.assign_to_sales_person,
+        lead_actions.convert,
+        lead_actions.export_csv,
+    ]
     readonly_fields = [
         "status",
         "source",
@@ -292,10 +174,10 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":  # not a scoped model: the base leaves it alone
-            users = get_user_model().objects.filter(is_staff=True, is_active=True)
+            users = active_staff()
             if not self.has_assign_permission(request):
                 users = users.filter(pk=request.user.pk)
-            kwargs["queryset"] = users.order_by("username")
+            kwargs["queryset"] = users
         if db_field.name == "disqualification_reason":  # a retired reason stays on its leads only
             kwargs["queryset"] = DisqualificationReason.objects.filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -317,6 +199,20 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
     def get_urls(self):
         convert = self.admin_site.admin_view(self.convert_view)
         return [path("<path:object_id>/convert/", convert, name="crm_lead_convert"), *super().get_urls()]
+
+    def save_model(self, request: HttpRequest, obj: Lead, form, change: bool) -> None:
+        """A stage changed by hand is written by `services.set_lead_stage` (the row lock, the rule
+        checked again under it, the history's reason), the other fields as Django saves them."""
+        stage_fields = {"stage", "disqualification_reason"}
+        if not change or not stage_fields & set(form.changed_data):
+            return super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            try:
+                services.set_lead_stage(obj, obj.stage, user=request.user, reason=obj.disqualification_reason)
+            except services.PipelineError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            if others := [name for name in form.changed_data if name not in stage_fields]:
+                obj.save(update_fields=others)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is not ActivityInline.model:
@@ -462,85 +358,3 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
         if not is_linkable_pdf_url(lead.pdf_url):
             return lead.pdf_url  # shown as text (escaped), never a link
         return format_html('<a href="{}">{}</a>', lead.pdf_url, _("Open the PDF"))
-
-    @admin.action(description=_("Assign to me"), permissions=["change"])
-    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
-        count = services.assign_leads(queryset, request.user, actor=request.user)
-        self.message_user(
-            request,
-            ngettext("%(count)d prospect assigned to you.", "%(count)d prospects assigned to you.", count)
-            % {"count": count},
-            messages.SUCCESS,
-        )
-
-    @admin.action(description=_("Assign to the chosen sales person"), permissions=["assign"])
-    def assign_to_sales_person(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
-        try:
-            assignee = AssignActionForm.base_fields["assignee"].clean(request.POST.get("assignee"))
-        except forms.ValidationError:
-            assignee = None
-        if assignee is None:
-            self.message_user(request, _("Choose a sales person first."), messages.WARNING)
-            return
-        count = services.assign_leads(queryset, assignee, actor=request.user)
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d prospect assigned to %(name)s.",
-                "%(count)d prospects assigned to %(name)s.",
-                count,
-            )
-            % {"count": count, "name": assignee.get_username()},
-            messages.SUCCESS,
-        )
-
-    @admin.action(description=_("Convert the selected prospects"), permissions=["convert"])
-    def convert(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
-        converted = 0
-        refused: Counter[str] = Counter()  # per reason: each is said once, with its count
-        for lead in queryset.select_related(None).order_by("pk").only("pk"):
-            try:
-                converted += services.convert_lead(lead, user=request.user).created
-            except services.PipelineError as error:
-                refused[str(error)] += 1
-        self.message_user(
-            request,
-            ngettext("%(count)d prospect converted.", "%(count)d prospects converted.", converted)
-            % {"count": converted},
-            messages.SUCCESS,
-        )
-        for reason, count in refused.items():
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d prospect was not converted: %(reason)s",
-                    "%(count)d prospects were not converted: %(reason)s",
-                    count,
-                )
-                % {"count": count, "reason": reason},
-                messages.WARNING,
-            )
-
-    @admin.action(description=_("Export the selection as CSV"), permissions=["view"])
-    def export_csv(self, request: HttpRequest, queryset: QuerySet[Lead]) -> StreamingHttpResponse:
-        response = StreamingHttpResponse(lead_csv_lines(queryset), content_type="text/csv; charset=utf-8")
-        filename = f"prospects-{timezone.localdate():%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-
-
-@admin.register(LeadSyncFailure)
-class LeadSyncFailureAdmin(display.BidiFormFieldsMixin, VisibleToAdmin):
-    list_display = ["mini_analysis", "created_at", "error_text"]
-    list_select_related = ["mini_analysis"]
-    readonly_fields = ["mini_analysis", "error", "created_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    @admin.display(description=_("error"), ordering="error")
-    def error_text(self, failure: LeadSyncFailure) -> str:
-        return display.auto_dir_html(failure.error)

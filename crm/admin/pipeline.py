@@ -11,9 +11,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .. import services
 from ..models import Company, Contact, DisqualificationReason, Opportunity, OpportunityStage
-from ..selectors import contact_timeline
+from ..selectors import active_staff, contact_timeline
 from . import board
-from .activities import ActivityInline, save_activities, staff_users
+from .activities import ActivityInline, save_activities
 from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter, viewer_of
 
 TIMELINE_LENGTH = 50
@@ -28,7 +28,7 @@ class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "owner":
-            kwargs["queryset"] = staff_users()
+            kwargs["queryset"] = active_staff()
             kwargs.setdefault("initial", request.user.pk)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -1,4 +1,5 @@
-"""The requests (mini-analyses) admin, with the link to each request's prospect."""
+"""The requests (mini-analyses) admin, with the link to each request's prospect, and the requests
+whose automatic prospect failed."""
 
 from django.contrib import admin
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -11,7 +12,8 @@ from mini_analysis.admin import MiniAnalysisAdmin
 from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
 
-from ..models import Lead
+from .. import display
+from ..models import Lead, LeadSyncFailure
 from .base import VisibleToAdmin
 
 admin.site.unregister(MiniAnalysis)
@@ -35,3 +37,20 @@ class MiniAnalysisWithProspectAdmin(VisibleToAdmin, MiniAnalysisAdmin):
             return _("No prospect yet")
         url = reverse("admin:crm_lead_change", args=[mini_analysis.lead_id])
         return format_html('<a href="{}">{}</a>', url, _("Open the prospect"))
+
+
+@admin.register(LeadSyncFailure)
+class LeadSyncFailureAdmin(display.BidiFormFieldsMixin, VisibleToAdmin):
+    list_display = ["mini_analysis", "created_at", "error_text"]
+    list_select_related = ["mini_analysis"]
+    readonly_fields = ["mini_analysis", "error", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("error"), ordering="error")
+    def error_text(self, failure: LeadSyncFailure) -> str:
+        return display.auto_dir_html(failure.error)

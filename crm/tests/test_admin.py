@@ -94,7 +94,7 @@ def test_sector_filter_offers_each_sector_of_the_visible_prospects_once(client):
 
 
 def test_sector_filter_reads_its_choices_in_one_query_up_to_its_bound(client, boss, monkeypatch):
-    from crm.admin.leads import SectorFilter
+    from crm.admin.lead_filters import SectorFilter
 
     for sector in ["b", "a", "d", "c", "a", ""]:
         LeadFactory(sector=sector)

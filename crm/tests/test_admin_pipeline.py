@@ -230,6 +230,27 @@ def test_a_contacts_timeline_shows_the_activities_of_its_prospects(client, boss)
     assert "Called the prospect" in page
 
 
+def test_a_stage_set_on_the_prospect_page_is_written_by_the_stage_service(client, seller):
+    lead = LeadFactory(assigned_to=seller, notes="")
+    response = client.post(change_url(lead), lead_form(lead, stage=LeadStage.ATTEMPTING, notes="Called once"))
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.stage, lead.notes) == (LeadStage.ATTEMPTING, "Called once")
+    stage_change = lead.history.filter(stage=LeadStage.ATTEMPTING).order_by("history_id").first()
+    assert (stage_change.history_change_reason, stage_change.history_user) == ("stage changed", seller)
+
+
+def test_a_stage_the_rule_refuses_under_the_lock_is_not_written_and_says_why(client, seller, monkeypatch):
+    lead = LeadFactory(assigned_to=seller)
+    monkeypatch.setattr(services.stages, "lead_stage_error", lambda *args: "Another change came first.")
+    response = client.post(
+        change_url(lead), lead_form(lead, stage=LeadStage.CONNECTED, notes="Spoke"), follow=True
+    )
+    lead.refresh_from_db()
+    assert (lead.stage, lead.notes) == (LeadStage.NEW, "Spoke")
+    assert "Another change came first." in response.content.decode()
+
+
 # --- History ------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,86 @@
+"""The prospects' bulk actions (the actions bar): assign, convert, export. Each calls a service;
+Django checks each one's `permissions` against the admin's `has_<name>_permission`."""
+
+from collections import Counter
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .. import services
+from ..exports import lead_csv_lines
+from ..models import Lead
+from .lead_forms import AssignActionForm
+
+
+@admin.action(description=_("Assign to me"), permissions=["change"])
+def assign_to_me(modeladmin, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+    count = services.assign_leads(queryset, request.user, actor=request.user)
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d prospect assigned to you.", "%(count)d prospects assigned to you.", count)
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Assign to the chosen sales person"), permissions=["assign"])
+def assign_to_sales_person(modeladmin, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+    try:
+        assignee = AssignActionForm.base_fields["assignee"].clean(request.POST.get("assignee"))
+    except forms.ValidationError:
+        assignee = None
+    if assignee is None:
+        modeladmin.message_user(request, _("Choose a sales person first."), messages.WARNING)
+        return
+    count = services.assign_leads(queryset, assignee, actor=request.user)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)d prospect assigned to %(name)s.",
+            "%(count)d prospects assigned to %(name)s.",
+            count,
+        )
+        % {"count": count, "name": assignee.get_username()},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Convert the selected prospects"), permissions=["convert"])
+def convert(modeladmin, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+    converted = 0
+    refused: Counter[str] = Counter()  # per reason: each is said once, with its count
+    for lead in queryset.select_related(None).order_by("pk").only("pk"):
+        try:
+            converted += services.convert_lead(lead, user=request.user).created
+        except services.PipelineError as error:
+            refused[str(error)] += 1
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d prospect converted.", "%(count)d prospects converted.", converted)
+        % {"count": converted},
+        messages.SUCCESS,
+    )
+    for reason, count in refused.items():
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(count)d prospect was not converted: %(reason)s",
+                "%(count)d prospects were not converted: %(reason)s",
+                count,
+            )
+            % {"count": count, "reason": reason},
+            messages.WARNING,
+        )
+
+
+@admin.action(description=_("Export the selection as CSV"), permissions=["view"])
+def export_csv(modeladmin, request: HttpRequest, queryset: QuerySet[Lead]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lead_csv_lines(queryset), content_type="text/csv; charset=utf-8")
+    filename = f"prospects-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,61 @@
+"""The CRM's writes, one module per concept; the signal, the backfill, the API, the admin and the
+commands call these, and every write names its actor in the history (`crm.history`):
+
+- `leads`: the prospect of each request (the `post_save` receiver's `sync_lead`), assignment;
+- `stages`: a lead's sales stage set by hand;
+- `conversion`: a lead converted into a contact, a company and an opportunity;
+- `opportunities`: an opportunity saved, moved on the board;
+- `activities`: calls, emails, meetings, notes, tasks, and the next action and last contact they
+  keep up to date;
+- `common`: the refusal a user reads (`PipelineError`) and `model_update`.
+
+`from crm import services` then `services.convert_lead(...)`: the names below are the public ones.
+"""
+
+from .activities import (
+    CONTACTING_KINDS,
+    activity_changed,
+    complete_task,
+    record_activity,
+    refresh_next_action,
+)
+from .common import PipelineError, model_update
+from .conversion import HIDDEN_RECORDS_MESSAGE, Conversion, convert_lead
+from .leads import (
+    CONTACT_FIELDS,
+    COPIED_FIELDS,
+    FOLLOWED_FIELDS,
+    assign_leads,
+    lead_expressions_from,
+    lead_fields_from,
+    sync_lead,
+    sync_lead_after_save,
+)
+from .opportunities import move_opportunity, save_opportunity
+from .stages import MANUAL_LEAD_STAGES, lead_stage_error, set_lead_stage
+
+__all__ = [
+    "CONTACTING_KINDS",
+    "CONTACT_FIELDS",
+    "COPIED_FIELDS",
+    "FOLLOWED_FIELDS",
+    "HIDDEN_RECORDS_MESSAGE",
+    "MANUAL_LEAD_STAGES",
+    "Conversion",
+    "PipelineError",
+    "activity_changed",
+    "assign_leads",
+    "complete_task",
+    "convert_lead",
+    "lead_expressions_from",
+    "lead_fields_from",
+    "lead_stage_error",
+    "model_update",
+    "move_opportunity",
+    "record_activity",
+    "refresh_next_action",
+    "save_opportunity",
+    "set_lead_stage",
+    "sync_lead",
+    "sync_lead_after_save",
+]

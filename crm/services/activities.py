@@ -1,0 +1,97 @@
+"""Activities (calls, emails, meetings, notes, tasks) and what they keep up to date: each
+record's next action (its earliest open task) and last contact.
+"""
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+
+from ..models import (
+    Activity,
+    ActivityKind,
+    Contact,
+    Lead,
+    Opportunity,
+)
+from .common import model_update
+
+# Logged activities that count as contacting the person (a note does not).
+CONTACTING_KINDS = [ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING]
+
+
+def record_activity(activity: Activity, *, user: AbstractBaseUser | None) -> Activity:
+    """Save a logged or planned activity and bring its records' next action and last contact up to date."""
+    if activity.kind != ActivityKind.TASK and activity.done_at is None:
+        activity.done_at = timezone.now()
+    if activity.pk is None:
+        activity.created_by = user
+        if activity.owner_id is None:
+            activity.owner = user
+    with transaction.atomic():
+        activity.save()
+        activity_changed(activity, user=user)
+    return activity
+
+
+def complete_task(activity: Activity, *, user: AbstractBaseUser | None) -> Activity:
+    """Mark a planned task done: the next action moves on to the following open task."""
+    if activity.done_at is None:
+        activity.done_at = timezone.now()
+        with transaction.atomic():
+            activity.save(update_fields=["done_at"])
+            activity_changed(activity, user=user)
+    return activity
+
+
+def activity_changed(activity: Activity, *, user: AbstractBaseUser | None) -> None:
+    """What follows from an activity written or deleted: next actions and last contacts."""
+    if activity.lead_id:
+        refresh_next_action(lead=Lead(pk=activity.lead_id), user=user)
+    if activity.opportunity_id:
+        refresh_next_action(opportunity=Opportunity(pk=activity.opportunity_id), user=user)
+    contact_id = activity.contact_id
+    if contact_id is None and activity.lead_id:
+        contact_id = Lead.objects.filter(pk=activity.lead_id).values_list("contact_id", flat=True).first()
+    if contact_id:
+        _refresh_contact_last_contacted(contact_id, user)
+
+
+def refresh_next_action(
+    *, lead: Lead | None = None, opportunity: Opportunity | None = None, user: AbstractBaseUser | None = None
+) -> None:
+    """The next action of a lead or an opportunity is its earliest open task (and the first and last
+    contacts of a lead its earliest and latest call, email or meeting); saved only when it changed,
+    so the history shows real changes."""
+    if lead is not None:
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        task = _next_task(Q(lead=lead))
+        contacts = lead.activities.filter(kind__in=CONTACTING_KINDS).aggregate(
+            first=Min("done_at"), last=Max("done_at")
+        )
+        values = {
+            "next_action": task.subject if task else "",
+            "next_action_at": task.due_at if task else None,
+            "last_contacted_at": contacts["last"],
+            "first_contacted_at": contacts["first"],
+        }
+        model_update(lead, values, user=user, reason="activity")
+    if opportunity is not None:
+        opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        task = _next_task(Q(opportunity=opportunity))
+        values = {"next_step": task.subject if task else "", "next_step_at": task.due_at if task else None}
+        model_update(opportunity, values, user=user, reason="activity")
+
+
+def _next_task(where: Q) -> Activity | None:
+    open_tasks = Activity.objects.filter(where, kind=ActivityKind.TASK, done_at__isnull=True)
+    return open_tasks.order_by("due_at", "pk").first()
+
+
+def _refresh_contact_last_contacted(contact_id: int, user: AbstractBaseUser | None) -> None:
+    """A contact was last contacted at the latest call, email or meeting on it or on its leads."""
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    last = Activity.objects.filter(
+        Q(contact_id=contact_id) | Q(lead__contact_id=contact_id), kind__in=CONTACTING_KINDS
+    ).aggregate(last=Max("done_at"))["last"]
+    model_update(contact, {"last_contacted_at": last}, user=user, reason="activity")

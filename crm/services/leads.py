@@ -1,0 +1,158 @@
+"""The prospect of each request: created or brought up to date by the `post_save` receiver
+(`sync_lead`), and assigned (`assign_leads`).
+
+A lead is one person and one brand (`mini_analysis.keys`, guarded by a unique constraint). It
+follows the newest request of its person and brand: status, PDF and analysis preview come from
+it. A request is anonymous (anyone can type anyone's email and brand), so it never replaces what
+the lead already holds: contact fields are only filled when blank, and what a sales person set
+(`assigned_to`, `notes`, `source`, the sales stage) is never touched. The newer values stay on
+the request, which the lead's admin page lists (`selectors.mini_analyses_of_lead`).
+"""
+
+import logging
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import BigIntegerField, DateTimeField, F, QuerySet, Value
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from mini_analysis.lengths import ERROR_MAX_LENGTH
+from mini_analysis.models import MiniAnalysis
+
+from ..assignment import auto_assign
+from ..history import insert_history
+from ..models import (
+    ANALYSIS_PREVIEW_LENGTH,
+    Lead,
+    LeadSyncFailure,
+    Source,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# Fields a newer mini-analysis brings to an existing lead; everything else is the lead's own.
+FOLLOWED_FIELDS = ["mini_analysis", "status", "pdf_url", "analysis_text"]
+# Fields a newer mini-analysis may fill when the lead's is blank, and never replace: an anonymous
+# request must not overwrite what a sales person typed or confirmed. (`language` is never blank.)
+CONTACT_FIELDS = ["phone", "sector", "language"]
+
+
+# The fields a lead copies from its mini-analysis, the same name on both models. The one mapping:
+# `lead_fields_from` applies it in Python (the signal), `lead_expressions_from` in SQL (the backfill).
+COPIED_FIELDS = ["email", "phone", "brand_name", "sector", "language", "status", "pdf_url"]
+
+
+def lead_fields_from(mini_analysis: MiniAnalysis) -> dict:
+    """The values a new lead takes from its mini-analysis."""
+    return {
+        **{name: getattr(mini_analysis, name) for name in COPIED_FIELDS},
+        "mini_analysis": mini_analysis,
+        "analysis_text": mini_analysis.analysis_text[:ANALYSIS_PREVIEW_LENGTH],
+    }
+
+
+def lead_expressions_from() -> dict:
+    """`lead_fields_from` as SQL expressions over a `MiniAnalysis` queryset (for INSERT … SELECT)."""
+    return {
+        **{name: F(name) for name in COPIED_FIELDS},
+        "mini_analysis_id": F("pk"),
+        "analysis_text": Substr("analysis_text", 1, ANALYSIS_PREVIEW_LENGTH),
+    }
+
+
+def sync_lead(mini_analysis: MiniAnalysis) -> Lead:
+    """Create the lead of a mini-analysis, or bring the existing one up to date.
+
+    Safe under concurrency: two saves of the same person and brand race on the unique
+    constraint, the loser catches the IntegrityError and updates the winner's lead.
+    """
+    with transaction.atomic():
+        lead = _locked_lead(mini_analysis)
+        if lead is None:
+            try:
+                with transaction.atomic():
+                    lead = Lead.objects.create(**lead_fields_from(mini_analysis), source=Source.MINI_ANALYSIS)
+                    auto_assign(lead)
+                    return lead
+            except IntegrityError:
+                lead = _locked_lead(mini_analysis)
+                if lead is None:
+                    raise
+        _follow(lead, mini_analysis)
+        return lead
+
+
+def sync_lead_after_save(mini_analysis: MiniAnalysis) -> Lead | None:
+    """What the `post_save` receiver runs. It never raises: the request is stored whatever happens.
+
+    A failure is logged with the mini-analysis id and recorded as a `LeadSyncFailure`, which
+    `check_mini_analyses` reports; `migrate_mini_analyses` later creates the missing lead.
+    """
+    try:
+        return sync_lead(mini_analysis)
+    except Exception as error:
+        logger.exception("[ERROR] Lead write failed for mini-analysis %s", mini_analysis.pk)
+        try:
+            with transaction.atomic():
+                LeadSyncFailure.objects.create(
+                    mini_analysis=mini_analysis, error=repr(error)[:ERROR_MAX_LENGTH]
+                )
+        except DatabaseError:
+            logger.exception("[ERROR] Could not record the failure of mini-analysis %s", mini_analysis.pk)
+        return None
+
+
+def assign_leads(
+    leads: QuerySet[Lead], assignee: AbstractBaseUser | None, *, actor: AbstractBaseUser | None = None
+) -> int:
+    """Assign the leads to a sales person (or unassign them with None); returns how many.
+
+    Set-based: the history rows (by `actor`) are written from the same queryset just before the
+    update, in one transaction.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        insert_history(
+            leads,
+            history_type="~",
+            user=actor,
+            reason="assigned",
+            date=now,
+            values={
+                "assigned_to_id": Value(assignee.pk if assignee else None, output_field=BigIntegerField()),
+                "updated_at": Value(now, output_field=DateTimeField()),
+            },
+        )
+        return leads.update(assigned_to=assignee, updated_at=now)
+
+
+def _locked_lead(mini_analysis: MiniAnalysis) -> Lead | None:
+    # No select_related: after waiting for the lock, PostgreSQL re-reads the locked lead row but
+    # keeps the joined row it read before, so the linked request would be stale. `_follow` reads
+    # it after the lock is held.
+    return (
+        Lead.objects.select_for_update()
+        .filter_identity(mini_analysis.email, mini_analysis.brand_name)
+        .first()
+    )
+
+
+def _follow(lead: Lead, mini_analysis: MiniAnalysis) -> None:
+    """Let the lead follow this mini-analysis, unless it already follows a newer one.
+
+    Status, PDF and analysis follow the newest request (the seed's contract); a contact field
+    is only filled when the lead's is blank, never replaced.
+    """
+    linked = lead.mini_analysis
+    if linked is not None and linked.pk != mini_analysis.pk and linked.created_at > mini_analysis.created_at:
+        return
+    new_values = lead_fields_from(mini_analysis)
+    changed = [name for name in FOLLOWED_FIELDS if getattr(lead, name) != new_values[name]]
+    changed += [name for name in CONTACT_FIELDS if new_values[name] and not getattr(lead, name)]
+    if not changed:
+        return
+    for name in changed:
+        setattr(lead, name, new_values[name])
+    lead.save(update_fields=changed)

@@ -1,0 +1,58 @@
+"""An opportunity's writes: saved with its stage entries and won/lost dates, moved on the board."""
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from ..history import attribute
+from ..models import (
+    Opportunity,
+    OpportunityStage,
+    OpportunityStageEntry,
+)
+
+
+def save_opportunity(opportunity: Opportunity, *, user: AbstractBaseUser | None) -> Opportunity:
+    """Save an opportunity; when its stage changed (or it is new), stamp the stage entry.
+
+    The date it entered the stage, won/lost dates and an `OpportunityStageEntry` row are written
+    with the move, by the same actor, in one transaction. Every writer (admin form, board, API,
+    conversion) saves through here.
+    """
+    with transaction.atomic():
+        previous_stage_id = None
+        if opportunity.pk is not None:
+            previous_stage_id = (
+                Opportunity.objects.select_for_update()
+                .values_list("stage_id", flat=True)
+                .get(pk=opportunity.pk)
+            )
+        moved = previous_stage_id != opportunity.stage_id
+        if moved:
+            now = timezone.now()
+            stage = opportunity.stage
+            opportunity.stage_entered_at = now
+            opportunity.won_at = now if stage.is_won else None
+            opportunity.lost_at = now if stage.is_lost else None
+        attribute(opportunity, user, reason="stage changed" if moved and previous_stage_id else None)
+        opportunity.save()
+        if moved:
+            OpportunityStageEntry.objects.create(
+                opportunity=opportunity,
+                stage=opportunity.stage,
+                entered_at=opportunity.stage_entered_at,
+                entered_by=user,
+            )
+    return opportunity
+
+
+def move_opportunity(
+    opportunity: Opportunity, stage: OpportunityStage, *, user: AbstractBaseUser | None
+) -> Opportunity:
+    """Move an opportunity to another stage (the board's cards)."""
+    with transaction.atomic():
+        opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        if opportunity.stage_id == stage.pk:
+            return opportunity
+        opportunity.stage = stage
+        return save_opportunity(opportunity, user=user)
