@@ -27,26 +27,22 @@ Where a person is kept, and what the erasure does there (the same in both modes 
 
 import uuid
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import default_storage
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
-from django.urls import Resolver404, resolve
-from django.utils import timezone, translation
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from mini_analysis.keys import normalize_key
 from mini_analysis.models import MiniAnalysis
-from mini_analysis.pdf import pdf_storage_name
 from mini_analysis.tasks import generate_mini_analysis, send_analysis_email
 
+from .erasure_files import existing_files
 from .models import Activity, Company, Contact, Lead, LeadSyncFailure, Opportunity
 from .redaction import REDACTED, PersonValues, person_values
 from .tasks import notify_assignee
@@ -169,7 +165,7 @@ def plan_erasure(email: str, *, anonymise: bool) -> ErasurePlan:
         sync_failures=_ids(LeadSyncFailure.objects.filter(mini_analysis__in=requests)),
         job_results=_job_results(values, _ids(requests), lead_ids),
         history_rows=sum(len(rows) for rows in histories.values()),
-        files=_existing_files(requests, leads),
+        files=existing_files(requests, leads),
     )
     erased = _erased_identity(brand_keys)
     plan.anonymised = _anonymisations(plan, erased)
@@ -374,55 +370,3 @@ def _job_results(values: PersonValues, request_ids: list[int], lead_ids: list[in
         for column in ["arguments_text", "return_text", "traceback", "exception_class_path"]:
             of_person |= Q(**{f"{column}__iregex": pattern})
     return list(results.filter(of_person).order_by("pk").values_list("pk", flat=True))
-
-
-# --- Files ----------------------------------------------------------------------------------------
-
-
-def _existing_files(requests: QuerySet[MiniAnalysis], leads: QuerySet[Lead]) -> list[str]:
-    """The stored files these rows own or point to, that exist (a name outside the storage is not)."""
-    names = {
-        pdf_storage_name(MiniAnalysis(request_id=request_id))
-        for request_id in requests.values_list("request_id", flat=True).iterator()
-    }
-    urls = [*requests.values_list("pdf_url", flat=True), *leads.values_list("pdf_url", flat=True)]
-    names.update(name for url in urls if (name := storage_name_of(url)))
-    return sorted(name for name in names if _exists(name))
-
-
-def storage_name_of(url: str) -> str | None:
-    """The storage name of the file a stored `pdf_url` serves, or None for a URL outside this site.
-
-    Two forms exist: the public PDF view (`/<lang>/mini-analysis/<uuid>/pdf/`, any language) and a
-    legacy media URL (`/media/…`).
-    """
-    path = urlsplit(url or "").path
-    if not path.startswith("/") or urlsplit(url).netloc:
-        return None
-    media_url = "/" + settings.MEDIA_URL.strip("/") + "/"
-    if path.startswith(media_url):
-        return path.removeprefix(media_url) or None
-    for language, _name in settings.LANGUAGES:
-        with translation.override(language):
-            try:
-                match = resolve(path)
-            except Resolver404:
-                continue
-        if match.view_name == "mini_analysis:pdf":
-            return pdf_storage_name(MiniAnalysis(request_id=match.kwargs["request_id"]))
-    return None
-
-
-def _exists(name: str) -> bool:
-    try:
-        return default_storage.exists(name)
-    except SuspiciousFileOperation:
-        return False
-
-
-def delete_file(name: str) -> bool:
-    """Delete one stored file; True only when it existed."""
-    if not _exists(name):
-        return False
-    default_storage.delete(name)
-    return True

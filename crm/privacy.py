@@ -23,7 +23,8 @@ from django.db.models import QuerySet
 from mini_analysis.keys import normalize_key
 from mini_analysis.models import MiniAnalysis
 
-from .erasure import delete_file, plan_erasure, storage_name_of
+from .erasure import plan_erasure
+from .erasure_files import delete_file, storage_name_of
 from .exports import spreadsheet_safe
 from .models import Contact, Lead
 from .pending_imports import discard_pending_imports_of

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Case, F, When
 from django.utils import timezone
 
-from crm import backfill, services
+from crm import backfill, backfill_rollback, services
 from crm.models import Activity, ActivityKind, Lead, LeadStage, Source
 from crm.tests.factories import LeadFactory, UserFactory
 from mini_analysis.keys import identity_key
@@ -307,7 +307,7 @@ def test_rollback_rechecks_activities_in_sql_before_deleting(tmp_path, monkeypat
     make_history({"brand_name": "Called meanwhile"})
     migrate()
     lead = Lead.objects.get()
-    monkeypatch.setattr(backfill, "worked_on", lambda lead: [])  # the backup saw it untouched
+    monkeypatch.setattr(backfill_rollback, "worked_on", lambda lead: [])  # the backup saw it untouched
     Activity.objects.create(kind=ActivityKind.CALL, subject="Called", lead=lead, done_at=DAY)
 
     output, _ = rollback(tmp_path)

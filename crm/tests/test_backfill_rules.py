@@ -16,7 +16,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm import backfill
+from crm import backfill, backfill_rollback
 from crm.models import (
     ANALYSIS_PREVIEW_LENGTH,
     Activity,
@@ -325,9 +325,12 @@ def _documented_reasons_found(states):
     leads = [write_lead(i, state, user, reason) for i, state in enumerate(states)]
     expected = {lead.pk: documented_reasons(lead, has_activity) for lead, has_activity in leads}
 
-    listed = {lead.pk: backfill.worked_on(lead) for lead in backfill.with_worked_on(Lead.objects.all())}
-    read_one_by_one = {lead.pk: backfill.worked_on(lead) for lead, _ in leads}
-    rechecked = set(backfill.untouched(Lead.objects.all()).values_list("pk", flat=True))
+    listed = {
+        lead.pk: backfill_rollback.worked_on(lead)
+        for lead in backfill_rollback.with_worked_on(Lead.objects.all())
+    }
+    read_one_by_one = {lead.pk: backfill_rollback.worked_on(lead) for lead, _ in leads}
+    rechecked = set(backfill_rollback.untouched(Lead.objects.all()).values_list("pk", flat=True))
 
     assert listed == expected
     assert read_one_by_one == expected

@@ -84,3 +84,12 @@ def test_no_module_of_the_project_imports_itself_back():
     modules = project_modules()
     graph = {name: imports_of(name, path, modules) for name, path in modules.items()}
     assert cycles(graph) == []
+
+
+# Past this, a module does several jobs: split it by concept (see docs/architecture.md).
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_of_the_project_is_over_four_hundred_lines():
+    lengths = {name: len(path.read_text().splitlines()) for name, path in project_modules().items()}
+    assert {name: length for name, length in lengths.items() if length > MAX_MODULE_LINES} == {}

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from pymongo.errors import PyMongoError
 
-from crm import legacy
+from crm import legacy, legacy_input
 from crm.legacy_server import LegacyServerError
 
 
@@ -36,9 +36,12 @@ class Command(BaseCommand):
         if file is not None:
             if not file.is_file():
                 raise CommandError(f"No such file: {file}")
-            documents, unit = legacy.read_file(file), "line"
+            documents, unit = legacy_input.read_file(file), "line"
         else:
-            documents, unit = legacy.read_mongo(mongo_uri, db, collection, batch_size=batch_size), "document"
+            documents, unit = (
+                legacy_input.read_mongo(mongo_uri, db, collection, batch_size=batch_size),
+                "document",
+            )
         result, failure = legacy.ImportResult(), None
         try:
             legacy.import_documents(documents, collection, batch_size=batch_size, result=result)

@@ -11,7 +11,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from tqdm import tqdm
 
-from crm import backfill
+from crm import backfill, backfill_rollback
 from crm.models import Lead
 from mini_analysis.models import MiniAnalysis
 
@@ -131,10 +131,10 @@ class Command(BaseCommand):
             )
 
     def _rollback_mongo(self, database, backup: Path | None, force: bool, batch_size: int) -> None:
-        from crm import legacy_migration
+        from crm import legacy_rollback
 
         with _backup_file(backup, "mongo-migrated-leads") as (path, file):
-            result = legacy_migration.rollback(database, file, force=force, batch_size=batch_size)
+            result = legacy_rollback.rollback(database, file, force=force, batch_size=batch_size)
         self.stdout.write(f"Backup of {result.backed_up} leads written to {path}")
         self.stdout.write(
             f"Restore with: mongoimport --uri URI --db {database.name} --collection leads --file {path}"
@@ -150,7 +150,7 @@ class Command(BaseCommand):
 
     def _rollback(self, backup: Path | None, force: bool, batch_size: int) -> None:
         with _backup_file(backup, "migrated-leads") as (path, file):
-            result = backfill.rollback_migration(file, force=force, batch_size=batch_size)
+            result = backfill_rollback.rollback_migration(file, force=force, batch_size=batch_size)
         self.stdout.write(f"Backup of {result.backed_up} leads written to {path}")
         self.stdout.write(f"Restore with: python manage.py import_legacy {path} --collection leads")
         for lead, reasons in result.kept:

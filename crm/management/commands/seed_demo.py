@@ -19,7 +19,6 @@ import os
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,12 +28,24 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from crm.demo_data import (
+    AMOUNTS,
+    BRANDS,
+    DEMO_DAYS,
+    DEMO_SIZE,
+    MANUAL_LEADS,
+    MIGRATED,
+    OPPORTUNITY_STAGES,
+    SALES_PEOPLE,
+    STAGE_CYCLE,
+    STAGE_PATHS,
+    STATUS_CYCLE,
+)
 from crm.models import (
     Activity,
     ActivityKind,
     Company,
     Contact,
-    Currency,
     DisqualificationReason,
     Lead,
     LeadStage,
@@ -46,113 +57,8 @@ from crm.models import (
 from mini_analysis.generation import generate_analysis
 from mini_analysis.generators.offline import OfflineGenerator
 from mini_analysis.keys import identity_key, normalize_key
-from mini_analysis.models import Language, MiniAnalysis, Status
+from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.sectors import Sector
-
-DEMO_SIZE = 50
-
-BRANDS = {
-    Language.FRENCH: [
-        "Maison Lumière",
-        "Boulangerie Soleil",
-        "Atelier Céleste",
-        "Les Jardins d'Orsay",
-        "Café Montmartre",
-        "Pâtisserie Rivoli",
-        "Bijoux Élise",
-        "Vins du Rhône",
-        "Optique Belleville",
-        "Savonnerie Provence",
-        "Chocolats Duval",
-        "Mode Parisienne",
-        "Fromagerie Alpine",
-        "Cosmétiques Azur",
-        "Librairie du Port",
-        "Brasserie Lyonnaise",
-        "Parfums de Grasse",
-        "Crêperie Bretonne",
-    ],
-    Language.ENGLISH: [
-        "Northwind Coffee",
-        "Bright Smile Dental",
-        "Urban Threads",
-        "Green Leaf Organics",
-        "Blue Harbor Seafood",
-        "Summit Outdoor Gear",
-        "Golden Crust Bakery",
-        "Pixel Forge Studio",
-        "Maple & Oak Furniture",
-        "Silver Lining Spa",
-        "Red Rock Burgers",
-        "Evergreen Pharmacy",
-        "Starlight Cinemas",
-        "Copper Kettle Tea",
-        "Ironclad Fitness",
-        "Blue Fern Florist",
-    ],
-    Language.HEBREW: [
-        "קפה השדרה",
-        "מאפיית הכרמל",
-        "אופנת תל אביב",
-        "פלאפל הזהב",
-        "סטודיו אור",
-        "גלידה בים",
-        "חנות הספרים הירושלמית",
-        "יין הגליל",
-        "פיצה נפוליטנה",
-        "תכשיטי ים המלח",
-        "בית הקפה הירוק",
-        "שוקולד גולן",
-        "ספא המדבר",
-        "מסעדת הנמל",
-        "קוסמטיקה טבעית",
-        "ביגל בייקרי",
-    ],
-}
-DEMO_DAYS = 180  # the requests spread over about six months, the newest a few hours old
-# Statuses by position, so every one is present: 7 in 10 generated.
-STATUS_CYCLE = [Status.GENERATED] * 7 + [Status.NEW, Status.QUOTA_BLOCKED, Status.ERROR]
-MIGRATED = 6  # the oldest requests' leads came from the backfill
-MANUAL_LEADS = [
-    ("dana@studio-dana.example.com", "Studio Dana", Sector.SERVICES, Language.HEBREW),
-    ("marc@vergers-normands.example.com", "Vergers Normands", Sector.FOOD, Language.FRENCH),
-    ("olivia@brightpath.example.com", "Brightpath Learning", Sector.TECH, Language.ENGLISH),
-    ("lea@atelier-lea.example.com", "Atelier Léa", Sector.FASHION, Language.FRENCH),
-]
-SALES_PEOPLE = [("sales", "Yael", "Cohen"), ("sales2", "Noam", "Levi")]
-# The stages of the assigned leads, in turn (the unassigned ones stay NEW).
-STAGE_CYCLE = [
-    LeadStage.ATTEMPTING,
-    LeadStage.CONNECTED,
-    LeadStage.CONVERTED,
-    LeadStage.QUALIFIED,
-    LeadStage.NEW,
-    LeadStage.DISQUALIFIED,
-    LeadStage.CONVERTED,
-    LeadStage.ATTEMPTING,
-    LeadStage.CONNECTED,
-    LeadStage.QUALIFIED,
-    LeadStage.CONVERTED,
-]
-# The board stage of each converted lead's opportunity, oldest lead first: every column has one.
-OPPORTUNITY_STAGES = ["Won", "Lost", "Negotiation", "Proposal", "Meeting", "Qualification", "Proposal"]
-STAGE_PATHS = {
-    "Qualification": ["Qualification"],
-    "Meeting": ["Qualification", "Meeting"],
-    "Proposal": ["Qualification", "Meeting", "Proposal"],
-    "Negotiation": ["Qualification", "Meeting", "Proposal", "Negotiation"],
-    "Won": ["Qualification", "Meeting", "Proposal", "Negotiation", "Won"],
-    "Lost": ["Qualification", "Meeting", "Lost"],
-}
-AMOUNTS = [
-    (Decimal("4800"), Currency.EUR),
-    (Decimal("12500"), Currency.EUR),
-    (Decimal("36000"), Currency.ILS),
-    (Decimal("7200"), Currency.USD),
-    (Decimal("9900"), Currency.EUR),
-    (Decimal("18000"), Currency.ILS),
-    (Decimal("3500"), Currency.EUR),
-]
 
 
 class Command(BaseCommand):
