@@ -1,16 +1,30 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures and markers shared by every app's tests.
+
+People: `boss` (a superuser) and `seller` (a sales person) are users only; `signed_in_boss` and
+`signed_in_seller` are the same users with the test's `client` logged in as them.
+Markers: `redis` tests are skipped when the server is down (failed on CI), `postgres_only` tests
+are skipped on any other database, with the reason on their line of the report.
+"""
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from igv_site.tests.servers import REDIS_HOST, REDIS_PORT, skip_when_down
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`@pytest.mark.redis` tests are skipped when the Redis server is down, except on CI."""
+    """`@pytest.mark.redis` tests are skipped when the Redis server is down, except on CI;
+    `@pytest.mark.postgres_only` tests when the suite runs on another database (`make test-postgres`
+    runs them, and CI runs it)."""
     skip_when_down(
         [item for item in items if item.get_closest_marker("redis")], "Redis", REDIS_HOST, REDIS_PORT
     )
+    if connection.vendor != "postgresql":
+        skip = pytest.mark.skip(reason=f"needs PostgreSQL, not {connection.vendor} (make test-postgres)")
+        for item in items:
+            if item.get_closest_marker("postgres_only"):
+                item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +33,33 @@ def _empty_cache(db):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def boss():
+    """A superuser, not logged in."""
+    from crm.tests.factories import UserFactory
+
+    return UserFactory(username="boss", is_superuser=True)
+
+
+@pytest.fixture
+def seller():
+    """A sales person (the sales group, staff), not logged in."""
+    from crm.tests.factories import SalesPersonFactory
+
+    return SalesPersonFactory(username="seller")
+
+
+@pytest.fixture
+def signed_in_boss(client, boss):
+    """`boss`, with the test's `client` logged in as them."""
+    client.force_login(boss)
+    return boss
+
+
+@pytest.fixture
+def signed_in_seller(client, seller):
+    """`seller`, with the test's `client` logged in as them."""
+    client.force_login(seller)
+    return seller

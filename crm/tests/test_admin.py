@@ -24,18 +24,11 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:crm_lead_changelist")
 
 
-@pytest.fixture
-def boss(client):
-    user = UserFactory(username="boss", is_superuser=True)
-    client.force_login(user)
-    return user
-
-
 def shown(response) -> set[Lead]:
     return set(response.context["cl"].result_list)
 
 
-def test_prospects_url_opens_the_changelist_with_its_query_string(client, boss):
+def test_prospects_url_opens_the_changelist_with_its_query_string(client, signed_in_boss):
     response = client.get("/admin/crm/prospects/?status__exact=GENERATED&source__exact=mini-analysis")
     assert response.status_code == 302
     assert response["Location"] == f"{CHANGELIST}?status__exact=GENERATED&source__exact=mini-analysis"
@@ -47,7 +40,7 @@ def test_anonymous_visitor_is_sent_to_the_login(client):
     assert "cl" not in response.context
 
 
-def test_the_page_is_named_prospects(client, boss):
+def test_the_page_is_named_prospects(client, signed_in_boss):
     response = client.get(CHANGELIST)
     assert response.status_code == 200
     assert response.context["cl"].opts.verbose_name_plural == "prospects"
@@ -62,14 +55,14 @@ def test_the_page_is_named_prospects(client, boss):
         ("sector=Fashion", "sector", "Fashion", "Retail"),
     ],
 )
-def test_each_filter_returns_only_its_rows(client, boss, query, field, wanted, other):
+def test_each_filter_returns_only_its_rows(client, signed_in_boss, query, field, wanted, other):
     match = LeadFactory(**{field: wanted})
     LeadFactory(**{field: other})
     response = client.get(f"{CHANGELIST}?{query}")
     assert shown(response) == {match}
 
 
-def test_assigned_to_filter_returns_the_leads_of_that_person(client, boss):
+def test_assigned_to_filter_returns_the_leads_of_that_person(client, signed_in_boss):
     seller = UserFactory()
     mine = LeadFactory(assigned_to=seller)
     LeadFactory()
@@ -93,7 +86,7 @@ def test_sector_filter_offers_each_sector_of_the_visible_prospects_once(client):
     assert "Restauration / Alimentation" in response.content.decode()
 
 
-def test_sector_filter_reads_its_choices_in_one_query_up_to_its_bound(client, boss, monkeypatch):
+def test_sector_filter_reads_its_choices_in_one_query_up_to_its_bound(client, signed_in_boss, monkeypatch):
     from crm.admin.lead_filters import SectorFilter
 
     for sector in ["b", "a", "d", "c", "a", ""]:
@@ -107,7 +100,7 @@ def test_sector_filter_reads_its_choices_in_one_query_up_to_its_bound(client, bo
     assert filter_choices(response, "sector")[1:] == ["", "a", "b"]
 
 
-def test_sales_person_filter_offers_staff_accounts_and_unassigned_not_visitors(client, boss):
+def test_sales_person_filter_offers_staff_accounts_and_unassigned_not_visitors(client, signed_in_boss):
     UserFactory(username="dana")
     UserFactory(username="visitor", is_staff=False)
     choices = filter_choices(client.get(CHANGELIST), "assigned_to")
@@ -116,7 +109,7 @@ def test_sales_person_filter_offers_staff_accounts_and_unassigned_not_visitors(c
     assert "Non assigné" in choices
 
 
-def test_date_bar_offers_the_years_from_the_oldest_prospect_to_this_one(client, boss):
+def test_date_bar_offers_the_years_from_the_oldest_prospect_to_this_one(client, signed_in_boss):
     LeadFactory(created_at="2023-05-01T12:00Z")
     LeadFactory()
     page = client.get(CHANGELIST).content.decode()
@@ -126,14 +119,14 @@ def test_date_bar_offers_the_years_from_the_oldest_prospect_to_this_one(client, 
     assert "created_at__year=2022" not in page
 
 
-def test_newest_prospect_comes_first(client, boss):
+def test_newest_prospect_comes_first(client, signed_in_boss):
     old = LeadFactory(created_at="2024-01-01T00:00Z")
     new = LeadFactory(created_at="2025-01-01T00:00Z")
     response = client.get(CHANGELIST)
     assert list(response.context["cl"].result_list) == [new, old]
 
 
-def test_search_finds_by_email_brand_or_phone(client, boss):
+def test_search_finds_by_email_brand_or_phone(client, signed_in_boss):
     target = LeadFactory(email="ana@unique.example", brand_name="Zebra Café", phone="+972541112233")
     LeadFactory()
     for term in ["ana@unique", "zebra", "541112233"]:
@@ -170,7 +163,7 @@ def test_assign_to_me_assigns_the_selection(client):
     assert (chosen.assigned_to, other.assigned_to) == (seller, None)
 
 
-def test_assign_to_a_chosen_sales_person_needs_the_assign_permission(client, boss):
+def test_assign_to_a_chosen_sales_person_needs_the_assign_permission(client, signed_in_boss):
     seller = SalesPersonFactory()
     lead = LeadFactory()
     data = {"action": "assign_to_sales_person", "_selected_action": [lead.pk], "assignee": seller.pk}
@@ -189,7 +182,7 @@ def test_assign_to_a_chosen_sales_person_needs_the_assign_permission(client, bos
     assert other.assigned_to is None
 
 
-def test_export_csv_writes_the_selected_prospects(client, boss):
+def test_export_csv_writes_the_selected_prospects(client, signed_in_boss):
     seller = UserFactory(username="dana")
     lead = LeadFactory(
         email="ana@x.com", brand_name="=HYPERLINK(evil)", assigned_to=seller, notes="Call back"
@@ -207,7 +200,7 @@ def test_export_csv_writes_the_selected_prospects(client, boss):
     assert rows[0]["notes"] == "Call back"
 
 
-def test_the_mini_analysis_admin_links_to_its_prospect_and_back(client, boss):
+def test_the_mini_analysis_admin_links_to_its_prospect_and_back(client, signed_in_boss):
     mini_analysis = MiniAnalysisFactory()
     lead = Lead.objects.get()
     page = client.get(reverse("admin:mini_analysis_minianalysis_change", args=[mini_analysis.pk]))
@@ -219,7 +212,7 @@ def test_the_mini_analysis_admin_links_to_its_prospect_and_back(client, boss):
     )
 
 
-def test_a_duplicate_typed_in_the_admin_is_a_form_error_not_a_crash(client, boss):
+def test_a_duplicate_typed_in_the_admin_is_a_form_error_not_a_crash(client, signed_in_boss):
     LeadFactory(email="ana@x.com", brand_name="My Brand")
     response = client.post(
         reverse("admin:crm_lead_add"),
@@ -230,7 +223,9 @@ def test_a_duplicate_typed_in_the_admin_is_a_form_error_not_a_crash(client, boss
     assert Lead.objects.count() == 1
 
 
-def test_list_rows_show_isolated_phone_and_email_status_badge_short_source_owner_and_date(client, boss):
+def test_list_rows_show_isolated_phone_and_email_status_badge_short_source_owner_and_date(
+    client, signed_in_boss
+):
     LeadFactory(
         email="ana@example.com",
         phone="+972502345678",
@@ -326,11 +321,11 @@ def test_lead_sync_failures_show_only_visible_requests(client, colleagues):
     assert client.get(reverse("admin:crm_leadsyncfailure_change", args=[hidden.pk])).status_code == 302
 
 
-def test_a_superuser_sees_every_request(client, colleagues, boss):
+def test_a_superuser_sees_every_request(client, colleagues, signed_in_boss):
     assert len(client.get(REQUESTS).context["cl"].result_list) == 4
 
 
-def test_a_bulk_written_request_links_to_its_own_prospect_not_anothers(client, boss):
+def test_a_bulk_written_request_links_to_its_own_prospect_not_anothers(client, signed_in_boss):
     [other] = Lead.objects.bulk_create([LeadFactory.build(email="ana@x.com", brand_name="Maison")])
     [request] = MiniAnalysis.objects.bulk_create(
         [MiniAnalysisFactory.build(email="bob@y.com", brand_name="Shop")]
@@ -340,14 +335,14 @@ def test_a_bulk_written_request_links_to_its_own_prospect_not_anothers(client, b
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "//evil.example/x.pdf", "data:text/html,x"])
-def test_a_pdf_url_that_is_not_safe_is_never_a_link(client, boss, url):
+def test_a_pdf_url_that_is_not_safe_is_never_a_link(client, signed_in_boss, url):
     lead = LeadFactory(pdf_url=url)
     page = client.get(reverse("admin:crm_lead_change", args=[lead.pk])).content.decode()
     assert f'href="{url}"' not in page
     assert url in page
 
 
-def test_a_site_pdf_url_is_a_link(client, boss):
+def test_a_site_pdf_url_is_a_link(client, signed_in_boss):
     lead = LeadFactory(pdf_url="/fr/mini-analysis/x/pdf/")
     page = client.get(reverse("admin:crm_lead_change", args=[lead.pk])).content.decode()
     assert 'href="/fr/mini-analysis/x/pdf/"' in page
@@ -360,7 +355,7 @@ def test_a_sales_person_cannot_export_a_colleagues_prospect(client, colleagues):
     assert {row["email"] for row in rows} == {"mine@shop.example", "unassigned@shop.example"}
 
 
-def test_the_prospect_page_lists_every_request_of_its_person_newest_first(client, boss):
+def test_the_prospect_page_lists_every_request_of_its_person_newest_first(client, signed_in_boss):
     now = timezone.now()
     older = MiniAnalysisFactory(
         email="ana@x.com", brand_name="My Brand", phone="+972541234567", created_at=now - timedelta(days=2)
@@ -397,7 +392,7 @@ def test_the_requests_of_a_prospect_are_read_with_one_query():
     assert "email_key=ana%40x.com&amp;brand_key=my+brand" in html  # the link to every request
 
 
-def test_the_link_to_every_request_lists_those_of_the_person_and_brand(client, boss):
+def test_the_link_to_every_request_lists_those_of_the_person_and_brand(client, signed_in_boss):
     MiniAnalysisFactory.create_batch(2, email="Ana@x.com", brand_name="My Brand")
     MiniAnalysisFactory(email="someone@else.com", brand_name="My Brand")
     url = reverse("admin:mini_analysis_minianalysis_changelist")

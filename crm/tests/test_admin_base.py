@@ -22,7 +22,6 @@ from .factories import (
     ContactFactory,
     LeadFactory,
     OpportunityFactory,
-    SalesPersonFactory,
     UserFactory,
 )
 
@@ -77,32 +76,20 @@ def save_untouched(client, record, **changes):
 
 
 @pytest.fixture
-def seller(client):
-    user = SalesPersonFactory(username="seller")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def boss(client):
-    user = UserFactory(username="boss", is_superuser=True)
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def departed():
     """A staff account since deactivated: no longer offered as an owner, still the owner."""
     return UserFactory(username="departed", is_active=False)
 
 
-def test_a_contacts_company_seen_through_their_deal_is_kept(client, seller):
+def test_a_contacts_company_seen_through_their_deal_is_kept(client, signed_in_seller):
     """Ben's contact, visible to the seller as the contact of the seller's deal, at Ben's other
     company: visible too (the company of a contact they see), and kept on save."""
     ben = UserFactory(username="ben")
     company = CompanyFactory(owner=ben, name="Ben's account")
     contact = ContactFactory(owner=ben, company=company, phone="+972502345678")
-    OpportunityFactory(owner=seller, contact=contact, company=CompanyFactory(owner=seller))
+    OpportunityFactory(
+        owner=signed_in_seller, contact=contact, company=CompanyFactory(owner=signed_in_seller)
+    )
     page = save_untouched(client, contact, phone="+972502345679")
     assert (contact.company, str(contact.phone)) == (company, "+972502345679")
     assert f'<option value="{company.pk}" selected>Ben&#x27;s account</option>' in page
@@ -135,37 +122,37 @@ def test_a_link_to_a_hidden_record_is_kept_under_a_neutral_label(seller):
 
 
 @pytest.mark.parametrize("field_name", ["company", "owner"])
-def test_the_contact_form_keeps_a_link_not_offered(client, boss, departed, field_name):
+def test_the_contact_form_keeps_a_link_not_offered(client, signed_in_boss, departed, field_name):
     contact = ContactFactory(owner=departed)
     company = contact.company
     save_untouched(client, contact, name="Typo fixed")
     assert (contact.name, contact.company, contact.owner) == ("Typo fixed", company, departed)
 
 
-def test_the_company_form_keeps_an_owner_not_offered(client, boss, departed):
+def test_the_company_form_keeps_an_owner_not_offered(client, signed_in_boss, departed):
     company = CompanyFactory(owner=departed)
     save_untouched(client, company, country="Israel")
     assert (company.country, company.owner) == ("Israel", departed)
 
 
 @pytest.mark.parametrize("field_name", ["company", "contact", "owner"])
-def test_the_opportunity_form_keeps_its_links(client, seller, field_name):
+def test_the_opportunity_form_keeps_its_links(client, signed_in_seller, field_name):
     """The seller's deal with another's company and contact (visible by rule: they are the deal's)."""
     other = UserFactory(username="ben")
-    opportunity = OpportunityFactory(owner=seller, company__owner=other, contact__owner=other)
+    opportunity = OpportunityFactory(owner=signed_in_seller, company__owner=other, contact__owner=other)
     before = getattr(opportunity, field_name)
     save_untouched(client, opportunity, name="Renamed")
     assert opportunity.name == "Renamed" and getattr(opportunity, field_name) == before
 
 
-def test_the_opportunity_form_keeps_an_owner_not_offered(client, boss, departed):
+def test_the_opportunity_form_keeps_an_owner_not_offered(client, signed_in_boss, departed):
     opportunity = OpportunityFactory(owner=departed)
     save_untouched(client, opportunity, name="Renamed")
     assert opportunity.owner == departed
 
 
 @pytest.mark.parametrize("field_name", ["lead", "contact", "opportunity", "owner"])
-def test_the_activity_form_keeps_its_links(client, boss, departed, field_name):
+def test_the_activity_form_keeps_its_links(client, signed_in_boss, departed, field_name):
     opportunity = OpportunityFactory(owner=departed)
     lead = LeadFactory(assigned_to=departed)
     activity = services.record_activity(
@@ -184,21 +171,21 @@ def test_the_activity_form_keeps_its_links(client, boss, departed, field_name):
     assert activity.subject == "Fixed" and getattr(activity, field_name) == before
 
 
-def test_the_prospect_form_keeps_an_assignee_not_offered(client, boss, departed):
+def test_the_prospect_form_keeps_an_assignee_not_offered(client, signed_in_boss, departed):
     lead = LeadFactory(assigned_to=departed)
     save_untouched(client, lead, notes="Call back")
     assert (lead.notes, lead.assigned_to) == ("Call back", departed)
 
 
-def test_the_prospect_form_keeps_a_retired_disqualification_reason(client, boss):
+def test_the_prospect_form_keeps_a_retired_disqualification_reason(client, signed_in_boss):
     reason = DisqualificationReason.objects.create(name="Old reason", is_active=False)
     lead = LeadFactory(stage=LeadStage.DISQUALIFIED, disqualification_reason=reason)
     save_untouched(client, lead, notes="Still out")
     assert (lead.notes, lead.disqualification_reason) == ("Still out", reason)
 
 
-def test_the_activities_inline_keeps_an_owner_not_offered(client, seller, departed):
-    lead = LeadFactory(assigned_to=seller)
+def test_the_activities_inline_keeps_an_owner_not_offered(client, signed_in_seller, departed):
+    lead = LeadFactory(assigned_to=signed_in_seller)
     task = services.record_activity(
         Activity(
             kind=ActivityKind.TASK,
@@ -207,7 +194,7 @@ def test_the_activities_inline_keeps_an_owner_not_offered(client, seller, depart
             lead=lead,
             owner=departed,
         ),
-        user=seller,
+        user=signed_in_seller,
     )
     save_untouched(client, lead, notes="Called")
     task.refresh_from_db()

@@ -15,7 +15,7 @@ from django.utils import timezone
 from crm import services
 from crm.models import Activity, ActivityKind, Lead, LeadStage, OpportunityStage
 
-from .factories import LeadFactory, OpportunityFactory, SalesPersonFactory, UserFactory
+from .factories import LeadFactory, OpportunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,22 +27,15 @@ def stage(name: str) -> OpportunityStage:
     return OpportunityStage.objects.get(name=name)
 
 
-@pytest.fixture
-def seller(client):
-    user = SalesPersonFactory(username="seller")
-    client.force_login(user)
-    return user
-
-
 def columns(response) -> dict[str, object]:
     return {column.stage.name: column for column in response.context["columns"]}
 
 
-def test_the_board_shows_open_stages_with_count_amount_and_weighted_amount(client, seller):
-    OpportunityFactory(owner=seller, amount=Decimal("1000"))
-    OpportunityFactory(owner=seller, amount=Decimal("500"))
-    OpportunityFactory(owner=seller, amount=Decimal("200"), currency="USD", stage=stage("Proposal"))
-    OpportunityFactory(owner=seller, amount=Decimal("999"), stage=stage("Won"))
+def test_the_board_shows_open_stages_with_count_amount_and_weighted_amount(client, signed_in_seller):
+    OpportunityFactory(owner=signed_in_seller, amount=Decimal("1000"))
+    OpportunityFactory(owner=signed_in_seller, amount=Decimal("500"))
+    OpportunityFactory(owner=signed_in_seller, amount=Decimal("200"), currency="USD", stage=stage("Proposal"))
+    OpportunityFactory(owner=signed_in_seller, amount=Decimal("999"), stage=stage("Won"))
 
     response = client.get(BOARD)
 
@@ -68,25 +61,25 @@ def test_the_owner_filter_keeps_the_cards_of_one_owner(client):
     assert columns(response)["Qualification"].count == 1
 
 
-def test_a_sales_person_sees_only_their_opportunities_on_the_board(client, seller):
-    OpportunityFactory(owner=seller, name="Mine")
+def test_a_sales_person_sees_only_their_opportunities_on_the_board(client, signed_in_seller):
+    OpportunityFactory(owner=signed_in_seller, name="Mine")
     OpportunityFactory(owner=UserFactory(), name="Theirs")
     response = client.get(BOARD)
     cards = [card.name for column in response.context["columns"] for card in column.cards]
     assert cards == ["Mine"]
 
 
-def test_moving_a_card_to_won_is_recorded_with_its_author(client, seller):
-    opportunity = OpportunityFactory(owner=seller)
+def test_moving_a_card_to_won_is_recorded_with_its_author(client, signed_in_seller):
+    opportunity = OpportunityFactory(owner=signed_in_seller)
     response = client.post(MOVE, {"opportunity": opportunity.pk, "stage": stage("Won").pk, "next": BOARD})
     assert response.status_code == 302 and response["Location"] == BOARD
     opportunity.refresh_from_db()
     assert opportunity.stage == stage("Won") and opportunity.won_at is not None
-    assert opportunity.history.latest().history_user == seller
-    assert opportunity.stage_entries.latest("entered_at").entered_by == seller
+    assert opportunity.history.latest().history_user == signed_in_seller
+    assert opportunity.stage_entries.latest("entered_at").entered_by == signed_in_seller
 
 
-def test_moving_someone_elses_card_is_refused(client, seller):
+def test_moving_someone_elses_card_is_refused(client, signed_in_seller):
     opportunity = OpportunityFactory(owner=UserFactory())
     client.post(MOVE, {"opportunity": opportunity.pk, "stage": stage("Won").pk})
     opportunity.refresh_from_db()
@@ -112,40 +105,42 @@ def test_a_move_needs_the_change_permission(client):
     assert client.post(MOVE, {"opportunity": opportunity.pk, "stage": stage("Won").pk}).status_code == 403
 
 
-def test_an_outside_next_url_is_not_followed(client, seller):
-    opportunity = OpportunityFactory(owner=seller)
+def test_an_outside_next_url_is_not_followed(client, signed_in_seller):
+    opportunity = OpportunityFactory(owner=signed_in_seller)
     response = client.post(
         MOVE, {"opportunity": opportunity.pk, "stage": stage("Meeting").pk, "next": "https://evil.example/"}
     )
     assert response["Location"] == BOARD
 
 
-def test_the_board_runs_as_many_queries_for_50_opportunities_as_for_10(client, seller):
-    OpportunityFactory.create_batch(10, owner=seller)
+def test_the_board_runs_as_many_queries_for_50_opportunities_as_for_10(client, signed_in_seller):
+    OpportunityFactory.create_batch(10, owner=signed_in_seller)
     with CaptureQueriesContext(connection) as ten:
         client.get(BOARD)
-    OpportunityFactory.create_batch(40, owner=seller, stage=stage("Proposal"))
+    OpportunityFactory.create_batch(40, owner=signed_in_seller, stage=stage("Proposal"))
     with CaptureQueriesContext(connection) as fifty:
         client.get(BOARD)
     assert len(fifty) == len(ten)
 
 
-def test_the_sales_workflow_from_overdue_call_to_won(client, seller):
+def test_the_sales_workflow_from_overdue_call_to_won(client, signed_in_seller):
     """The issue's "done when": overdue next action, a logged call, qualify, convert, win; the
     history shows each step by the sales person."""
-    lead = LeadFactory(assigned_to=seller)
+    lead = LeadFactory(assigned_to=signed_in_seller)
     task = services.record_activity(
         Activity(
             kind=ActivityKind.TASK, subject="Call", due_at=timezone.now() - timedelta(hours=2), lead=lead
         ),
-        user=seller,
+        user=signed_in_seller,
     )
     overdue = client.get(reverse("admin:crm_lead_changelist"), {"next_action_at_when": "overdue"})
     assert list(overdue.context["cl"].result_list) == [lead]
 
-    services.record_activity(Activity(kind=ActivityKind.CALL, subject="Reached her", lead=lead), user=seller)
-    services.complete_task(task, user=seller)
-    services.set_lead_stage(lead, LeadStage.QUALIFIED, user=seller)
+    services.record_activity(
+        Activity(kind=ActivityKind.CALL, subject="Reached her", lead=lead), user=signed_in_seller
+    )
+    services.complete_task(task, user=signed_in_seller)
+    services.set_lead_stage(lead, LeadStage.QUALIFIED, user=signed_in_seller)
     client.post(
         reverse("admin:crm_lead_convert", args=[lead.pk]), {"create_opportunity": "on", "currency": "EUR"}
     )
@@ -167,8 +162,8 @@ def test_the_sales_workflow_from_overdue_call_to_won(client, seller):
     assert moves == [("Qualification", "seller"), ("Won", "seller")]
 
 
-def test_the_board_speaks_hebrew_right_to_left(client, seller):
-    OpportunityFactory(owner=seller, amount=Decimal("100"))
+def test_the_board_speaks_hebrew_right_to_left(client, signed_in_seller):
+    OpportunityFactory(owner=signed_in_seller, amount=Decimal("100"))
     page = client.get(BOARD, HTTP_ACCEPT_LANGUAGE="he").content.decode()
     assert 'dir="rtl"' in page
     assert "לוח הצנרת" in page and "הזדמנות אחת" in page and "הכשרה" in page

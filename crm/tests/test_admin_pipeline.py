@@ -30,25 +30,10 @@ from .factories import (
     ContactFactory,
     LeadFactory,
     OpportunityFactory,
-    SalesPersonFactory,
     UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seller(client):
-    user = SalesPersonFactory(username="seller")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def boss(client):
-    user = UserFactory(username="boss", is_superuser=True)
-    client.force_login(user)
-    return user
 
 
 def change_url(obj) -> str:
@@ -80,8 +65,8 @@ def lead_form(lead: Lead, **changes) -> dict:
 # --- Conversion ---------------------------------------------------------------------------------
 
 
-def test_a_sales_person_converts_a_prospect_from_its_page_once(client, seller):
-    lead = LeadFactory(assigned_to=seller)
+def test_a_sales_person_converts_a_prospect_from_its_page_once(client, signed_in_seller):
+    lead = LeadFactory(assigned_to=signed_in_seller)
     page = client.get(change_url(lead)).content.decode()
     convert_url = reverse("admin:crm_lead_convert", args=[lead.pk])
     assert convert_url in page
@@ -91,11 +76,11 @@ def test_a_sales_person_converts_a_prospect_from_its_page_once(client, seller):
     response = client.post(convert_url, form)
     assert response.status_code == 302
     lead.refresh_from_db()
-    assert lead.stage == LeadStage.CONVERTED and lead.converted_by == seller
+    assert lead.stage == LeadStage.CONVERTED and lead.converted_by == signed_in_seller
     assert (lead.opportunity.name, lead.opportunity.currency, lead.opportunity.owner) == (
         "First deal",
         "ILS",
-        seller,
+        signed_in_seller,
     )
 
     client.post(convert_url, form)
@@ -114,15 +99,15 @@ def test_converting_needs_the_permission_and_a_post(client):
     assert not Contact.objects.exists()
 
 
-def test_converting_a_prospect_of_someone_else_is_not_found(client, seller):
+def test_converting_a_prospect_of_someone_else_is_not_found(client, signed_in_seller):
     lead = LeadFactory(assigned_to=UserFactory())
     response = client.post(reverse("admin:crm_lead_convert", args=[lead.pk]), {"currency": "EUR"})
     assert response.status_code == 404
     assert not Contact.objects.exists()
 
 
-def test_the_bulk_action_converts_the_selection_and_skips_the_disqualified(client, seller):
-    leads = LeadFactory.create_batch(2, assigned_to=seller)
+def test_the_bulk_action_converts_the_selection_and_skips_the_disqualified(client, signed_in_seller):
+    leads = LeadFactory.create_batch(2, assigned_to=signed_in_seller)
     services.set_lead_stage(
         leads[1], LeadStage.DISQUALIFIED, user=None, reason=DisqualificationReason.objects.first()
     )
@@ -139,16 +124,16 @@ def test_the_bulk_action_converts_the_selection_and_skips_the_disqualified(clien
 # --- Stages, status, activities -----------------------------------------------------------------
 
 
-def test_the_analysis_status_is_read_only_on_the_prospect_page(client, seller):
-    lead = LeadFactory(assigned_to=seller, status=Status.GENERATED)
+def test_the_analysis_status_is_read_only_on_the_prospect_page(client, signed_in_seller):
+    lead = LeadFactory(assigned_to=signed_in_seller, status=Status.GENERATED)
     response = client.post(change_url(lead), lead_form(lead, status=Status.ERROR, notes="Called"))
     assert response.status_code == 302
     lead.refresh_from_db()
     assert (lead.status, lead.notes) == (Status.GENERATED, "Called")
 
 
-def test_disqualifying_without_a_reason_is_a_form_error(client, seller):
-    lead = LeadFactory(assigned_to=seller)
+def test_disqualifying_without_a_reason_is_a_form_error(client, signed_in_seller):
+    lead = LeadFactory(assigned_to=signed_in_seller)
     response = client.post(change_url(lead), lead_form(lead, stage=LeadStage.DISQUALIFIED))
     assert response.status_code == 200
     assert "disqualification_reason" in response.context["adminform"].form.errors
@@ -161,8 +146,8 @@ def test_disqualifying_without_a_reason_is_a_form_error(client, seller):
     assert (lead.stage, lead.disqualification_reason) == (LeadStage.DISQUALIFIED, reason)
 
 
-def test_converted_cannot_be_chosen_by_hand(client, seller):
-    lead = LeadFactory(assigned_to=seller)
+def test_converted_cannot_be_chosen_by_hand(client, signed_in_seller):
+    lead = LeadFactory(assigned_to=signed_in_seller)
     response = client.post(change_url(lead), lead_form(lead, stage=LeadStage.CONVERTED))
     assert response.status_code == 200
     assert "stage" in response.context["adminform"].form.errors
@@ -170,8 +155,8 @@ def test_converted_cannot_be_chosen_by_hand(client, seller):
     assert lead.stage == LeadStage.NEW
 
 
-def test_a_task_planned_inline_becomes_the_prospects_next_action(client, seller):
-    lead = LeadFactory(assigned_to=seller)
+def test_a_task_planned_inline_becomes_the_prospects_next_action(client, signed_in_seller):
+    lead = LeadFactory(assigned_to=signed_in_seller)
     due = timezone.localtime() + timedelta(days=1)
     form = lead_form(
         lead,
@@ -181,35 +166,35 @@ def test_a_task_planned_inline_becomes_the_prospects_next_action(client, seller)
             "activities-0-subject": "Call back",
             "activities-0-due_at_0": due.strftime("%d/%m/%Y"),
             "activities-0-due_at_1": due.strftime("%H:%M:%S"),
-            "activities-0-owner": seller.pk,
+            "activities-0-owner": signed_in_seller.pk,
         },
     )
     response = client.post(change_url(lead), form)
     assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
     lead.refresh_from_db()
     assert lead.next_action == "Call back"
-    assert lead.activities.get().created_by == seller
+    assert lead.activities.get().created_by == signed_in_seller
 
 
 @pytest.mark.parametrize(
     ("when", "expected"),
     [("overdue", {"late"}), ("today", {"today"}), ("week", {"today"}), ("none", {"nothing"})],
 )
-def test_the_next_action_filter(client, boss, when, expected):
-    now = timezone.now()
+def test_the_next_action_filter(client, signed_in_boss, monkeypatch, when, expected):
+    # Noon today, frozen: "in a minute" is still today, at whatever time the suite runs.
+    now = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    monkeypatch.setattr(timezone, "now", lambda: now)
     for brand, moment in [("late", now - timedelta(days=30)), ("today", now + timedelta(seconds=60))]:
         lead = LeadFactory(brand_name=brand)
         services.record_activity(
             Activity(kind=ActivityKind.TASK, subject="x", due_at=moment, lead=lead), user=None
         )
     LeadFactory(brand_name="nothing")
-    if timezone.localtime(now + timedelta(seconds=60)).date() != timezone.localdate(now):
-        pytest.skip("run at midnight")
     response = client.get(reverse("admin:crm_lead_changelist"), {"next_action_at_when": when})
     assert {lead.brand_name for lead in response.context["cl"].result_list} == expected
 
 
-def test_an_overdue_next_action_is_marked_with_a_css_class(client, boss):
+def test_an_overdue_next_action_is_marked_with_a_css_class(client, signed_in_boss):
     lead = LeadFactory()
     services.record_activity(
         Activity(kind=ActivityKind.TASK, subject="x", due_at=timezone.now() - timedelta(days=1), lead=lead),
@@ -220,7 +205,7 @@ def test_an_overdue_next_action_is_marked_with_a_css_class(client, boss):
     assert "style=" not in page.split('id="result_list"')[1].split("</table>")[0]
 
 
-def test_a_contacts_timeline_shows_the_activities_of_its_prospects(client, boss):
+def test_a_contacts_timeline_shows_the_activities_of_its_prospects(client, signed_in_boss):
     lead = LeadFactory()
     conversion = services.convert_lead(lead, user=None)
     services.record_activity(
@@ -230,18 +215,23 @@ def test_a_contacts_timeline_shows_the_activities_of_its_prospects(client, boss)
     assert "Called the prospect" in page
 
 
-def test_a_stage_set_on_the_prospect_page_is_written_by_the_stage_service(client, seller):
-    lead = LeadFactory(assigned_to=seller, notes="")
+def test_a_stage_set_on_the_prospect_page_is_written_by_the_stage_service(client, signed_in_seller):
+    lead = LeadFactory(assigned_to=signed_in_seller, notes="")
     response = client.post(change_url(lead), lead_form(lead, stage=LeadStage.ATTEMPTING, notes="Called once"))
     assert response.status_code == 302
     lead.refresh_from_db()
     assert (lead.stage, lead.notes) == (LeadStage.ATTEMPTING, "Called once")
     stage_change = lead.history.filter(stage=LeadStage.ATTEMPTING).order_by("history_id").first()
-    assert (stage_change.history_change_reason, stage_change.history_user) == ("stage changed", seller)
+    assert (stage_change.history_change_reason, stage_change.history_user) == (
+        "stage changed",
+        signed_in_seller,
+    )
 
 
-def test_a_stage_the_rule_refuses_under_the_lock_is_not_written_and_says_why(client, seller, monkeypatch):
-    lead = LeadFactory(assigned_to=seller)
+def test_a_stage_the_rule_refuses_under_the_lock_is_not_written_and_says_why(
+    client, signed_in_seller, monkeypatch
+):
+    lead = LeadFactory(assigned_to=signed_in_seller)
     monkeypatch.setattr(services.stages, "lead_stage_error", lambda *args: "Another change came first.")
     response = client.post(
         change_url(lead), lead_form(lead, stage=LeadStage.CONNECTED, notes="Spoke"), follow=True
@@ -254,17 +244,17 @@ def test_a_stage_the_rule_refuses_under_the_lock_is_not_written_and_says_why(cli
 # --- History ------------------------------------------------------------------------------------
 
 
-def test_the_history_page_shows_who_changed_the_prospect(client, seller):
-    lead = LeadFactory(assigned_to=seller)
+def test_the_history_page_shows_who_changed_the_prospect(client, signed_in_seller):
+    lead = LeadFactory(assigned_to=signed_in_seller)
     client.post(change_url(lead), lead_form(lead, stage=LeadStage.CONNECTED))
-    assert lead.history.latest().history_user == seller
+    assert lead.history.latest().history_user == signed_in_seller
     response = client.get(reverse("admin:crm_lead_history", args=[lead.pk]))
     assert response.status_code == 200
     assert "seller" in response.content.decode()
 
 
 @pytest.mark.parametrize("model_name", ["lead", "contact", "opportunity", "company"])
-def test_the_history_of_a_record_of_someone_else_is_not_found(client, seller, model_name):
+def test_the_history_of_a_record_of_someone_else_is_not_found(client, signed_in_seller, model_name):
     other = UserFactory()
     opportunity = OpportunityFactory(owner=other)
     record = {
@@ -277,7 +267,7 @@ def test_the_history_of_a_record_of_someone_else_is_not_found(client, seller, mo
     assert response.status_code == 404
 
 
-def test_the_history_of_a_deleted_record_of_someone_else_is_not_found(client, seller):
+def test_the_history_of_a_deleted_record_of_someone_else_is_not_found(client, signed_in_seller):
     lead = LeadFactory(assigned_to=UserFactory())
     pk = lead.pk
     lead.delete()
@@ -288,15 +278,15 @@ def test_the_history_of_a_deleted_record_of_someone_else_is_not_found(client, se
 
 
 @pytest.fixture
-def two_worlds(seller):
+def two_worlds(signed_in_seller):
     """Records the seller may see (`mine`) and records of another sales person (`theirs`)."""
     other = UserFactory(username="other")
-    mine_lead = LeadFactory(assigned_to=seller, brand_name="Mine")
+    mine_lead = LeadFactory(assigned_to=signed_in_seller, brand_name="Mine")
     theirs_lead = LeadFactory(assigned_to=other, brand_name="Theirs")
-    mine = services.convert_lead(mine_lead, user=seller)
+    mine = services.convert_lead(mine_lead, user=signed_in_seller)
     theirs = services.convert_lead(theirs_lead, user=other)
     mine_activity = services.record_activity(
-        Activity(kind=ActivityKind.CALL, subject="Mine", lead=mine_lead), user=seller
+        Activity(kind=ActivityKind.CALL, subject="Mine", lead=mine_lead), user=signed_in_seller
     )
     theirs_activity = services.record_activity(
         Activity(kind=ActivityKind.CALL, subject="Theirs", lead=theirs_lead), user=other
@@ -380,7 +370,7 @@ def test_the_mark_done_action_only_reaches_visible_tasks(client, two_worlds):
     assert task.done_at is None
 
 
-def test_a_superuser_sees_every_record(client, boss):
+def test_a_superuser_sees_every_record(client, signed_in_boss):
     OpportunityFactory(owner=UserFactory())
     for model_name in ["contact", "company", "opportunity"]:
         response = client.get(reverse(f"admin:crm_{model_name}_changelist"))
@@ -415,16 +405,16 @@ def count_queries(client, url: str) -> int:
 
 
 @pytest.mark.parametrize("model_name", MODEL_NAMES)
-def test_each_changelist_runs_as_many_queries_for_50_rows_as_for_10(client, seller, model_name):
+def test_each_changelist_runs_as_many_queries_for_50_rows_as_for_10(client, signed_in_seller, model_name):
     url = reverse(f"admin:crm_{model_name}_changelist")
-    make_rows(model_name, 10, seller)
+    make_rows(model_name, 10, signed_in_seller)
     ten = count_queries(client, url)
-    make_rows(model_name, 40, seller)
+    make_rows(model_name, 40, signed_in_seller)
     fifty = count_queries(client, url)
     assert fifty == ten
 
 
-def test_the_contact_page_runs_as_many_queries_with_50_activities_as_with_10(client, boss):
+def test_the_contact_page_runs_as_many_queries_with_50_activities_as_with_10(client, signed_in_boss):
     contact = ContactFactory()
     lead = LeadFactory()
     Lead.objects.filter(pk=lead.pk).update(contact=contact)
@@ -435,7 +425,7 @@ def test_the_contact_page_runs_as_many_queries_with_50_activities_as_with_10(cli
     assert count_queries(client, change_url(contact)) == ten
 
 
-def test_the_stage_and_reason_lists_are_editable_rows(client, boss):
+def test_the_stage_and_reason_lists_are_editable_rows(client, signed_in_boss):
     response = client.get(reverse("admin:crm_opportunitystage_changelist"))
     assert [stage.name for stage in response.context["cl"].result_list] == [
         "Qualification",
@@ -450,16 +440,16 @@ def test_the_stage_and_reason_lists_are_editable_rows(client, boss):
     assert Company.objects.count() == 0
 
 
-def test_the_activities_page_lists_ones_overdue_open_tasks_only(client, seller):
-    lead = LeadFactory(assigned_to=seller)
+def test_the_activities_page_lists_ones_overdue_open_tasks_only(client, signed_in_seller):
+    lead = LeadFactory(assigned_to=signed_in_seller)
     past = timezone.now() - timedelta(days=1)
     open_task = services.record_activity(
-        Activity(kind=ActivityKind.TASK, subject="Open", due_at=past, lead=lead), user=seller
+        Activity(kind=ActivityKind.TASK, subject="Open", due_at=past, lead=lead), user=signed_in_seller
     )
     done_task = services.record_activity(
-        Activity(kind=ActivityKind.TASK, subject="Done", due_at=past, lead=lead), user=seller
+        Activity(kind=ActivityKind.TASK, subject="Done", due_at=past, lead=lead), user=signed_in_seller
     )
-    services.complete_task(done_task, user=seller)
+    services.complete_task(done_task, user=signed_in_seller)
     response = client.get(reverse("admin:crm_activity_changelist"), {"due_at_when": "overdue"})
     assert list(response.context["cl"].result_list) == [open_task]
     assert 'class="crm-overdue"' in response.content.decode()
@@ -477,7 +467,7 @@ def test_each_prospect_action_ignores_someone_elses_prospects(client, two_worlds
         assert "Also theirs" not in b"".join(response.streaming_content).decode()
 
 
-def test_moving_an_activity_to_another_prospect_recomputes_the_one_it_left(client, boss):
+def test_moving_an_activity_to_another_prospect_recomputes_the_one_it_left(client, signed_in_boss):
     first, second = LeadFactory(), LeadFactory()
     call = services.record_activity(
         Activity(kind=ActivityKind.CALL, subject="Called", lead=first, done_at=timezone.now()), user=None
@@ -494,7 +484,7 @@ def test_moving_an_activity_to_another_prospect_recomputes_the_one_it_left(clien
             "lead": second.pk,
             "done_at_0": done.strftime("%Y-%m-%d"),
             "done_at_1": done.strftime("%H:%M:%S"),
-            "owner": boss.pk,
+            "owner": signed_in_boss.pk,
         },
     )
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors

@@ -22,7 +22,7 @@ from crm.models import (
     OpportunityStage,
 )
 
-from .factories import ContactFactory, LeadFactory, OpportunityFactory, SalesPersonFactory, UserFactory
+from .factories import ContactFactory, LeadFactory, OpportunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,11 +40,6 @@ def bearer(user) -> APIClient:
     token, _ = ApiToken.objects.get_or_create(user=user, read_only=False)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
     return client
-
-
-@pytest.fixture
-def seller():
-    return SalesPersonFactory(username="seller")
 
 
 def ids(response) -> list[int]:

@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from crm.assignment import auto_assign, choose_assignee
 from crm.models import Lead, SalesProfile
@@ -198,12 +198,6 @@ def test_a_committed_form_lead_emails_its_assignee_through_the_task_queue():
 TEAM = 8
 
 
-@pytest.fixture
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("real concurrent writers need PostgreSQL (make test-postgres)")
-
-
 def create_leads_at_once(count: int) -> Counter:
     """`count` visitors of distinct brands at once, through the signal; how many leads each person got."""
 
@@ -216,7 +210,6 @@ def create_leads_at_once(count: int) -> Counter:
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_postgresql_only")
 @pytest.mark.parametrize("leads", [TEAM, 2 * TEAM])
 def test_leads_created_at_once_are_spread_exactly_evenly(leads):
     team = [sales_person(f"sales{index}", "fr").username for index in range(TEAM)]

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from crm.models import ApiToken, Lead, LeadStage
 
-from .factories import LeadFactory, UserFactory
+from .factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +29,6 @@ def create_api_token(*arguments: str) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
     call_command("create_api_token", *arguments, stdout=out, stderr=err)
     return out.getvalue().strip(), err.getvalue()
-
-
-@pytest.fixture
-def boss():
-    return UserFactory(username="boss", is_superuser=True)
 
 
 def aged(token: ApiToken, days: float) -> ApiToken:

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from crm import services
@@ -23,12 +23,6 @@ from mini_analysis.services import submit_mini_analysis
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 WRITERS = 50
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("real concurrent writers need PostgreSQL (make test-postgres)")
 
 
 def run_at_once(target, count: int) -> list[BaseException]:

@@ -257,8 +257,11 @@ def page_queries(client, user) -> tuple[int, str]:
     return len(queries), response.content.decode()
 
 
-@pytest.mark.parametrize("username", ["boss", "alice"])
-def test_the_admin_home_page_takes_the_same_few_queries_for_10_or_50_prospects(client, team, username):
+# The session, the user, the figures' queries; a sales person's permissions take two more.
+@pytest.mark.parametrize(("username", "queries"), [("boss", 7), ("alice", 9)])
+def test_the_admin_home_page_takes_the_same_few_queries_for_10_or_50_prospects(
+    client, team, username, queries
+):
     user = team[username]
     make_leads(10, team["alice"])
     small, _ = page_queries(client, user)
@@ -266,7 +269,7 @@ def test_the_admin_home_page_takes_the_same_few_queries_for_10_or_50_prospects(c
     larger, html = page_queries(client, user)
 
     assert small == larger
-    assert larger < 10
+    assert larger == queries
     assert 'class="crm-dashboard"' in html
 
 

@@ -29,13 +29,6 @@ CSV_FORMAT, XLSX_FORMAT = "0", "1"  # their places in LeadAdmin.import_formats
 HEADER = ["email", "phone", "brand_name", "sector", "language", "status", "source", "notes"]
 
 
-@pytest.fixture
-def boss(client):
-    user = UserFactory(username="boss", is_superuser=True)
-    client.force_login(user)
-    return user
-
-
 def csv_file(rows: list[list[str]], header: list[str] = HEADER) -> io.BytesIO:
     lines = [",".join(header), *(",".join(row) for row in rows)]
     upload = io.BytesIO(("\n".join(lines) + "\n").encode())
@@ -87,7 +80,9 @@ def row(email="ana@example.com", phone="+972502345678", brand="Maison Lumière",
 
 
 @pytest.mark.parametrize(("make_file", "file_format"), [(csv_file, CSV_FORMAT), (xlsx_file, XLSX_FORMAT)])
-def test_preview_shows_each_bad_row_with_its_number_and_writes_nothing(client, boss, make_file, file_format):
+def test_preview_shows_each_bad_row_with_its_number_and_writes_nothing(
+    client, signed_in_boss, make_file, file_format
+):
     rows = [
         row(email="good@example.com"),
         row(email="not-an-email"),
@@ -108,7 +103,7 @@ def test_preview_shows_each_bad_row_with_its_number_and_writes_nothing(client, b
 
 
 @pytest.mark.parametrize(("make_file", "file_format"), [(csv_file, CSV_FORMAT), (xlsx_file, XLSX_FORMAT)])
-def test_confirming_a_clean_preview_writes_the_prospects(client, boss, make_file, file_format):
+def test_confirming_a_clean_preview_writes_the_prospects(client, signed_in_boss, make_file, file_format):
     rows = [
         row(),
         row(email="dov@example.com", brand="שוקולד תל אביב", language="he", source="mini-analysis"),
@@ -128,7 +123,7 @@ def test_confirming_a_clean_preview_writes_the_prospects(client, boss, make_file
     assert (form.source, form.language, form.brand_name) == (Source.MINI_ANALYSIS, "he", "שוקולד תל אביב")
 
 
-def test_reimport_updates_the_prospect_of_the_same_person_and_brand_never_duplicates(client, boss):
+def test_reimport_updates_the_prospect_of_the_same_person_and_brand_never_duplicates(client, signed_in_boss):
     lead = LeadFactory(
         email="ana@example.com", brand_name="Maison Lumière", source=Source.MINI_ANALYSIS, notes="Called."
     )
@@ -143,7 +138,7 @@ def test_reimport_updates_the_prospect_of_the_same_person_and_brand_never_duplic
     assert lead.source == Source.MINI_ANALYSIS
 
 
-def test_import_cannot_set_legacy_id_migration_date_or_identity_keys(client, boss):
+def test_import_cannot_set_legacy_id_migration_date_or_identity_keys(client, signed_in_boss):
     header = [*HEADER, "legacy_id", "migrated_at", "email_key", "brand_key"]
     rows = [[*row(), "legacy-1", "2024-01-01T00:00:00Z", "someone@else.example", "other"]]
 
@@ -182,11 +177,11 @@ def test_import_needs_the_add_and_change_permissions(client):
     assert IMPORT_URL not in client.get(reverse("admin:crm_lead_changelist")).content.decode()
 
 
-def test_boss_sees_the_import_button_on_the_prospects_page(client, boss):
+def test_boss_sees_the_import_button_on_the_prospects_page(client, signed_in_boss):
     assert IMPORT_URL in client.get(reverse("admin:crm_lead_changelist")).content.decode()
 
 
-def test_formula_looking_cell_is_stored_as_text_and_exported_with_the_guard(client, boss):
+def test_formula_looking_cell_is_stored_as_text_and_exported_with_the_guard(client, signed_in_boss):
     rows = [row(notes='=HYPERLINK("http://evil.example")')]
 
     confirm(client, preview(client, csv_file(rows)))
@@ -199,7 +194,7 @@ def test_formula_looking_cell_is_stored_as_text_and_exported_with_the_guard(clie
     assert "'=HYPERLINK" in b"".join(response.streaming_content).decode()
 
 
-def test_an_exported_file_imports_back_without_duplicates_or_errors(client, boss):
+def test_an_exported_file_imports_back_without_duplicates_or_errors(client, signed_in_boss):
     lead = LeadFactory(email="ana@example.com", brand_name="Maison Lumière", notes="Called.")
     exported = client.post(
         reverse("admin:crm_lead_changelist"), {"action": "export_csv", "_selected_action": [lead.pk]}
@@ -217,7 +212,7 @@ def test_an_exported_file_imports_back_without_duplicates_or_errors(client, boss
 
 @pytest.mark.parametrize(("make_file", "file_format"), [(csv_file, CSV_FORMAT), (xlsx_file, XLSX_FORMAT)])
 def test_discarding_the_pending_imports_of_a_person_deletes_only_the_uploads_that_mention_them(
-    client, boss, make_file, file_format
+    client, signed_in_boss, make_file, file_format
 ):
     hers = preview(client, make_file([row(email="Ana@Example.com")]), file_format)
     others = preview(client, make_file([row(email="dov@example.com", brand="Dov")]), file_format)
@@ -255,7 +250,7 @@ def assert_nothing_kept_or_written() -> None:
     assert Lead.history.model.objects.count() == 0
 
 
-def test_the_import_page_states_the_limits_of_a_file(client, boss):
+def test_the_import_page_states_the_limits_of_a_file(client, signed_in_boss):
     page = page_of(client.get(IMPORT_URL))
 
     assert "Un fichier de 5,0 Mio au plus, 1000 lignes et 10000 caractères par cellule." in page
@@ -305,7 +300,7 @@ def test_the_import_page_states_the_limits_of_a_file(client, boss):
     ],
 )
 def test_every_error_of_reading_the_file_is_a_sentence_never_a_traceback(
-    client, boss, content, name, file_format, message
+    client, signed_in_boss, content, name, file_format, message
 ):
     response = preview(client, upload(content, name), file_format)
 
@@ -319,7 +314,7 @@ def test_every_error_of_reading_the_file_is_a_sentence_never_a_traceback(
 
 
 def test_an_error_inside_the_import_is_told_in_a_sentence_and_its_traceback_only_logged(
-    client, boss, monkeypatch, caplog
+    client, signed_in_boss, monkeypatch, caplog
 ):
     def broken(*args, **kwargs):
         raise RuntimeError("/srv/igv/secret.py exploded")
@@ -336,7 +331,7 @@ def test_an_error_inside_the_import_is_told_in_a_sentence_and_its_traceback_only
 
 
 def test_an_error_on_one_row_is_told_with_its_number_and_its_traceback_only_logged(
-    client, boss, monkeypatch, caplog
+    client, signed_in_boss, monkeypatch, caplog
 ):
     def broken(*args, **kwargs):
         raise DatabaseError("value too long for /srv/igv/column")
@@ -353,7 +348,7 @@ def test_an_error_on_one_row_is_told_with_its_number_and_its_traceback_only_logg
 
 
 def test_a_file_over_the_size_limit_is_refused_by_its_size_without_being_read(
-    client, boss, settings, monkeypatch
+    client, signed_in_boss, settings, monkeypatch
 ):
     settings.IMPORT_MAX_FILE_SIZE = 200
 
@@ -370,7 +365,7 @@ def test_a_file_over_the_size_limit_is_refused_by_its_size_without_being_read(
     assert_nothing_kept_or_written()
 
 
-def test_a_file_of_more_rows_than_the_limit_is_refused(client, boss, settings):
+def test_a_file_of_more_rows_than_the_limit_is_refused(client, signed_in_boss, settings):
     settings.IMPORT_MAX_ROWS = 2
 
     response = preview(client, csv_file([row(email=f"p{i}@example.com") for i in range(3)]))
@@ -381,7 +376,7 @@ def test_a_file_of_more_rows_than_the_limit_is_refused(client, boss, settings):
 
 @pytest.mark.parametrize(("make_file", "file_format"), [(csv_file, CSV_FORMAT), (xlsx_file, XLSX_FORMAT)])
 def test_a_cell_longer_than_the_limit_is_refused_naming_its_line_and_column(
-    client, boss, make_file, file_format
+    client, signed_in_boss, make_file, file_format
 ):
     response = preview(
         client, make_file([row(), row(email="dov@example.com", notes="n" * 10_001)]), file_format
@@ -394,7 +389,9 @@ def test_a_cell_longer_than_the_limit_is_refused_naming_its_line_and_column(
     assert_nothing_kept_or_written()
 
 
-def test_the_issues_workbook_with_a_100_mb_cell_is_refused_and_nothing_of_it_is_stored(client, boss):
+def test_the_issues_workbook_with_a_100_mb_cell_is_refused_and_nothing_of_it_is_stored(
+    client, signed_in_boss
+):
     response = preview(client, upload(xlsx_with_long_cell(100 * 1024 * 1024), "attack.xlsx"), XLSX_FORMAT)
 
     assert "Ce classeur fait 100,0 Mio une fois décompressé" in page_of(response)
@@ -402,7 +399,7 @@ def test_the_issues_workbook_with_a_100_mb_cell_is_refused_and_nothing_of_it_is_
 
 
 def test_notes_longer_than_their_column_are_a_field_error_of_the_row_before_the_database_refuses_them(
-    client, boss, settings
+    client, signed_in_boss, settings
 ):
     settings.IMPORT_MAX_CELL_LENGTH = 20_000
 
@@ -415,7 +412,7 @@ def test_notes_longer_than_their_column_are_a_field_error_of_the_row_before_the_
     assert_nothing_kept_or_written()
 
 
-def test_a_preview_that_can_be_confirmed_keeps_the_file_less_than_an_hour(client, boss):
+def test_a_preview_that_can_be_confirmed_keeps_the_file_less_than_an_hour(client, signed_in_boss):
     response = preview(client, csv_file([row()]))
 
     kept = PendingImport.objects.get()
@@ -424,7 +421,7 @@ def test_a_preview_that_can_be_confirmed_keeps_the_file_less_than_an_hour(client
     assert "Le fichier est conservé 30 minutes pour cette confirmation, puis supprimé." in page_of(response)
 
 
-def test_confirming_deletes_the_kept_file_and_nothing_of_it_remains(client, boss):
+def test_confirming_deletes_the_kept_file_and_nothing_of_it_remains(client, signed_in_boss):
     confirm(client, preview(client, csv_file([row()])))
 
     assert Lead.objects.count() == 1
@@ -432,7 +429,7 @@ def test_confirming_deletes_the_kept_file_and_nothing_of_it_remains(client, boss
     assert not [key for key in cache_keys() if "import" in key]
 
 
-def test_cancelling_deletes_the_kept_file_and_imports_nothing(client, boss):
+def test_cancelling_deletes_the_kept_file_and_imports_nothing(client, signed_in_boss):
     form = preview(client, csv_file([row()])).context["confirm_form"]
 
     response = client.post(
@@ -443,14 +440,14 @@ def test_cancelling_deletes_the_kept_file_and_imports_nothing(client, boss):
     assert_nothing_kept_or_written()
 
 
-def test_a_preview_with_invalid_rows_keeps_no_file(client, boss):
+def test_a_preview_with_invalid_rows_keeps_no_file(client, signed_in_boss):
     response = preview(client, csv_file([row(email="not-an-email")]))
 
     assert response.context["result"].has_validation_errors()
     assert_nothing_kept_or_written()
 
 
-def test_a_confirmation_sent_twice_imports_once_then_says_the_file_is_gone(client, boss):
+def test_a_confirmation_sent_twice_imports_once_then_says_the_file_is_gone(client, signed_in_boss):
     response = preview(client, csv_file([row()]))
     confirm(client, response)
 
@@ -474,7 +471,9 @@ def test_a_confirmation_whose_rows_no_longer_import_writes_nothing_and_says_so(c
     assert PendingImport.objects.count() == 0
 
 
-def test_a_confirmation_with_a_format_the_preview_did_not_offer_is_refused_and_the_file_deleted(client, boss):
+def test_a_confirmation_with_a_format_the_preview_did_not_offer_is_refused_and_the_file_deleted(
+    client, signed_in_boss
+):
     form = preview(client, csv_file([row()])).context["confirm_form"]
 
     response = client.post(
@@ -485,7 +484,7 @@ def test_a_confirmation_with_a_format_the_preview_did_not_offer_is_refused_and_t
     assert_nothing_kept_or_written()
 
 
-def test_an_expired_file_cannot_be_confirmed_and_the_worker_deletes_it(client, boss):
+def test_an_expired_file_cannot_be_confirmed_and_the_worker_deletes_it(client, signed_in_boss):
     response = preview(client, csv_file([row()]))
     PendingImport.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
@@ -496,7 +495,7 @@ def test_an_expired_file_cannot_be_confirmed_and_the_worker_deletes_it(client, b
     assert_nothing_kept_or_written()
 
 
-def test_each_kept_file_has_its_deletion_queued_for_when_it_expires(client, boss, settings):
+def test_each_kept_file_has_its_deletion_queued_for_when_it_expires(client, signed_in_boss, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 
     preview(client, csv_file([row()]))
@@ -506,7 +505,7 @@ def test_each_kept_file_has_its_deletion_queued_for_when_it_expires(client, boss
     assert job.task.run_after == PendingImport.objects.get().expires_at
 
 
-def test_a_new_upload_deletes_the_files_that_expired(client, boss):
+def test_a_new_upload_deletes_the_files_that_expired(client, signed_in_boss):
     old = keep_pending_import(b"email,brand_name\nold@example.com,Old\n")
     PendingImport.objects.filter(pk=old.pk).update(expires_at=timezone.now())
 

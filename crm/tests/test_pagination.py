@@ -12,7 +12,7 @@ from crm.models import Lead
 from crm.pagination import EstimatedCountPaginator
 from mini_analysis.models import Status
 
-from .factories import LeadFactory, UserFactory
+from .factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +37,8 @@ def test_a_small_table_is_counted_exactly():
     assert EstimatedCountPaginator(Lead.objects.all(), per_page=2).count == 3
 
 
+@pytest.mark.postgres_only
 def test_an_unfiltered_large_postgresql_table_uses_the_planner_estimate_instead_of_count():
-    if connection.vendor != "postgresql":
-        pytest.skip("the estimate exists on PostgreSQL only (make test-postgres)")
     LeadFactory.create_batch(5)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE leads")
@@ -61,11 +60,6 @@ def test_a_filtered_list_is_counted_up_to_the_bound_and_no_further():
     assert exact.count == 3 and not exact.count_is_lower_bound
 
 
-@pytest.fixture
-def boss(client):
-    client.force_login(UserFactory(username="boss", is_superuser=True))
-
-
 @pytest.mark.parametrize(
     ("language", "more_than", "select_all"),
     [
@@ -75,7 +69,7 @@ def boss(client):
     ],
 )
 def test_the_page_says_more_than_the_bound_and_never_a_wrong_total(
-    client, boss, monkeypatch, language, more_than, select_all
+    client, signed_in_boss, monkeypatch, language, more_than, select_all
 ):
     monkeypatch.setattr(EstimatedCountPaginator, "count_up_to", 3)
     LeadFactory.create_batch(5, status=Status.GENERATED)
@@ -87,16 +81,15 @@ def test_the_page_says_more_than_the_bound_and_never_a_wrong_total(
     assert "4 prospects" not in page and "4 לידים" not in page
 
 
-def test_an_exact_count_is_shown_as_django_shows_it(client, boss):
+def test_an_exact_count_is_shown_as_django_shows_it(client, signed_in_boss):
     LeadFactory.create_batch(3, status=Status.GENERATED)
     client.cookies["django_language"] = "en"
     page = client.get(reverse("admin:crm_lead_changelist") + "?status__exact=GENERATED").content.decode()
     assert "\n3 prospects\n" in page
 
 
-def test_the_estimate_of_a_large_table_is_shown_as_about_n(client, boss):
-    if connection.vendor != "postgresql":
-        pytest.skip("the estimate exists on PostgreSQL only (make test-postgres)")
+@pytest.mark.postgres_only
+def test_the_estimate_of_a_large_table_is_shown_as_about_n(client, signed_in_boss):
     LeadFactory.create_batch(3)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE leads")

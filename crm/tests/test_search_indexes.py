@@ -22,12 +22,6 @@ from mini_analysis.models import MiniAnalysis
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db]
 
 
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("trigram indexes exist on PostgreSQL only (make test-postgres)")
-
-
 def plan(queryset) -> str:
     with connection.cursor() as cursor:
         # Neither a table scan nor a walk of a B-tree with a filter: what is left is a bitmap scan,

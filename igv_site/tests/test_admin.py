@@ -3,24 +3,17 @@
 import pytest
 from django.urls import reverse
 
-from crm.tests.factories import UserFactory
-
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def boss(client):
-    client.force_login(UserFactory(username="boss", is_superuser=True))
-
-
-def test_admin_pages_say_igv_crm_not_django_administration(client, boss):
+def test_admin_pages_say_igv_crm_not_django_administration(client, signed_in_boss):
     page = client.get(reverse("admin:index")).content.decode()
     assert "<title>Tableau de bord | IGV CRM</title>" in page
     assert "IGV CRM</span></a></div>" in page
     assert "Django" not in page
 
 
-def test_crm_comes_first_with_the_prospects_first_then_the_requests(client, boss):
+def test_crm_comes_first_with_the_prospects_first_then_the_requests(client, signed_in_boss):
     app_list = client.get(reverse("admin:index")).context["app_list"]
     assert [app["app_label"] for app in app_list][:2] == ["crm", "mini_analysis"]
     assert app_list[0]["models"][0]["object_name"] == "Lead"

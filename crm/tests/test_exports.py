@@ -1,0 +1,151 @@
+"""The CSV export of leads (`crm/exports.py`): its lines, the formula guard, and the text it writes."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from crm.exports import CSV_COLUMNS, FORMULA_PREFIXES, lead_csv_lines, spreadsheet_safe
+from crm.models import Lead
+
+from .factories import LeadFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = (
+    "id,email,phone,brand_name,sector,language,status,source,"
+    "assigned_to,created_at,updated_at,pdf_url,notes\r\n"
+)
+
+
+def exported(leads=None) -> list[dict[str, str]]:
+    text = "".join(lead_csv_lines(Lead.objects.order_by("id") if leads is None else leads))
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# --- the formula guard --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_quoted_with_an_apostrophe(prefix):
+    assert spreadsheet_safe(f"{prefix}SUM(A1:A9)") == f"'{prefix}SUM(A1:A9)"
+
+
+def test_the_guarded_prefixes_are_exactly_the_six_of_csv_injection():
+    assert set(FORMULA_PREFIXES) == {"=", "+", "-", "@", "\t", "\r"}
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("Acme", "Acme"),
+        ("a=b+c", "a=b+c"),  # a sign inside the text is no formula
+        (" =1", " =1"),
+        ("'=1", "'=1"),  # already quoted: left as it is
+        ("", ""),
+        (None, ""),
+        (42, "42"),
+        (-3, "'-3"),  # guarded on its text, whatever its type
+    ],
+)
+def test_any_other_value_is_written_as_its_text_unchanged(value, cell):
+    assert spreadsheet_safe(value) == cell
+
+
+# --- the lines ----------------------------------------------------------------------------------
+
+
+def test_the_first_line_is_the_field_names_untranslated_whatever_the_language():
+    LeadFactory()
+    for language in ["fr", "en", "he"]:
+        with translation.override(language):
+            assert next(lead_csv_lines(Lead.objects.all())) == HEADER
+    assert HEADER.rstrip("\r\n").split(",") == CSV_COLUMNS
+
+
+def test_an_empty_selection_is_the_header_alone():
+    assert list(lead_csv_lines(Lead.objects.all())) == [HEADER]
+
+
+def test_each_lead_is_one_line_of_its_columns_in_order():
+    dana = UserFactory(username="dana")
+    lead = LeadFactory(
+        email="ana@example.com",
+        phone="+972502345678",
+        brand_name="Ana's shop",
+        sector="Retail",
+        assigned_to=dana,
+        pdf_url="https://example.com/a.pdf",
+        notes="Call back",
+    )
+    lead.refresh_from_db()
+
+    (row,) = exported()
+
+    assert row == {
+        "id": str(lead.pk),
+        "email": "ana@example.com",
+        "phone": "'+972502345678",  # an international number starts with "+": guarded too
+        "brand_name": "Ana's shop",
+        "sector": "Retail",
+        "language": "fr",
+        "status": "NEW",
+        "source": lead.source,
+        "assigned_to": "dana",
+        "created_at": lead.created_at.isoformat(),
+        "updated_at": lead.updated_at.isoformat(),
+        "pdf_url": "https://example.com/a.pdf",
+        "notes": "Call back",
+    }
+
+
+def test_an_unassigned_lead_has_an_empty_assignee_and_every_cell_goes_through_the_guard():
+    LeadFactory(brand_name="=HYPERLINK(evil)", notes="@SUM(1)", email="-x@example.com", assigned_to=None)
+    (row,) = exported()
+    assert row["assigned_to"] == ""
+    assert (row["brand_name"], row["notes"], row["email"]) == (
+        "'=HYPERLINK(evil)",
+        "'@SUM(1)",
+        "'-x@example.com",
+    )
+
+
+def test_commas_quotes_and_line_breaks_in_a_cell_stay_inside_their_cell():
+    notes = 'Said "call me", then:\nnot before 10, please'
+    LeadFactory(notes=notes, brand_name="Smith, Jones & Co")
+    lines = list(lead_csv_lines(Lead.objects.all()))
+    assert len(lines) == 2  # the header and one record, whatever its text holds
+    (row,) = exported()
+    assert (row["notes"], row["brand_name"]) == (notes, "Smith, Jones & Co")
+
+
+def test_hebrew_accents_and_emoji_are_written_as_they_are_typed():
+    """The lines are text; the admin's response encodes them as UTF-8 (its charset)."""
+    LeadFactory(brand_name="שוקו \U0001fae8", notes="Crème brûlée")
+    lines = list(lead_csv_lines(Lead.objects.all()))
+    assert all(isinstance(line, str) for line in lines)
+    assert "שוקו \U0001fae8,".encode() in "".join(lines).encode("utf-8")
+    (row,) = exported()
+    assert (row["brand_name"], row["notes"]) == ("שוקו \U0001fae8", "Crème brûlée")
+
+
+def test_only_the_given_leads_are_written_in_the_queryset_order():
+    first, _, third = LeadFactory.create_batch(3)
+    rows = exported(Lead.objects.filter(pk__in=[first.pk, third.pk]).order_by("-id"))
+    assert [row["id"] for row in rows] == [str(third.pk), str(first.pk)]
+
+
+def test_the_lines_are_streamed_the_header_before_any_query_the_rows_in_one():
+    for index in range(3):
+        LeadFactory(assigned_to=UserFactory(username=f"seller{index}"))
+    lines = lead_csv_lines(Lead.objects.all())
+    with CaptureQueriesContext(connection) as queries:
+        assert next(lines) == HEADER
+    assert len(queries) == 0
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(lines)
+    assert len(rows) == 3
+    assert len(queries) == 1  # the assignees come with their leads
