@@ -9,6 +9,7 @@ are skipped on any other database, with the reason on their line of the report.
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from rest_framework.test import APIClient
 
 from igv_site.tests.servers import REDIS_HOST, REDIS_PORT, skip_when_down
 
@@ -63,3 +64,9 @@ def signed_in_seller(client, seller):
     """`seller`, with the test's `client` logged in as them."""
     client.force_login(seller)
     return seller
+
+
+@pytest.fixture
+def api_client():
+    """DRF's test client, with no credentials."""
+    return APIClient()

@@ -14,26 +14,13 @@ from rest_framework.test import APIClient
 
 from crm.models import ApiToken, Lead, Source
 from mini_analysis.models import MiniAnalysis, Status
-from mini_analysis.tests.conftest import run_jobs
+from mini_analysis.tests.conftest import SUBMIT, VALID, run_jobs, submit
 
 from .factories import LeadFactory, SalesPersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 LEADS = "/api/crm/leads"
-SUBMIT = "/api/mini-analysis"
-VALID = {
-    "email": "ana@example.com",
-    "phone": "050-234-5678",
-    "brand_name": "Maison Lumière",
-    "sector": "food",
-    "consent": True,
-}
-
-
-@pytest.fixture
-def api_client() -> APIClient:
-    return APIClient()
 
 
 def bearer(client: APIClient, user) -> APIClient:
@@ -54,12 +41,6 @@ def ids(response) -> list[int]:
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def submit(client: APIClient, payload: dict, **extra):
-    """POST, then run the generation job enqueued at the commit, as a worker would."""
-    with run_jobs():
-        return client.post(SUBMIT, payload, format="json", **extra)
 
 
 # --- what an anonymous submission tells about existing prospects: nothing --------------------

@@ -11,7 +11,7 @@ from crm.models import Lead
 from crm.tests.factories import LeadFactory, UserFactory
 from crm.tests.test_api import bearer
 from mini_analysis.models import MiniAnalysis
-from mini_analysis.tests.test_api import VALID
+from mini_analysis.tests.conftest import VALID
 
 pytestmark = pytest.mark.django_db
 

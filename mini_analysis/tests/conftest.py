@@ -69,3 +69,20 @@ def run_jobs(execute: bool = True):
     The test's own transaction never commits, so without this no job runs. `execute=False` drops
     them: a web process that died right after its commit."""
     return TestCase.captureOnCommitCallbacks(execute=execute)
+
+
+# The JSON API's submission (`mini_analysis/api.py`), as the tests of both apps post it.
+SUBMIT = "/api/mini-analysis"
+VALID = {
+    "email": "ana@example.com",
+    "phone": "050-234-5678",
+    "brand_name": "Maison Lumière",
+    "sector": "food",
+    "consent": True,
+}
+
+
+def submit(client, payload: dict, **extra):
+    """POST to the JSON API, then run the generation job enqueued at the commit, as a worker would."""
+    with run_jobs():
+        return client.post(SUBMIT, payload, format="json", **extra)

@@ -13,23 +13,9 @@ from crm.models import Lead, Source
 from crm.tests.factories import UserFactory
 from mini_analysis.models import MiniAnalysis, Status
 
-from .conftest import run_jobs
+from .conftest import SUBMIT, VALID, run_jobs, submit
 
 pytestmark = pytest.mark.django_db
-
-SUBMIT = "/api/mini-analysis"
-VALID = {
-    "email": "ana@example.com",
-    "phone": "050-234-5678",
-    "brand_name": "Maison Lumière",
-    "sector": "food",
-    "consent": True,
-}
-
-
-@pytest.fixture
-def api_client() -> APIClient:
-    return APIClient()
 
 
 @pytest.fixture(autouse=True)
@@ -43,12 +29,6 @@ def multipart(boundary: str, fields: dict) -> str:
         for name, value in fields.items()
     ]
     return "".join(parts) + f"--{boundary}--\r\n"
-
-
-def submit(client: APIClient, payload: dict, **extra):
-    """POST, then run the generation job enqueued at the commit, as a worker would."""
-    with run_jobs():
-        return client.post(SUBMIT, payload, format="json", **extra)
 
 
 def test_valid_submission_answers_202_with_a_status_url_at_once(api_client):
