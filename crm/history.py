@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import BigIntegerField, CharField, DateTimeField, Expression, F, Model, QuerySet, Value
 from simple_history.models import HistoricalRecords
@@ -104,7 +105,10 @@ def insert_history(
     select = queryset.order_by().values(
         **{f"history_{i}": value for i, value in enumerate(expressions.values())}
     )
-    sql, params = select.query.sql_with_params()
+    try:
+        sql, params = select.query.sql_with_params()
+    except EmptyResultSet:  # `.none()`, or a filter Django knows matches nothing: no SQL at all
+        return 0
     connection = connections[queryset.db]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(history_model._meta.get_field(name).column) for name in expressions)

@@ -151,12 +151,14 @@ def test_insert_history_values_override_columns_with_what_the_rows_are_about_to_
     assert lead.notes == "Old notes"  # the history is written before the update, not instead of it
 
 
-def test_insert_history_of_a_queryset_without_rows_writes_nothing():
+@pytest.mark.parametrize(
+    "rows",
+    [lambda: Lead.objects.filter(pk=-1), lambda: Lead.objects.none(), lambda: Lead.objects.filter(pk__in=[])],
+)
+def test_insert_history_of_a_queryset_without_rows_writes_nothing(rows):
     LeadFactory()
     before = Lead.history.count()
-    written = insert_history(
-        Lead.objects.filter(pk=-1), history_type="-", user=None, reason="x", date=timezone.now()
-    )
+    written = insert_history(rows(), history_type="-", user=None, reason="x", date=timezone.now())
     assert (written, Lead.history.count()) == (0, before)
 
 
