@@ -62,7 +62,8 @@ def convert_lead(
         if lead.stage == LeadStage.DISQUALIFIED:
             raise PipelineError(_("A disqualified prospect cannot be converted; requalify it first."))
         if _belongs_to_hidden_records(lead, user):
-            raise PipelineError(HIDDEN_RECORDS_MESSAGE)
+            # Said in the language of the refusal, as every other `PipelineError`.
+            raise PipelineError(str(HIDDEN_RECORDS_MESSAGE))
         owner = lead.assigned_to or user
         company = _company_of(lead, owner=owner, user=user)
         contact = _contact_of(lead, company=company, owner=owner, user=user)
