@@ -7,8 +7,10 @@ are skipped on any other database, with the reason on their line of the report.
 """
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from igv_site.tests.servers import REDIS_HOST, REDIS_PORT, skip_when_down
@@ -34,6 +36,15 @@ def _empty_cache(db):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language (French), whatever an earlier test on the same
+    worker left active: a request's middleware or `translation.activate` outlives its test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
