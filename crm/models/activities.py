@@ -119,6 +119,17 @@ class Activity(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
 
+    def date_if_logged(self) -> None:
+        """A call, email, meeting or note logged without a date happened now: only a task is
+        planned before it is done. (The form's `clean` and `services.record_activity` both call
+        this, so a sales person logging a call never has to type the time.)"""
+        if self.kind != ActivityKind.TASK and self.done_at is None:
+            self.done_at = timezone.now()
+
+    def clean(self) -> None:
+        super().clean()
+        self.date_if_logged()
+
     @property
     def is_open_task(self) -> bool:
         return self.kind == ActivityKind.TASK and self.done_at is None

@@ -22,8 +22,7 @@ CONTACTING_KINDS = [ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING]
 
 def record_activity(activity: Activity, *, user: AbstractBaseUser | None) -> Activity:
     """Save a logged or planned activity and bring its records' next action and last contact up to date."""
-    if activity.kind != ActivityKind.TASK and activity.done_at is None:
-        activity.done_at = timezone.now()
+    activity.date_if_logged()
     if activity.pk is None:
         activity.created_by = user
         if activity.owner_id is None:

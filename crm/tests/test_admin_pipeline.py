@@ -176,6 +176,34 @@ def test_a_task_planned_inline_becomes_the_prospects_next_action(client, signed_
     assert lead.activities.get().created_by == signed_in_seller
 
 
+def test_a_call_logged_inline_without_a_date_happened_now(client, signed_in_seller):
+    lead = LeadFactory(assigned_to=signed_in_seller)
+    before = timezone.now()
+    form = lead_form(
+        lead,
+        **{
+            "activities-TOTAL_FORMS": "1",
+            "activities-0-kind": ActivityKind.CALL,
+            "activities-0-subject": "First call",
+            "activities-0-owner": signed_in_seller.pk,
+        },
+    )
+    response = client.post(change_url(lead), form)
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    call = lead.activities.get()
+    assert before <= call.done_at <= timezone.now()
+    lead.refresh_from_db()
+    assert lead.last_contacted_at == call.done_at
+
+
+def test_a_call_logged_on_the_activities_page_without_a_date_happened_now(client, signed_in_seller):
+    lead = LeadFactory(assigned_to=signed_in_seller)
+    data = {"kind": ActivityKind.CALL, "subject": "First call", "lead": lead.pk, "owner": signed_in_seller.pk}
+    response = client.post(reverse("admin:crm_activity_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Activity.objects.get().done_at is not None
+
+
 @pytest.mark.parametrize(
     ("when", "expected"),
     [("overdue", {"late"}), ("today", {"today"}), ("week", {"today"}), ("none", {"nothing"})],
