@@ -41,15 +41,9 @@ class Command(BaseCommand):
             return
         audit = backfill_audit(limit)
         if as_json:
-            self._write_json(audit)
+            self._write_json(audit, more=["more_to_migrate", "more_failed"])
             return
-        self.stdout.write(f"Mini-analyses: {audit.mini_analyses}")
-        self.stdout.write(f"Leads: {audit.leads}")
-        self.stdout.write(f"Mini-analyses without lead: {audit.without_lead}")
-        for row in audit.to_migrate:
-            self.stdout.write(f"  {_date(row)} | {row.brand_name} | {row.email} | {row.status}")
-        if audit.more_to_migrate > 0:
-            self.stdout.write(f"  ... and {audit.more_to_migrate} more (--limit to see them)")
+        self._write_without_lead(audit)
         self.stdout.write(f"Automatic lead failures: {audit.lead_sync_failures}")
         self.stdout.write(f"Automatic lead failures still without lead: {audit.failures_without_lead}")
         for row in audit.failed:
@@ -69,9 +63,14 @@ class Command(BaseCommand):
         except legacy_server.LegacyServerError as error:
             raise CommandError(str(error)) from error
         if as_json:
-            self.stdout.write(json.dumps(asdict(audit) | {"more_to_migrate": audit.more_to_migrate},
-                                         default=str, ensure_ascii=False))  # fmt: skip
+            self._write_json(audit, more=["more_to_migrate"])
             return
+        self._write_without_lead(audit)
+        if audit.without_lead:
+            self.stdout.write("Run `python manage.py migrate_mini_analyses --mongo-uri …` to create them.")
+
+    def _write_without_lead(self, audit) -> None:
+        """The counts and the oldest requests to migrate: the same lines for the CRM and MongoDB."""
         self.stdout.write(f"Mini-analyses: {audit.mini_analyses}")
         self.stdout.write(f"Leads: {audit.leads}")
         self.stdout.write(f"Mini-analyses without lead: {audit.without_lead}")
@@ -79,13 +78,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {_date(row)} | {row.brand_name} | {row.email} | {row.status}")
         if audit.more_to_migrate > 0:
             self.stdout.write(f"  ... and {audit.more_to_migrate} more (--limit to see them)")
-        if audit.without_lead:
-            self.stdout.write("Run `python manage.py migrate_mini_analyses --mongo-uri …` to create them.")
 
-    def _write_json(self, audit) -> None:
-        facts = asdict(audit)
-        facts["more_to_migrate"] = audit.more_to_migrate
-        facts["more_failed"] = audit.more_failed
+    def _write_json(self, audit, *, more: list[str]) -> None:
+        """The audit's fields, and its `more` properties (how many rows `--limit` left out)."""
+        facts = asdict(audit) | {name: getattr(audit, name) for name in more}
         self.stdout.write(json.dumps(facts, default=str, ensure_ascii=False))
 
 
