@@ -17,7 +17,21 @@ from .. import visibility
 HIDDEN_RECORD_LABEL = _("Not visible to you")
 
 
-class KeptLinksForm(forms.ModelForm):
+class TypedTextForm(forms.ModelForm):
+    """Text as the user typed it: a browser posts each line break of a textarea as CRLF (the HTML
+    rule), which would count twice against a column's maximum and be stored as typed by nobody.
+    A bound form reads every posted value with LF line breaks, as the textarea showed them."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound and hasattr(self.data, "lists"):
+            data = self.data.copy()
+            for name, values in data.lists():
+                data.setlist(name, [value.replace("\r\n", "\n") for value in values])
+            self.data = data
+
+
+class KeptLinksForm(TypedTextForm):
     """A form keeps a link it does not offer: the current value of a foreign key that is not among
     the field's choices (a record hidden from the user, an account since deactivated, a reason
     since retired) stays among them, so the form posts it back unchanged instead of clearing it.

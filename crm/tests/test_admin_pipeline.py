@@ -196,6 +196,18 @@ def test_a_call_logged_inline_without_a_date_happened_now(client, signed_in_sell
     assert lead.last_contacted_at == call.done_at
 
 
+def test_the_prospect_page_saves_as_a_browser_posts_line_breaks(client, signed_in_seller):
+    """A browser posts each line break of a textarea as CRLF: a 500-character analysis preview
+    with 13 line breaks comes back as 513 characters, and must still fit its 500."""
+    preview = "\n".join(["x" * 34] * 14)[:500]
+    lead = LeadFactory(assigned_to=signed_in_seller, analysis_text=preview, notes="a\nb")
+    as_posted = {"analysis_text": preview.replace("\n", "\r\n"), "notes": "a\r\nb\r\nc"}
+    response = client.post(change_url(lead), lead_form(lead, **as_posted))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    lead.refresh_from_db()
+    assert (lead.analysis_text, lead.notes) == (preview, "a\nb\nc")
+
+
 def test_a_call_logged_on_the_activities_page_without_a_date_happened_now(client, signed_in_seller):
     lead = LeadFactory(assigned_to=signed_in_seller)
     data = {"kind": ActivityKind.CALL, "subject": "First call", "lead": lead.pk, "owner": signed_in_seller.pk}
