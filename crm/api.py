@@ -69,6 +69,8 @@ class LeadSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "email",
+            "first_name",
+            "last_name",
             "phone",
             "brand_name",
             "sector",

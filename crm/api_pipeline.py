@@ -68,7 +68,8 @@ class ContactSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "email",
-            "name",
+            "first_name",
+            "last_name",
             "phone",
             "language",
             "company_id",
@@ -213,7 +214,7 @@ class OpportunityListView(generics.ListAPIView):
 
 
 @extend_schema_field({"type": "string", "maxLength": 200, "pattern": r"^[^\x00]*$"})
-class OpportunityNameField(StringField):
+class OpportunityNameField(StringField):  # also a person's name
     """Any text but NUL (which DRF's CharField refuses, and the schema says so)."""
 
 
@@ -227,6 +228,12 @@ class ConversionRequestSerializer(serializers.Serializer):
     amount = AmountField(required=False, allow_null=True, default=None)
     currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.EUR)
     expected_close_date = serializers.DateField(required=False, allow_null=True, default=None)
+    first_name = OpportunityNameField(
+        max_length=200, required=False, allow_blank=True, default=None, help_text="Default: the prospect's."
+    )
+    last_name = OpportunityNameField(
+        max_length=200, required=False, allow_blank=True, default=None, help_text="Default: the prospect's."
+    )
 
 
 class ConversionSerializer(serializers.Serializer):

@@ -44,6 +44,7 @@ from mini_analysis.tasks import generate_mini_analysis, send_analysis_email
 
 from .erasure_files import existing_files
 from .models import Activity, Company, Contact, Lead, LeadSyncFailure, Opportunity
+from .names import person_name
 from .redaction import REDACTED, PersonValues, person_values
 from .tasks import notify_assignee
 
@@ -236,7 +237,10 @@ def _values_of(email, requests, leads, contacts, companies, histories, brand_key
         emails=[email.strip(), *(row.email for row in rows)],
         phones=[_e164(row.phone) for row in rows],
         brands=[brand for brand in brands if normalize_key(brand) in brand_keys],
-        names=[row.name for row in [*contacts, *histories[Contact]]],
+        names=[
+            person_name(row.first_name, row.last_name)
+            for row in [*leads, *contacts, *histories[Lead], *histories[Contact]]
+        ],
     )
 
 
@@ -266,7 +270,7 @@ def _erased_identity(brand_keys: set[str]) -> _ErasedIdentity:
 
 
 def _anonymisations(plan: ErasurePlan, erased: _ErasedIdentity) -> list[Update]:
-    blank_contact = {"name": "", "phone": "", "last_contacted_at": None}
+    blank_contact = {"first_name": "", "last_name": "", "phone": "", "last_contacted_at": None}
     updates = [
         Update(
             Contact, pk, {"email": erased.email, "email_key": normalize_key(erased.email), **blank_contact}
@@ -300,7 +304,13 @@ def _anonymised_requests_and_leads(plan: ErasurePlan, erased: _ErasedIdentity) -
     for pk, brand_name, next_action in Lead.objects.filter(pk__in=plan.leads).values_list(
         "pk", "brand_name", "next_action"
     ):
-        values = {**blank, "brand_name": erased.brand(brand_name), "notes": ""}
+        values = {
+            **blank,
+            "brand_name": erased.brand(brand_name),
+            "notes": "",
+            "first_name": "",
+            "last_name": "",
+        }
         if next_action:
             values["next_action"] = REDACTED
         updates.append(Update(Lead, pk, values))

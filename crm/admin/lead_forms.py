@@ -61,7 +61,10 @@ class LeadForm(KeptLinksForm):
 
 
 class ConvertForm(forms.Form):
-    """The options of a conversion: the opportunity to create, if any."""
+    """The options of a conversion: the person's name, the opportunity to create, if any."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=200, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=200, required=False)
 
     create_opportunity = forms.BooleanField(label=_("Create an opportunity"), required=False, initial=True)
     opportunity_name = forms.CharField(label=_("Opportunity name"), max_length=200, required=False)

@@ -128,7 +128,10 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
         "converted_by",
     ]
     fieldsets = [
-        (None, {"fields": ["brand_name", "email", "phone", "sector", "language"]}),
+        (
+            None,
+            {"fields": ["brand_name", ("first_name", "last_name"), "email", "phone", "sector", "language"]},
+        ),
         (_("Follow-up"), {"fields": ["status", "assigned_to", "notes"]}),
         (
             _("Sales"),
@@ -294,7 +297,14 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
         if not self.has_convert_permission(request, lead):
             raise PermissionDenied
         change_url = reverse("admin:crm_lead_change", args=[lead.pk])
-        form = ConvertForm(request.POST or None, initial={"opportunity_name": lead.brand_name})
+        form = ConvertForm(
+            request.POST or None,
+            initial={
+                "opportunity_name": lead.brand_name,
+                "first_name": lead.first_name,
+                "last_name": lead.last_name,
+            },
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 conversion = services.convert_lead(
@@ -305,6 +315,8 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
                     amount=form.cleaned_data["amount"],
                     currency=form.cleaned_data["currency"],
                     expected_close_date=form.cleaned_data["expected_close_date"],
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
                 )
             except services.PipelineError as error:
                 self.message_user(request, str(error), messages.ERROR)

@@ -66,10 +66,19 @@ class ContactAdmin(OwnedAdmin):
     ]
     list_filter = ["owner", "language"]
     list_select_related = ["company", "owner"]
-    search_fields = ["email", "name"]
+    search_fields = ["email", "first_name", "last_name"]
     autocomplete_fields = ["company"]
     inlines = [ActivityInline]
-    fields = ["name", "email", "phone", "language", "company", "owner", "last_contacted_at", "timeline"]
+    fields = [
+        ("first_name", "last_name"),
+        "email",
+        "phone",
+        "language",
+        "company",
+        "owner",
+        "last_contacted_at",
+        "timeline",
+    ]
     readonly_fields = ["last_contacted_at", "timeline"]
 
     @admin.display(description=_("email"), ordering="email")

@@ -18,6 +18,7 @@ from mini_analysis.lengths import ERROR_MAX_LENGTH, NOTES_MAX_LENGTH, text_lengt
 from mini_analysis.models import Language, MiniAnalysis, Status
 
 from ..history import BoundedHistoricalRecords
+from ..names import person_name
 
 ANALYSIS_PREVIEW_LENGTH = 500
 
@@ -58,6 +59,8 @@ class Lead(KeyedModel):
     """
 
     email = models.EmailField(_("email"))
+    first_name = models.CharField(_("first name"), max_length=200, blank=True)
+    last_name = models.CharField(_("last name"), max_length=200, blank=True)
     phone = PhoneNumberField(_("phone"), blank=True)
     brand_name = models.CharField(_("brand name"), max_length=200)
     sector = models.CharField(_("sector"), max_length=120, blank=True)
@@ -195,6 +198,8 @@ class Lead(KeyedModel):
                 "leads_text_lengths",
                 {
                     "email": 254,
+                    "first_name": 200,
+                    "last_name": 200,
                     "phone": 128,
                     "brand_name": 200,
                     "sector": 120,
@@ -228,6 +233,12 @@ class Lead(KeyedModel):
 
     def __str__(self) -> str:
         return f"{self.brand_name} | {self.email}"
+
+    @property
+    def full_name(self) -> str:
+        """The person behind the request, when known (the form does not ask; a sales person or an
+        import may fill it)."""
+        return person_name(self.first_name, self.last_name)
 
     def save(self, *args, **kwargs) -> None:
         self.analysis_text = self.analysis_text[:ANALYSIS_PREVIEW_LENGTH]

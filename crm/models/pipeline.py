@@ -19,6 +19,7 @@ from mini_analysis.lengths import NOTES_MAX_LENGTH, text_length_constraint
 from mini_analysis.models import Language
 
 from ..history import BoundedHistoricalRecords
+from ..names import person_name
 
 
 class ReferenceRow(models.Model):
@@ -133,7 +134,8 @@ class Contact(KeyedModel):
 
     email = models.EmailField(_("email"))
     email_key = models.CharField(max_length=254, unique=True, editable=False)
-    name = models.CharField(_("name"), max_length=200, blank=True)
+    first_name = models.CharField(_("first name"), max_length=200, blank=True)
+    last_name = models.CharField(_("last name"), max_length=200, blank=True)
     phone = PhoneNumberField(_("phone"), blank=True)
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
@@ -170,7 +172,14 @@ class Contact(KeyedModel):
             models.CheckConstraint(condition=~models.Q(email_key=""), name="contact_email_key_not_empty"),
             text_length_constraint(
                 "crm_contact_text_lengths",
-                {"email": 254, "email_key": 254, "name": 200, "phone": 128, "language": 2},
+                {
+                    "email": 254,
+                    "email_key": 254,
+                    "first_name": 200,
+                    "last_name": 200,
+                    "phone": 128,
+                    "language": 2,
+                },
             ),
         ]
         indexes = [
@@ -180,7 +189,12 @@ class Contact(KeyedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} <{self.email}>" if self.name else self.email
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    @property
+    def full_name(self) -> str:
+        """First name then last name, as a person says it (empty when neither is known)."""
+        return person_name(self.first_name, self.last_name)
 
     def save(self, *args, **kwargs) -> None:
         if (update_fields := kwargs.get("update_fields")) is not None:

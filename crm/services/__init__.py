@@ -18,6 +18,7 @@ from .activities import (
     complete_task,
     record_activity,
     refresh_next_action,
+    reschedule_task,
 )
 from .common import PipelineError, model_update
 from .conversion import HIDDEN_RECORDS_MESSAGE, Conversion, convert_lead
@@ -54,6 +55,7 @@ __all__ = [
     "move_opportunity",
     "record_activity",
     "refresh_next_action",
+    "reschedule_task",
     "save_opportunity",
     "set_lead_stage",
     "sync_lead",

@@ -43,6 +43,16 @@ def complete_task(activity: Activity, *, user: AbstractBaseUser | None) -> Activ
     return activity
 
 
+def reschedule_task(activity: Activity, *, user: AbstractBaseUser | None, due_at) -> Activity:
+    """Move an open task to another date: the next action follows (it is the earliest open task)."""
+    if activity.done_at is None and activity.due_at != due_at:
+        activity.due_at = due_at
+        with transaction.atomic():
+            activity.save(update_fields=["due_at"])
+            activity_changed(activity, user=user)
+    return activity
+
+
 def activity_changed(activity: Activity, *, user: AbstractBaseUser | None) -> None:
     """What follows from an activity written or deleted: next actions and last contacts."""
     if activity.lead_id:

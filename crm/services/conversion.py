@@ -43,9 +43,14 @@ def convert_lead(
     amount: Decimal | None = None,
     currency: str = "",
     expected_close_date=None,
+    first_name: str | None = None,
+    last_name: str | None = None,
 ) -> Conversion:
     """Convert a lead into a contact (same email: reused), a company (same brand: reused) and,
     optionally, an opportunity. The lead is kept, marked CONVERTED and linked to what it became.
+
+    The person's first and last name, when given, are the lead's from now on and the contact's
+    where it has none yet (a sales person asks them on the call; the form does not).
 
     Idempotent and safe under concurrency: the lead's row is locked, so a second conversion
     (at the same moment or later) waits, finds the lead converted and returns the same records.
@@ -64,6 +69,7 @@ def convert_lead(
         if _belongs_to_hidden_records(lead, user):
             # Said in the language of the refusal, as every other `PipelineError`.
             raise PipelineError(str(HIDDEN_RECORDS_MESSAGE))
+        named = _named(lead, first_name, last_name)
         owner = lead.assigned_to or user
         company = _company_of(lead, owner=owner, user=user)
         contact = _contact_of(lead, company=company, owner=owner, user=user)
@@ -101,9 +107,20 @@ def convert_lead(
                 "converted_by",
                 "contact",
                 "opportunity",
+                *named,
             ]
         )
         return Conversion(lead, contact, company, opportunity, created=True)
+
+
+def _named(lead: Lead, first_name: str | None, last_name: str | None) -> list[str]:
+    """Sets the names given on the lead; returns the fields that changed."""
+    changed = []
+    for field, value in (("first_name", first_name), ("last_name", last_name)):
+        if value is not None and value.strip() != getattr(lead, field):
+            setattr(lead, field, value.strip())
+            changed.append(field)
+    return changed
 
 
 HIDDEN_RECORDS_MESSAGE = gettext_lazy(
@@ -147,7 +164,15 @@ def _contact_of(
     contact = Contact.objects.filter(email_key=email_key).first()
     if contact is None:
         contact = attribute(
-            Contact(email=lead.email, phone=lead.phone, language=lead.language, company=company, owner=owner),
+            Contact(
+                email=lead.email,
+                first_name=lead.first_name,
+                last_name=lead.last_name,
+                phone=lead.phone,
+                language=lead.language,
+                company=company,
+                owner=owner,
+            ),
             user,
             "converted",
         )
@@ -157,8 +182,14 @@ def _contact_of(
             return contact
         except IntegrityError:
             contact = Contact.objects.get(email_key=email_key)
+    changed = []
     if contact.company_id is None:
         contact.company = company
+        changed.append("company")
+    if not contact.full_name and lead.full_name:  # a person named at last; a name kept otherwise
+        contact.first_name, contact.last_name = lead.first_name, lead.last_name
+        changed += ["first_name", "last_name"]
+    if changed:
         attribute(contact, user, "converted")
-        contact.save(update_fields=["company"])
+        contact.save(update_fields=changed)
     return contact

@@ -54,7 +54,8 @@ class ContactFactory(factory.django.DjangoModelFactory):
         model = Contact
 
     email = factory.Sequence(lambda n: f"contact{n}@example.com")
-    name = factory.Sequence(lambda n: f"Contact {n}")
+    first_name = factory.Sequence(lambda n: f"Contact{n}")
+    last_name = "Levi"
     phone = "+972502345678"
     company = factory.SubFactory(CompanyFactory)
 

@@ -112,7 +112,13 @@ def test_a_link_to_a_hidden_record_is_kept_under_a_neutral_label(seller):
         field = str(contact_form(seller, contact)["company"])
     assert "Ben's secret account" not in field and "Ben&#x27;s secret account" not in field
     assert f'<option value="{hidden.pk}" selected>Not visible to you</option>' in field
-    data = {"email": contact.email, "name": contact.name, "language": contact.language, "owner": ben.pk}
+    data = {
+        "email": contact.email,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "language": contact.language,
+        "owner": ben.pk,
+    }
     form = contact_form(seller, contact, {**data, "company": hidden.pk, "phone": "+972502345679"})
     assert form.is_valid(), form.errors
     assert form.save(commit=False).company == hidden
@@ -125,8 +131,8 @@ def test_a_link_to_a_hidden_record_is_kept_under_a_neutral_label(seller):
 def test_the_contact_form_keeps_a_link_not_offered(client, signed_in_boss, departed, field_name):
     contact = ContactFactory(owner=departed)
     company = contact.company
-    save_untouched(client, contact, name="Typo fixed")
-    assert (contact.name, contact.company, contact.owner) == ("Typo fixed", company, departed)
+    save_untouched(client, contact, last_name="Typo fixed")
+    assert (contact.last_name, contact.company, contact.owner) == ("Typo fixed", company, departed)
 
 
 def test_the_company_form_keeps_an_owner_not_offered(client, signed_in_boss, departed):

@@ -51,3 +51,32 @@ def test_the_tokens_of_drf_keep_working_as_full_access_tokens_with_their_age(drf
         False,
         created,
     )
+
+
+def test_a_contact_s_single_name_becomes_first_and_last_name_and_back(transactional_db):
+    migrate([("crm", "0017_api_tokens")])
+    apps = MigrationExecutor(connection).loader.project_state([("crm", "0017_api_tokens")]).apps
+    contact = apps.get_model("crm", "Contact")
+    contact.objects.create(email="a@x.com", email_key="a@x.com", name="Marie de La Tour")
+    contact.objects.create(email="b@x.com", email_key="b@x.com", name="Yael")
+    contact.objects.create(email="c@x.com", email_key="c@x.com", name="")
+    long_name = "A" * 120 + " " + "B" * 79  # the old field's 200 characters: none is cut
+    contact.objects.create(email="d@x.com", email_key="d@x.com", name=long_name)
+
+    apps = migrate([("crm", "0018_person_names")])
+
+    names = dict(apps.get_model("crm", "Contact").objects.values_list("email", "first_name"))
+    last = dict(apps.get_model("crm", "Contact").objects.values_list("email", "last_name"))
+    assert (names["a@x.com"], last["a@x.com"]) == ("Marie", "de La Tour")
+    assert (names["b@x.com"], last["b@x.com"]) == ("Yael", "")
+    assert (names["c@x.com"], last["c@x.com"]) == ("", "")
+    assert (names["d@x.com"], last["d@x.com"]) == ("A" * 120, "B" * 79)
+
+    apps = migrate([("crm", "0017_api_tokens")])
+    assert dict(apps.get_model("crm", "Contact").objects.values_list("email", "name")) == {
+        "a@x.com": "Marie de La Tour",
+        "b@x.com": "Yael",
+        "c@x.com": "",
+        "d@x.com": long_name,
+    }
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

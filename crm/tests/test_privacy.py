@@ -188,7 +188,7 @@ def test_erasure_removes_the_person_from_the_contact_and_every_history(ana, mode
     call_command("erase_personal_data", "ana@x.com", *mode, stdout=out)
     assert "contacts: 1" in out.getvalue()
     contact = Contact.objects.get(pk=conversion.contact.pk)
-    assert "ana" not in contact.email and (contact.name, str(contact.phone)) == ("", "")
+    assert "ana" not in contact.email and (contact.full_name, str(contact.phone)) == ("", "")
     assert Opportunity.objects.filter(pk=conversion.opportunity.pk).exists()  # the business stays
     assert not Lead.history.filter(email_key="ana@x.com").exists()
     assert not Lead.history.filter(id=lead.pk).exclude(email__startswith="erased-").exists()

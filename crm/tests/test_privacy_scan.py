@@ -39,7 +39,8 @@ from .scan import places_of
 pytestmark = pytest.mark.django_db
 
 EMAIL, PHONE, BRAND, NAME = "Zelda.Quartz@Example.com", "+972549876543", "Xyloquine Atelier", "Zelda Quartz"
-PERSON = {EMAIL, BRAND, NAME, *phone_spellings(phonenumbers.parse(PHONE))}
+FIRST_NAME, LAST_NAME = NAME.split()
+PERSON = {EMAIL, BRAND, NAME, FIRST_NAME, LAST_NAME, *phone_spellings(phonenumbers.parse(PHONE))}
 OTHER_EMAIL, OTHER_BRAND = "bob.other@example.org", "Bobbin Works"
 # Where the story below leaves the person: each must be found before the erasure.
 EXPECTED_PLACES = {
@@ -51,8 +52,10 @@ EXPECTED_PLACES = {
     "leads_history.email",
     "leads_history.notes",
     "crm_contact.email",
-    "crm_contact.name",
-    "crm_contact_history.name",
+    "crm_contact.first_name",
+    "crm_contact.last_name",
+    "crm_contact_history.first_name",
+    "crm_contact_history.last_name",
     "crm_company.name",
     "crm_company_history.name",
     "crm_opportunity.name",
@@ -168,7 +171,7 @@ def story(client) -> MiniAnalysis:
         reverse("admin:crm_lead_convert", args=[lead.pk]), {"create_opportunity": "on", "currency": "EUR"}
     )
     client.force_login(boss)
-    save_in_admin(client, Contact.objects.get(), name=NAME)
+    save_in_admin(client, Contact.objects.get(), first_name=FIRST_NAME, last_name=LAST_NAME)
     save_in_admin(client, Company.objects.get(), website="https://xyloquine.example")
     save_in_admin(client, Opportunity.objects.get(), activity=("Proposal", f"Sent to {EMAIL.lower()}"))
     _preview_an_import(client)

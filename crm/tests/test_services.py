@@ -222,6 +222,30 @@ def test_conversion_reuses_the_contact_of_the_same_email_and_the_company_of_the_
     assert (Contact.objects.count(), Company.objects.count(), Opportunity.objects.count()) == (1, 1, 0)
 
 
+def test_the_name_asked_at_conversion_names_the_lead_and_the_new_contact():
+    lead = LeadFactory(first_name="", last_name="")
+
+    conversion = services.convert_lead(lead, user=None, first_name=" Yael ", last_name="Cohen")
+
+    lead.refresh_from_db()
+    assert (lead.first_name, lead.last_name, lead.full_name) == ("Yael", "Cohen", "Yael Cohen")
+    assert (conversion.contact.first_name, conversion.contact.last_name) == ("Yael", "Cohen")
+    assert str(conversion.contact) == f"Yael Cohen <{lead.email}>"
+
+
+def test_conversion_names_a_reused_contact_only_when_it_has_no_name():
+    named = ContactFactory(email="ana@x.com", first_name="Ana", last_name="Levi")
+    unnamed = ContactFactory(email="ben@x.com", first_name="", last_name="")
+
+    services.convert_lead(LeadFactory(email="ana@x.com", first_name="Anna", last_name="L"), user=None)
+    services.convert_lead(LeadFactory(email="ben@x.com", first_name="Ben", last_name="Katz"), user=None)
+
+    named.refresh_from_db()
+    unnamed.refresh_from_db()
+    assert named.full_name == "Ana Levi"  # a sales person's spelling is kept
+    assert unnamed.full_name == "Ben Katz"
+
+
 def test_two_brands_of_one_person_give_one_contact_and_two_companies():
     services.convert_lead(LeadFactory(email="ana@x.com", brand_name="First"), user=None)
     services.convert_lead(LeadFactory(email="ana@x.com", brand_name="Second"), user=None)
