@@ -37,9 +37,7 @@ class ActivityInline(VisibleToInline):
 def save_activities(request: HttpRequest, formset) -> None:
     """The inline's rows go through `services.record_activity`, so next actions follow them."""
     instances = formset.save(commit=False)
-    for activity in formset.deleted_objects:
-        activity.delete()
-        services.activity_changed(activity, user=request.user)
+    services.delete_activities(formset.deleted_objects, user=request.user)
     for activity in instances:
         services.record_activity(activity, user=request.user)
     formset.save_m2m()
@@ -90,14 +88,10 @@ class ActivityAdmin(VisibleToAdmin):
             services.activity_changed(Activity(**left), user=request.user)
 
     def delete_model(self, request: HttpRequest, obj: Activity) -> None:
-        super().delete_model(request, obj)
-        services.activity_changed(obj, user=request.user)
+        services.delete_activities([obj], user=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
-        deleted = list(queryset)
-        super().delete_queryset(request, queryset)
-        for activity in deleted:
-            services.activity_changed(activity, user=request.user)
+        services.delete_activities(queryset, user=request.user)
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "owner":

@@ -10,7 +10,6 @@ import datetime
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Min
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -204,18 +203,12 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
         return [path("<path:object_id>/convert/", convert, name="crm_lead_convert"), *super().get_urls()]
 
     def save_model(self, request: HttpRequest, obj: Lead, form, change: bool) -> None:
-        """A stage changed by hand is written by `services.set_lead_stage` (the row lock, the rule
-        checked again under it, the history's reason), the other fields as Django saves them."""
-        stage_fields = {"stage", "disqualification_reason"}
-        if not change or not stage_fields & set(form.changed_data):
-            return super().save_model(request, obj, form, change)
-        with transaction.atomic():
-            try:
-                services.set_lead_stage(obj, obj.stage, user=request.user, reason=obj.disqualification_reason)
-            except services.PipelineError as error:
-                self.message_user(request, str(error), messages.ERROR)
-            if others := [name for name in form.changed_data if name not in stage_fields]:
-                obj.save(update_fields=others)
+        """`services.save_lead`: a stage changed by hand through `set_lead_stage` (the row lock, the
+        rule checked again under it, the history's reason), the other fields with it."""
+        try:
+            services.save_lead(obj, user=request.user, changed=form.changed_data if change else None)
+        except services.PipelineError as error:
+            self.message_user(request, str(error), messages.ERROR)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is not ActivityInline.model:

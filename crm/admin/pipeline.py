@@ -32,6 +32,9 @@ class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
             kwargs.setdefault("initial", request.user.pk)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        services.save_record(obj, user=request.user, fields=form.changed_data if change else None)
+
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is not ActivityInline.model:
             return super().save_formset(request, form, formset, change)

@@ -1,5 +1,7 @@
 """What was done and what is planned: calls, emails, meetings, notes, and tasks with a due date."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -119,12 +121,12 @@ class Activity(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
 
-    def date_if_logged(self) -> None:
+    def date_if_logged(self, now: datetime | None = None) -> None:
         """A call, email, meeting or note logged without a date happened now: only a task is
         planned before it is done. (The form's `clean` and `services.record_activity` both call
         this, so a sales person logging a call never has to type the time.)"""
         if self.kind != ActivityKind.TASK and self.done_at is None:
-            self.done_at = timezone.now()
+            self.done_at = now or timezone.now()
 
     def clean(self) -> None:
         super().clean()

@@ -16,11 +16,12 @@ from .activities import (
     CONTACTING_KINDS,
     activity_changed,
     complete_task,
+    delete_activities,
     record_activity,
     refresh_next_action,
     reschedule_task,
 )
-from .common import PipelineError, model_update
+from .common import PipelineError, model_update, save_record
 from .conversion import HIDDEN_RECORDS_MESSAGE, Conversion, convert_lead
 from .leads import (
     CONTACT_FIELDS,
@@ -33,7 +34,7 @@ from .leads import (
     sync_lead_after_save,
 )
 from .opportunities import move_opportunity, save_opportunity
-from .stages import MANUAL_LEAD_STAGES, lead_stage_error, set_lead_stage
+from .stages import MANUAL_LEAD_STAGES, lead_stage_error, save_lead, set_lead_stage
 
 __all__ = [
     "CONTACTING_KINDS",
@@ -48,6 +49,7 @@ __all__ = [
     "assign_leads",
     "complete_task",
     "convert_lead",
+    "delete_activities",
     "lead_expressions_from",
     "lead_fields_from",
     "lead_stage_error",
@@ -56,7 +58,9 @@ __all__ = [
     "record_activity",
     "refresh_next_action",
     "reschedule_task",
+    "save_lead",
     "save_opportunity",
+    "save_record",
     "set_lead_stage",
     "sync_lead",
     "sync_lead_after_save",

@@ -2,6 +2,8 @@
 record's next action (its earliest open task) and last contact.
 """
 
+from datetime import datetime
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max, Min, Q
@@ -20,10 +22,17 @@ from .common import model_update
 CONTACTING_KINDS = [ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING]
 
 
-def record_activity(activity: Activity, *, user: AbstractBaseUser | None) -> Activity:
-    """Save a logged or planned activity and bring its records' next action and last contact up to date."""
-    activity.date_if_logged()
+def record_activity(
+    activity: Activity, *, user: AbstractBaseUser | None, now: datetime | None = None
+) -> Activity:
+    """Save a logged or planned activity and bring its records' next action and last contact up to date.
+
+    `now` is the clock (default: the present): a logged activity without a date happened then, and
+    a new one was written then (the demo data tells a past with it)."""
+    activity.date_if_logged(now)
     if activity.pk is None:
+        if now is not None:
+            activity.created_at = now
         activity.created_by = user
         if activity.owner_id is None:
             activity.owner = user
@@ -33,10 +42,13 @@ def record_activity(activity: Activity, *, user: AbstractBaseUser | None) -> Act
     return activity
 
 
-def complete_task(activity: Activity, *, user: AbstractBaseUser | None) -> Activity:
-    """Mark a planned task done: the next action moves on to the following open task."""
+def complete_task(
+    activity: Activity, *, user: AbstractBaseUser | None, now: datetime | None = None
+) -> Activity:
+    """Mark a planned task done (at `now`, default the present): the next action moves on to the
+    following open task."""
     if activity.done_at is None:
-        activity.done_at = timezone.now()
+        activity.done_at = now or timezone.now()
         with transaction.atomic():
             activity.save(update_fields=["done_at"])
             activity_changed(activity, user=user)
@@ -53,6 +65,16 @@ def reschedule_task(activity: Activity, *, user: AbstractBaseUser | None, due_at
     return activity
 
 
+def delete_activities(activities, *, user: AbstractBaseUser | None) -> int:
+    """Delete activities; the next actions and last contacts of their records are recomputed."""
+    activities = list(activities)
+    with transaction.atomic():
+        for activity in activities:
+            activity.delete()
+            activity_changed(activity, user=user)
+    return len(activities)
+
+
 def activity_changed(activity: Activity, *, user: AbstractBaseUser | None) -> None:
     """What follows from an activity written or deleted: next actions and last contacts."""
     if activity.lead_id:
@@ -63,7 +85,7 @@ def activity_changed(activity: Activity, *, user: AbstractBaseUser | None) -> No
     if contact_id is None and activity.lead_id:
         contact_id = Lead.objects.filter(pk=activity.lead_id).values_list("contact_id", flat=True).first()
     if contact_id:
-        _refresh_contact_last_contacted(contact_id, user)
+        refresh_contact_last_contacted(contact_id, user)
 
 
 def refresh_next_action(
@@ -97,10 +119,11 @@ def _next_task(where: Q) -> Activity | None:
     return open_tasks.order_by("due_at", "pk").first()
 
 
-def _refresh_contact_last_contacted(contact_id: int, user: AbstractBaseUser | None) -> None:
+def refresh_contact_last_contacted(contact_id: int, user: AbstractBaseUser | None) -> datetime | None:
     """A contact was last contacted at the latest call, email or meeting on it or on its leads."""
     contact = Contact.objects.select_for_update().get(pk=contact_id)
     last = Activity.objects.filter(
         Q(contact_id=contact_id) | Q(lead__contact_id=contact_id), kind__in=CONTACTING_KINDS
     ).aggregate(last=Max("done_at"))["last"]
     model_update(contact, {"last_contacted_at": last}, user=user, reason="activity")
+    return last

@@ -7,6 +7,21 @@ from django.db import models
 from ..history import attribute
 
 
+def save_record(
+    instance: models.Model,
+    *,
+    user: AbstractBaseUser | None,
+    fields: list[str] | None = None,
+    reason: str | None = None,
+) -> models.Model:
+    """A record edited in a form (a company, a contact, a lead's plain fields): saved (only
+    `fields`, when given) with its history naming the editor. Fields with rules of their own
+    have their own services: a lead's stage, an opportunity's stage, activities."""
+    attribute(instance, user, reason)
+    instance.save(update_fields=fields)
+    return instance
+
+
 class PipelineError(Exception):
     """A pipeline step refused: the message is for the user (translated)."""
 

@@ -1,6 +1,7 @@
 """Converting a lead, once, into a contact, a company and an opportunity (`convert_lead`)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -21,6 +22,7 @@ from ..models import (
     Opportunity,
     OpportunityStage,
 )
+from .activities import refresh_contact_last_contacted
 from .common import PipelineError
 from .opportunities import save_opportunity
 
@@ -45,12 +47,15 @@ def convert_lead(
     expected_close_date=None,
     first_name: str | None = None,
     last_name: str | None = None,
+    now: datetime | None = None,
 ) -> Conversion:
     """Convert a lead into a contact (same email: reused), a company (same brand: reused) and,
     optionally, an opportunity. The lead is kept, marked CONVERTED and linked to what it became.
 
     The person's first and last name, when given, are the lead's from now on and the contact's
     where it has none yet (a sales person asks them on the call; the form does not).
+
+    `now` is the clock (default: the present): when the lead was converted and its records made.
 
     Idempotent and safe under concurrency: the lead's row is locked, so a second conversion
     (at the same moment or later) waits, finds the lead converted and returns the same records.
@@ -69,10 +74,11 @@ def convert_lead(
         if _belongs_to_hidden_records(lead, user):
             # Said in the language of the refusal, as every other `PipelineError`.
             raise PipelineError(str(HIDDEN_RECORDS_MESSAGE))
+        now = now or timezone.now()
         named = _named(lead, first_name, last_name)
         owner = lead.assigned_to or user
-        company = _company_of(lead, owner=owner, user=user)
-        contact = _contact_of(lead, company=company, owner=owner, user=user)
+        company = _company_of(lead, owner=owner, user=user, now=now)
+        contact = _contact_of(lead, company=company, owner=owner, user=user, now=now)
         opportunity = None
         if create_opportunity:
             first_stage = (
@@ -88,13 +94,14 @@ def convert_lead(
                 amount=amount or Decimal(0),
                 expected_close_date=expected_close_date,
                 owner=owner,
+                created_at=now,
             )
             if currency:
                 opportunity.currency = currency
-            save_opportunity(opportunity, user=user)
+            save_opportunity(opportunity, user=user, now=now)
         lead.stage = LeadStage.CONVERTED
         lead.disqualification_reason = None
-        lead.converted_at = timezone.now()
+        lead.converted_at = now
         lead.converted_by = user
         lead.contact = contact
         lead.opportunity = opportunity
@@ -110,6 +117,8 @@ def convert_lead(
                 *named,
             ]
         )
+        # The person was contacted on this lead before it converted: the contact says so.
+        contact.last_contacted_at = refresh_contact_last_contacted(contact.pk, user)
         return Conversion(lead, contact, company, opportunity, created=True)
 
 
@@ -143,12 +152,15 @@ def _belongs_to_hidden_records(lead: Lead, user: AbstractBaseUser | None) -> boo
     )
 
 
-def _company_of(lead: Lead, *, owner: AbstractBaseUser | None, user: AbstractBaseUser | None) -> Company:
+def _company_of(
+    lead: Lead, *, owner: AbstractBaseUser | None, user: AbstractBaseUser | None, now: datetime
+) -> Company:
     brand_key = normalize_key(lead.brand_name)
     company = Company.objects.filter(brand_key=brand_key).first()
     if company is not None:
         return company
-    company = attribute(Company(name=lead.brand_name, sector=lead.sector, owner=owner), user, "converted")
+    company = Company(name=lead.brand_name, sector=lead.sector, owner=owner, created_at=now)
+    attribute(company, user, "converted")
     try:
         with transaction.atomic():
             company.save()
@@ -158,7 +170,12 @@ def _company_of(lead: Lead, *, owner: AbstractBaseUser | None, user: AbstractBas
 
 
 def _contact_of(
-    lead: Lead, *, company: Company, owner: AbstractBaseUser | None, user: AbstractBaseUser | None
+    lead: Lead,
+    *,
+    company: Company,
+    owner: AbstractBaseUser | None,
+    user: AbstractBaseUser | None,
+    now: datetime,
 ) -> Contact:
     email_key = normalize_key(lead.email)
     contact = Contact.objects.filter(email_key=email_key).first()
@@ -172,6 +189,7 @@ def _contact_of(
                 language=lead.language,
                 company=company,
                 owner=owner,
+                created_at=now,
             ),
             user,
             "converted",

@@ -10,6 +10,7 @@ the request, which the lead's admin page lists (`selectors.mini_analyses_of_lead
 """
 
 import logging
+from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import DatabaseError, IntegrityError, transaction
@@ -105,14 +106,18 @@ def sync_lead_after_save(mini_analysis: MiniAnalysis) -> Lead | None:
 
 
 def assign_leads(
-    leads: QuerySet[Lead], assignee: AbstractBaseUser | None, *, actor: AbstractBaseUser | None = None
+    leads: QuerySet[Lead],
+    assignee: AbstractBaseUser | None,
+    *,
+    actor: AbstractBaseUser | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Assign the leads to a sales person (or unassign them with None); returns how many.
 
     Set-based: the history rows (by `actor`) are written from the same queryset just before the
     update, in one transaction.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         insert_history(
             leads,

@@ -1,5 +1,7 @@
 """An opportunity's writes: saved with its stage entries and won/lost dates, moved on the board."""
 
+from datetime import datetime
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -12,12 +14,14 @@ from ..models import (
 )
 
 
-def save_opportunity(opportunity: Opportunity, *, user: AbstractBaseUser | None) -> Opportunity:
+def save_opportunity(
+    opportunity: Opportunity, *, user: AbstractBaseUser | None, now: datetime | None = None
+) -> Opportunity:
     """Save an opportunity; when its stage changed (or it is new), stamp the stage entry.
 
     The date it entered the stage, won/lost dates and an `OpportunityStageEntry` row are written
     with the move, by the same actor, in one transaction. Every writer (admin form, board, API,
-    conversion) saves through here.
+    conversion) saves through here. `now` is the clock (default: the present).
     """
     with transaction.atomic():
         previous_stage_id = None
@@ -29,7 +33,7 @@ def save_opportunity(opportunity: Opportunity, *, user: AbstractBaseUser | None)
             )
         moved = previous_stage_id != opportunity.stage_id
         if moved:
-            now = timezone.now()
+            now = now or timezone.now()
             stage = opportunity.stage
             opportunity.stage_entered_at = now
             opportunity.won_at = now if stage.is_won else None
@@ -47,12 +51,16 @@ def save_opportunity(opportunity: Opportunity, *, user: AbstractBaseUser | None)
 
 
 def move_opportunity(
-    opportunity: Opportunity, stage: OpportunityStage, *, user: AbstractBaseUser | None
+    opportunity: Opportunity,
+    stage: OpportunityStage,
+    *,
+    user: AbstractBaseUser | None,
+    now: datetime | None = None,
 ) -> Opportunity:
-    """Move an opportunity to another stage (the board's cards)."""
+    """Move an opportunity to another stage (the board's cards), at `now` (default: the present)."""
     with transaction.atomic():
         opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
         if opportunity.stage_id == stage.pk:
             return opportunity
         opportunity.stage = stage
-        return save_opportunity(opportunity, user=user)
+        return save_opportunity(opportunity, user=user, now=now)

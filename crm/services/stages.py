@@ -12,7 +12,7 @@ from ..models import (
     Lead,
     LeadStage,
 )
-from .common import PipelineError
+from .common import PipelineError, save_record
 
 # Stages a sales person sets by hand; CONVERTED is reached through `convert_lead` only.
 MANUAL_LEAD_STAGES = [
@@ -35,6 +35,21 @@ def lead_stage_error(current: str, stage: str, reason: DisqualificationReason | 
     if stage == LeadStage.DISQUALIFIED and reason is None:
         return _("Choose why the prospect is disqualified.")
     return None
+
+
+def save_lead(lead: Lead, *, user: AbstractBaseUser | None, changed: list[str] | None = None) -> Lead:
+    """A lead typed or edited in a form: new, saved whole; edited, the `changed` fields only, its
+    stage (and reason) through `set_lead_stage`, all in one transaction. A refused stage raises
+    `PipelineError` and writes nothing."""
+    if lead.pk is None or changed is None:
+        return save_record(lead, user=user)
+    stage_fields = {"stage", "disqualification_reason"}
+    with transaction.atomic():
+        if stage_fields & set(changed):
+            set_lead_stage(lead, lead.stage, user=user, reason=lead.disqualification_reason)
+        if others := [name for name in changed if name not in stage_fields]:
+            save_record(lead, user=user, fields=others)
+    return lead
 
 
 def set_lead_stage(

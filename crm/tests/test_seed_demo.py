@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Max, Min
 from django.utils import timezone
 
+from crm import services
 from crm.models import (
     Activity,
     ActivityKind,
@@ -128,6 +129,56 @@ def test_worked_leads_have_activities_and_some_next_actions_are_overdue(seeded):
     assert not worked.filter(last_contacted_at__isnull=True).exists()
     assert not worked.filter(first_contacted_at__isnull=True).exists()
     assert not worked.filter(first_contacted_at__gt=F("last_contacted_at")).exists()
+
+
+def test_the_demo_s_sales_work_is_what_the_services_derive_from_its_activities(seeded):
+    """Written through the services, the demo's next actions, first and last contacts agree with
+    the activities: deriving them again changes nothing (no field, no history row)."""
+    histories = {model: model.history.count() for model in (Lead, Contact, Opportunity)}
+
+    for lead in Lead.objects.all():
+        services.refresh_next_action(lead=lead)
+    for opportunity in Opportunity.objects.all():
+        services.refresh_next_action(opportunity=opportunity)
+    for activity in Activity.objects.filter(contact__isnull=False) | Activity.objects.filter(
+        lead__contact__isnull=False
+    ):
+        services.activity_changed(activity, user=None)
+
+    assert {model: model.history.count() for model in histories} == histories
+
+
+def test_the_demo_s_contacts_were_last_contacted_at_their_timeline_s_latest_contact(seeded):
+    for contact in Contact.objects.all():
+        latest = Activity.objects.filter(lead__contact=contact, kind__in=services.CONTACTING_KINDS).aggregate(
+            latest=Max("done_at")
+        )["latest"]
+        assert contact.last_contacted_at == latest
+
+
+def test_a_converted_demo_prospect_leaves_its_open_tasks_to_its_opportunity(seeded):
+    converted = Lead.objects.filter(stage=LeadStage.CONVERTED)
+    assert not Activity.objects.filter(lead__in=converted, kind=ActivityKind.TASK, done_at__isnull=True)
+    assert not converted.exclude(next_action="").exists()
+    assert (
+        Opportunity.objects.exclude(next_step="").count()
+        == Opportunity.objects.filter(stage__is_won=False, stage__is_lost=False).count()
+    )
+
+
+def test_the_demo_s_story_happened_in_the_past_in_order_by_its_sales_people(seeded):
+    now = timezone.now()
+    sales = set(get_user_model().objects.filter(username__in=["sales", "sales2"]))
+    assert not Activity.objects.filter(created_at__gt=now).exists()
+    assert not Activity.objects.filter(done_at__gt=now).exists()
+    assert not OpportunityStageEntry.objects.filter(entered_at__gt=now).exists()
+    for lead in Lead.objects.filter(stage=LeadStage.CONVERTED).select_related("opportunity"):
+        assert lead.created_at < lead.converted_at <= lead.opportunity.stage_entered_at < now
+        assert lead.converted_by in sales and lead.contact.created_at == lead.converted_at
+    for entry in OpportunityStageEntry.objects.select_related("opportunity"):
+        assert entry.entered_by == entry.opportunity.owner  # moved by its sales person, not by a script
+    stage_changes = Lead.history.filter(history_change_reason="stage changed")
+    assert set(stage_changes.values_list("history_user__username", flat=True)) == {"sales", "sales2"}
 
 
 def test_sales_group_may_view_and_change_prospects_but_not_delete_them():

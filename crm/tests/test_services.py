@@ -233,6 +233,28 @@ def test_the_name_asked_at_conversion_names_the_lead_and_the_new_contact():
     assert str(conversion.contact) == f"Yael Cohen <{lead.email}>"
 
 
+def test_a_contact_made_by_conversion_was_last_contacted_when_its_lead_was():
+    lead = LeadFactory()
+    call = services.record_activity(Activity(kind=ActivityKind.CALL, subject="Called", lead=lead), user=None)
+
+    conversion = services.convert_lead(lead, user=None)
+
+    assert conversion.contact.last_contacted_at == call.done_at is not None
+
+
+def test_the_services_clock_dates_a_conversion_and_the_moves_of_its_opportunity():
+    lead = LeadFactory()
+    converted_at = timezone.now() - timedelta(days=30)
+    conversion = services.convert_lead(lead, user=None, now=converted_at)
+    won_at = converted_at + timedelta(days=4)
+    opportunity = services.move_opportunity(conversion.opportunity, _stage("Won"), user=None, now=won_at)
+
+    assert conversion.lead.converted_at == conversion.contact.created_at == converted_at
+    assert conversion.company.created_at == opportunity.created_at == converted_at
+    assert (opportunity.won_at, opportunity.stage_entered_at) == (won_at, won_at)
+    assert list(opportunity.stage_entries.values_list("entered_at", flat=True)) == [converted_at, won_at]
+
+
 def test_conversion_names_a_reused_contact_only_when_it_has_no_name():
     named = ContactFactory(email="ana@x.com", first_name="Ana", last_name="Levi")
     unnamed = ContactFactory(email="ben@x.com", first_name="", last_name="")

@@ -11,8 +11,9 @@ Safe to run twice: requests, typed leads, contacts and companies are found by th
 keys (email and brand), and a lead already worked on (any activity) is left alone. A request's
 `request_id` is random, as a visitor's: it is the key of its public page and PDF, so it must not
 be derivable from this file.
-The pipeline rows are written through the models in the one transaction of the command,
-respecting every constraint (see `_work_on`).
+The sales work is written by the CRM's services (`crm.services`: assignment, logging an activity,
+the stage, `convert_lead`, `move_opportunity`), each given the moment of the story as its clock,
+in the one transaction of the command.
 """
 
 import os
@@ -28,6 +29,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from crm import services
 from crm.demo_data import (
     AMOUNTS,
     BRANDS,
@@ -44,19 +46,15 @@ from crm.demo_data import (
 from crm.models import (
     Activity,
     ActivityKind,
-    Company,
-    Contact,
     DisqualificationReason,
     Lead,
     LeadStage,
-    Opportunity,
     OpportunityStage,
-    OpportunityStageEntry,
     Source,
 )
 from mini_analysis.generation import generate_analysis
 from mini_analysis.generators.offline import OfflineGenerator
-from mini_analysis.keys import identity_key, normalize_key
+from mini_analysis.keys import identity_key
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.sectors import Sector
 
@@ -227,122 +225,84 @@ def _work_on_leads(sales_people: list) -> int:
     return worked
 
 
-def _activity(
-    plan: _Plan, kind: str, subject: str, *, body: str = "", done: timedelta | None = None, due=None, **links
-) -> Activity:
-    when = plan.at(done) if done is not None else None
-    return Activity.objects.create(
-        kind=kind,
-        subject=subject,
-        body=body,
-        lead=plan.lead,
-        done_at=when,
-        due_at=due,
-        owner=plan.owner,
-        created_by=plan.owner,
-        created_at=when or plan.at(timedelta(hours=1)),
-        **links,
-    )
+def _log(plan: _Plan, kind: str, subject: str, *, after: timedelta, body: str = "", **links) -> Activity:
+    """A call, email, meeting or note logged `after` the lead's creation, as its owner logs one."""
+    activity = Activity(kind=kind, subject=subject, body=body, lead=plan.lead, owner=plan.owner, **links)
+    return services.record_activity(activity, user=plan.owner, now=plan.at(after))
+
+
+def _plan_task(plan: _Plan, subject: str, *, due: datetime, after: timedelta, **links) -> Activity:
+    """A task planned `after` the lead's creation, due at `due` (overdue when in the past)."""
+    task = Activity(kind=ActivityKind.TASK, subject=subject, due_at=due, owner=plan.owner, **links)
+    if not links:
+        task.lead = plan.lead
+    return services.record_activity(task, user=plan.owner, now=plan.at(after))
 
 
 def _work_on(plan: _Plan, board_stage: str | None, position: int) -> None:
-    """The activities, stage and next action of one lead, as the pipeline's services would leave them.
-
-    After the merge with the pipeline's services (`crm.services`: logging an activity, changing the
-    stage, `convert_lead`), these writes should go through them.
-    """
+    """The activities, stage and conversion of one lead, written by the CRM's services as a sales
+    person's clicks write them, each at its moment of the story (the services' `now`): the next
+    action, first and last contact, stage entries and dates follow from them, as in production."""
     lead, day, hour = plan.lead, timedelta(days=1), timedelta(hours=1)
-    lead.assigned_to = plan.owner
+    services.assign_leads(
+        Lead.objects.filter(pk=lead.pk), plan.owner, actor=plan.owner, now=plan.at(hour / 2)
+    )
     if plan.stage == LeadStage.NEW:
-        _activity(plan, ActivityKind.NOTE, "Read the mini-analysis before calling", done=hour)
-        lead.save(update_fields=["assigned_to"])
+        _log(plan, ActivityKind.NOTE, "Read the mini-analysis before calling", after=hour)
         return
     first_contact = hour * (2 + position % 20)  # from 2 h to 21 h: a median worth reading
-    answered = plan.stage != LeadStage.ATTEMPTING
-    contacts = [
-        _activity(
+    if plan.stage == LeadStage.ATTEMPTING:
+        _log(
             plan,
             ActivityKind.CALL,
-            "First call" if answered else "First call: no answer",
-            body="" if answered else "Left a voice message.",
-            done=first_contact,
+            "First call: no answer",
+            body="Left a voice message.",
+            after=first_contact,
         )
-    ]
-    next_action = None
-    if plan.stage == LeadStage.ATTEMPTING:
-        next_action = ("Call again", plan.now + (-2 * day if position // 3 % 2 else day))  # half overdue
-    elif plan.stage == LeadStage.CONNECTED:
-        contacts.append(
-            _activity(plan, ActivityKind.EMAIL, "Sent our presentation", done=first_contact + hour)
-        )
-        next_action = ("Book a meeting", plan.now + 2 * day)
-    elif plan.stage == LeadStage.QUALIFIED:
-        contacts.append(
-            _activity(plan, ActivityKind.MEETING, "Discovery meeting", done=first_contact + 3 * day)
-        )
-        _activity(plan, ActivityKind.NOTE, "Budget confirmed for this year", done=first_contact + 3 * day)
-        next_action = ("Send the proposal", plan.now - day)  # overdue
-    elif plan.stage == LeadStage.DISQUALIFIED:
-        lead.disqualification_reason = DisqualificationReason.objects.order_by("order", "id")[position % 4]
+        due = plan.now + (-2 * day if position // 3 % 2 else day)  # half of them overdue
+        _plan_task(plan, "Call again", due=due, after=first_contact)
     else:
-        contacts.append(
-            _activity(plan, ActivityKind.MEETING, "Discovery meeting", done=first_contact + 2 * day)
-        )
+        _log(plan, ActivityKind.CALL, "First call", after=first_contact)
+    if plan.stage == LeadStage.CONNECTED:
+        _log(plan, ActivityKind.EMAIL, "Sent our presentation", after=first_contact + hour)
+        _plan_task(plan, "Book a meeting", due=plan.now + 2 * day, after=first_contact + hour)
+    elif plan.stage == LeadStage.QUALIFIED:
+        _log(plan, ActivityKind.MEETING, "Discovery meeting", after=first_contact + 3 * day)
+        _log(plan, ActivityKind.NOTE, "Budget confirmed for this year", after=first_contact + 3 * day)
+        _plan_task(plan, "Send the proposal", due=plan.now - day, after=first_contact + 3 * day)  # overdue
+    elif plan.stage == LeadStage.CONVERTED:
+        _log(plan, ActivityKind.MEETING, "Discovery meeting", after=first_contact + 2 * day)
         _convert(plan, board_stage, position)
-    if next_action is not None:
-        _activity(plan, ActivityKind.TASK, next_action[0], due=next_action[1])
-        lead.next_action, lead.next_action_at = next_action
-    lead.stage = plan.stage
-    lead.first_contacted_at = min(activity.done_at for activity in contacts)
-    lead.last_contacted_at = max(activity.done_at for activity in contacts)
-    lead.save()
+        return
+    reason = None
+    if plan.stage == LeadStage.DISQUALIFIED:
+        reason = DisqualificationReason.objects.order_by("order", "id")[position % 4]
+    services.set_lead_stage(lead, plan.stage, user=plan.owner, reason=reason)
 
 
 def _convert(plan: _Plan, board_stage: str, position: int) -> None:
-    """The lead becomes a contact, a company and an opportunity, moved along the board to `board_stage`."""
-    lead = plan.lead
-    company = Company.objects.filter(brand_key=normalize_key(lead.brand_name)).first()
-    if company is None:
-        company = Company.objects.create(name=lead.brand_name, sector=lead.sector, owner=plan.owner)
-    contact = Contact.objects.filter(email_key=normalize_key(lead.email)).first()
-    if contact is None:
-        contact = Contact.objects.create(
-            email=lead.email, phone=lead.phone, language=lead.language, company=company, owner=plan.owner
-        )
-    converted_at = plan.at(timedelta(days=3))
+    """The lead becomes a contact, a company and an opportunity (`convert_lead`), moved along the
+    board to `board_stage` (`move_opportunity`), four days a step."""
     amount, currency = AMOUNTS[position // 3 % len(AMOUNTS)]
     path = [OpportunityStage.objects.get(name=name) for name in STAGE_PATHS[board_stage]]
-    stage = path[-1]
-    moved = [plan.at(timedelta(days=3 + 4 * step)) for step in range(len(path))]
-    opportunity = Opportunity.objects.create(
-        name=f"{lead.brand_name}: market entry",
-        company=company,
-        contact=contact,
-        stage=stage,
+    conversion = services.convert_lead(
+        plan.lead,
+        user=plan.owner,
+        opportunity_name=f"{plan.lead.brand_name}: market entry",
         amount=amount,
         currency=currency,
-        owner=plan.owner,
-        expected_close_date=(plan.now + timedelta(days=30)).date() if not stage.is_closed else None,
-        closing_reason="Signed the market entry study."
-        if stage.is_won
-        else "Chose a local agency."
-        if stage.is_lost
-        else "",
-        won_at=moved[-1] if stage.is_won else None,
-        lost_at=moved[-1] if stage.is_lost else None,
-        stage_entered_at=moved[-1],
-        created_at=converted_at,
+        expected_close_date=(plan.now + timedelta(days=30)).date() if not path[-1].is_closed else None,
+        now=plan.at(timedelta(days=3)),
     )
-    OpportunityStageEntry.objects.bulk_create(
-        OpportunityStageEntry(opportunity=opportunity, stage=step, entered_at=when, entered_by=plan.owner)
-        for step, when in zip(path, moved, strict=True)
-    )
-    lead.contact, lead.opportunity = contact, opportunity
-    lead.converted_at, lead.converted_by = converted_at, plan.owner
-    contact.last_contacted_at = plan.at(timedelta(days=2))
-    contact.save(update_fields=["last_contacted_at"])
-    if not stage.is_closed:
+    opportunity = conversion.opportunity
+    for step, stage in enumerate(path):
+        opportunity = services.move_opportunity(
+            opportunity, stage, user=plan.owner, now=plan.at(timedelta(days=3 + 4 * step))
+        )
+    if stage.is_closed:
+        reason = "Signed the market entry study." if stage.is_won else "Chose a local agency."
+        services.model_update(opportunity, {"closing_reason": reason}, user=plan.owner, reason="closed")
+    else:
         due = plan.now - timedelta(days=1) if position // 3 % 2 else plan.now + timedelta(days=5)
-        opportunity.next_step, opportunity.next_step_at = "Follow up on the proposal", due
-        opportunity.save(update_fields=["next_step", "next_step_at"])
-        _activity(plan, ActivityKind.TASK, "Follow up on the proposal", due=due, opportunity=opportunity)
+        after = timedelta(days=3 + 4 * (len(path) - 1))
+        _plan_task(plan, "Follow up on the proposal", due=due, after=after, opportunity=opportunity)
