@@ -49,6 +49,7 @@ from crm.models import (
     DisqualificationReason,
     Lead,
     LeadStage,
+    LossReason,
     Opportunity,
     OpportunityStage,
     OpportunityStageEntry,
@@ -330,6 +331,7 @@ def _convert(plan: _Plan, board_stage: str, position: int) -> None:
         else "",
         won_at=moved[-1] if stage.is_won else None,
         lost_at=moved[-1] if stage.is_lost else None,
+        loss_reason=LossReason.objects.get(name="Chose a competitor") if stage.is_lost else None,
         stage_entered_at=moved[-1],
         created_at=converted_at,
     )
