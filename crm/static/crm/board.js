@@ -26,7 +26,7 @@
   function say(template, values) {
     let text = board.dataset[template] || "";
     for (const [name, value] of Object.entries(values || {})) {
-      text = text.split("%(" + name + ")s").join(value);
+      text = text.split("{" + name + "}").join(value);
     }
     status.textContent = text;
   }
