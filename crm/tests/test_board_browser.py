@@ -12,9 +12,9 @@ from playwright.sync_api import Page, expect
 
 from crm.models import LossReason, Opportunity, OpportunityStage
 
-from .browser import screenshot
-from .factories import OpportunityFactory
-from .test_admin_browser import assert_no_csp_violation, open_admin  # noqa: F401 (a fixture)
+from .browser import TIMEOUT_MS, screenshot
+from .factories import OpportunityFactory, UserFactory
+from .test_admin_browser import LOCALES, SCREEN, assert_no_csp_violation, open_admin  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -48,6 +48,8 @@ def test_a_card_dragged_to_lost_asks_its_reason_and_a_card_moves_by_keyboard(ope
     screenshot(page, f"board-{language}")
 
     # Drag and drop to Lost, then one click on the reason: the card is lost with it, and stays in sight.
+    loads = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
     card(page, lost_deal).drag_to(column(page, "Lost"), source_position={"x": 4, "y": 4})
     dialog = page.locator("#crm-loss-dialog")
     expect(dialog).to_be_visible()
@@ -56,6 +58,7 @@ def test_a_card_dragged_to_lost_asks_its_reason_and_a_card_moves_by_keyboard(ope
     with page.expect_navigation():
         dialog.get_by_role("button", name=READER[language]["price"], exact=True).click()
     expect(column(page, "Lost").locator(f"#card-{lost_deal.pk}")).to_be_visible()
+    assert len(loads) == 1  # the POST's redirect back to the board
     expect(card(page, lost_deal).locator(".crm-board-reason")).to_have_text(READER[language]["price"])
     lost_deal.refresh_from_db()
     assert lost_deal.stage.is_lost and lost_deal.loss_reason == LossReason.objects.get(name="Price")
@@ -66,7 +69,7 @@ def test_a_card_dragged_to_lost_asks_its_reason_and_a_card_moves_by_keyboard(ope
     card(page, moved_deal).focus()
     page.keyboard.press("Enter")
     expect(page.locator("#crm-board-status")).to_contain_text(READER[language]["picked"])
-    page.keyboard.press("ArrowLeft" if language == "he" else "ArrowRight")
+    page.keyboard.press("ArrowLeft" if language == "he" else "ArrowRight")  # towards the next column
     expect(column(page, "Meeting")).to_have_class("crm-board-column crm-board-target")
     screenshot(page, f"board-keyboard-{language}")
     with page.expect_navigation():
@@ -77,3 +80,29 @@ def test_a_card_dragged_to_lost_asks_its_reason_and_a_card_moves_by_keyboard(ope
     assert moved_deal.stage.name == "Meeting" and moved_deal.stage_entries.count() == 2
     assert_no_csp_violation(page)
     screenshot(page, f"board-moved-{language}")
+
+
+def test_without_javascript_the_cards_form_marks_a_deal_lost_with_its_reason(browser, settings, live_server):
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    context = browser.new_context(
+        base_url=live_server.url, locale=LOCALES["en"], viewport=SCREEN, java_script_enabled=False
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    UserFactory(username="boss", is_superuser=True)
+    deal = OpportunityFactory(name="Initech deal")
+    page.goto("/admin/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("input[type=submit]")
+    page.goto("/admin/crm/opportunity/board/")
+    expect(page.locator("#crm-board-help")).to_be_hidden()
+    form = card(page, deal).locator("form")
+    form.get_by_label("Move to").select_option(label="Lost")
+    form.get_by_label("Reason if lost").select_option(label="Chose a competitor")
+    screenshot(page, "board-no-javascript-en")
+    form.get_by_role("button", name="Move").click()
+    expect(column(page, "Lost").locator(f"#card-{deal.pk}")).to_contain_text("Chose a competitor")
+    deal.refresh_from_db()
+    assert deal.loss_reason == LossReason.objects.get(name="Chose a competitor")
+    context.close()
