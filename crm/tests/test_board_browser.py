@@ -106,3 +106,24 @@ def test_without_javascript_the_cards_form_marks_a_deal_lost_with_its_reason(bro
     deal.refresh_from_db()
     assert deal.loss_reason == LossReason.objects.get(name="Chose a competitor")
     context.close()
+
+
+def test_with_javascript_the_cards_form_asks_the_loss_reason_in_the_dialog(open_admin):  # noqa: F811
+    page = open_admin("en")
+    deal = OpportunityFactory(name="Umbrella deal")
+    page.goto("/admin/crm/opportunity/board/")
+    form = card(page, deal).locator("form")
+    expect(form.get_by_label("Reason if lost")).to_be_hidden()  # the dialog asks it instead
+    form.get_by_label("Move to").select_option(label="Lost")
+    form.get_by_role("button", name="Move").click()
+    dialog = page.locator("#crm-loss-dialog")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")  # cancelled: the card stays where it was, its menu too
+    expect(dialog).to_be_hidden()
+    expect(form.get_by_label("Move to")).to_have_value(str(deal.stage_id))
+    form.get_by_label("Move to").select_option(label="Lost")
+    form.get_by_role("button", name="Move").click()
+    with page.expect_navigation():
+        dialog.get_by_role("button", name="No decision").click()
+    expect(column(page, "Lost").locator(f"#card-{deal.pk}")).to_contain_text("No decision")
+    assert_no_csp_violation(page)
