@@ -66,7 +66,7 @@ def move_opportunity(
     (`PipelineError` without one). A lost deal moved to lost again with another reason keeps its
     date and gets the new reason."""
     with transaction.atomic():
-        opportunity = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
+        opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
         new_reason = loss_reason if stage.is_lost else None
         if opportunity.stage_id == stage.pk and opportunity.loss_reason_id == getattr(new_reason, "pk", None):
             return opportunity
