@@ -299,3 +299,30 @@ def test_managers_edit_the_loss_reasons_and_sales_people_only_read_them(client, 
     client.force_login(boss)
     client.post(reverse("admin:crm_lossreason_add"), {"name": "Too late", "order": 70, "is_active": "on"})
     assert LossReason.objects.filter(name="Too late", is_active=True).exists()
+
+
+def test_the_opportunity_page_asks_the_loss_reason_of_a_lost_deal(client, signed_in_seller):
+    opportunity = OpportunityFactory(owner=signed_in_seller)
+    url = reverse("admin:crm_opportunity_change", args=[opportunity.pk])
+    form = {
+        "name": opportunity.name,
+        "company": opportunity.company_id,
+        "contact": opportunity.contact_id,
+        "stage": stage("Lost").pk,
+        "amount": "1000",
+        "currency": "EUR",
+        "owner": signed_in_seller.pk,
+        "closing_reason": "",
+        "activities-TOTAL_FORMS": "0",
+        "activities-INITIAL_FORMS": "0",
+        "activities-MIN_NUM_FORMS": "0",
+        "activities-MAX_NUM_FORMS": "1000",
+    }
+    refused = client.post(url, form)
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["loss_reason"] == [
+        "Choisissez pourquoi cette affaire a été perdue."
+    ]
+    assert client.post(url, {**form, "loss_reason": reason("No budget").pk}).status_code == 302
+    opportunity.refresh_from_db()
+    assert opportunity.loss_reason == reason("No budget") and opportunity.lost_at is not None
