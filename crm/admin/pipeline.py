@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from .. import services
-from ..models import Company, Contact, DisqualificationReason, Opportunity, OpportunityStage
+from ..models import Company, Contact, DisqualificationReason, LossReason, Opportunity, OpportunityStage
 from ..selectors import active_staff, contact_timeline
 from . import board
 from .activities import ActivityInline, save_activities
@@ -131,7 +131,7 @@ class OpportunityAdmin(OwnedAdmin):
         "next_step_due",
         "expected_close_date",
     ]
-    list_filter = ["stage", "owner", next_action_filter("next_step_at", _("next step"))]
+    list_filter = ["stage", "loss_reason", "owner", next_action_filter("next_step_at", _("next step"))]
     list_select_related = ["company", "contact", "stage", "owner"]
     search_fields = ["name", "company__name", "contact__email"]
     autocomplete_fields = ["company", "contact"]
@@ -147,6 +147,7 @@ class OpportunityAdmin(OwnedAdmin):
         "owner",
         "next_step",
         "next_step_due",
+        "loss_reason",
         "closing_reason",
         "stage_entered_at",
         "won_at",
@@ -189,6 +190,15 @@ class OpportunityStageAdmin(admin.ModelAdmin):
 
 @admin.register(DisqualificationReason)
 class DisqualificationReasonAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "order", "is_active"]
+    list_editable = ["order", "is_active"]
+    ordering = ["order", "id"]
+
+
+@admin.register(LossReason)
+class LossReasonAdmin(admin.ModelAdmin):
+    """Managers edit the list; a reason in use is deactivated rather than deleted (it is protected)."""
+
     list_display = ["__str__", "order", "is_active"]
     list_editable = ["order", "is_active"]
     ordering = ["order", "id"]

@@ -74,6 +74,16 @@ class DisqualificationReason(ReferenceRow):
         verbose_name_plural = _("disqualification reasons")
 
 
+class LossReason(ReferenceRow):
+    """Why a deal was lost: asked by every move to a lost stage, so the losses can be counted by cause."""
+
+    is_active = models.BooleanField(_("active"), default=True, help_text=_("Offered when a deal is lost."))
+
+    class Meta(ReferenceRow.Meta):
+        verbose_name = _("loss reason")
+        verbose_name_plural = _("loss reasons")
+
+
 class Company(KeyedModel):
     """A brand: the company behind one or more leads of the same (normalized) brand name."""
 
@@ -247,6 +257,15 @@ class Opportunity(models.Model):
         max_length=NOTES_MAX_LENGTH,
         validators=[MaxLengthValidator(NOTES_MAX_LENGTH)],
     )
+    loss_reason = models.ForeignKey(
+        LossReason,
+        verbose_name=_("loss reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        help_text=_("Required when the stage is lost."),
+    )
     won_at = models.DateTimeField(_("won"), null=True, blank=True, editable=False)
     lost_at = models.DateTimeField(_("lost"), null=True, blank=True, editable=False)
     stage_entered_at = models.DateTimeField(_("in this stage since"), default=timezone.now, editable=False)
@@ -268,6 +287,10 @@ class Opportunity(models.Model):
                 condition=models.Q(won_at__isnull=True) | models.Q(lost_at__isnull=True),
                 name="opportunity_not_both_won_and_lost",
             ),
+            models.CheckConstraint(
+                condition=models.Q(lost_at__isnull=True) | models.Q(loss_reason__isnull=False),
+                name="opportunity_lost_has_a_reason",
+            ),
             text_length_constraint(
                 "crm_opportunity_text_lengths",
                 {"name": 200, "currency": 3, "next_step": 200, "closing_reason": NOTES_MAX_LENGTH},
@@ -283,6 +306,20 @@ class Opportunity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The form's error before the service (and the constraint) would refuse a loss without a reason."""
+        super().clean()
+        if error := loss_reason_error(self):
+            raise ValidationError({"loss_reason": error})
+
+
+def loss_reason_error(opportunity: Opportunity) -> str:
+    """Why `opportunity` may not be saved as it is ("" when it may): a lost stage needs a reason."""
+    stage = opportunity.stage if opportunity.stage_id else None
+    if stage is not None and stage.is_lost and opportunity.loss_reason_id is None:
+        return gettext("Choose the reason this deal was lost.")
+    return ""
 
 
 class OpportunityStageEntry(models.Model):

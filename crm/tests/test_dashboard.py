@@ -19,6 +19,7 @@ from crm.models import (
     DisqualificationReason,
     Lead,
     LeadStage,
+    LossReason,
     Opportunity,
     OpportunityStage,
     Source,
@@ -81,6 +82,7 @@ def opportunity(owner, stage_name, amount, currency="EUR") -> Opportunity:
         owner=owner,
         won_at=NOW if stage.is_won else None,
         lost_at=NOW if stage.is_lost else None,
+        loss_reason=LossReason.objects.first() if stage.is_lost else None,
     )
 
 

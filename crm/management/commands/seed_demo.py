@@ -49,6 +49,7 @@ from crm.models import (
     DisqualificationReason,
     Lead,
     LeadStage,
+    LossReason,
     OpportunityStage,
     Source,
 )
@@ -296,8 +297,13 @@ def _convert(plan: _Plan, board_stage: str, position: int) -> None:
     )
     opportunity = conversion.opportunity
     for step, stage in enumerate(path):
+        lost_to = LossReason.objects.get(name="Chose a competitor") if stage.is_lost else None
         opportunity = services.move_opportunity(
-            opportunity, stage, user=plan.owner, now=plan.at(timedelta(days=3 + 4 * step))
+            opportunity,
+            stage,
+            user=plan.owner,
+            loss_reason=lost_to,
+            now=plan.at(timedelta(days=3 + 4 * step)),
         )
     if stage.is_closed:
         reason = "Signed the market entry study." if stage.is_won else "Chose a local agency."
