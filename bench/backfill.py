@@ -39,7 +39,16 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from mini_analysis.keys import identity_key  # noqa: E402 (no Django needed: a plain function)
+# `identity_key` is a plain function, but its module holds the keyed models: Django is set up first
+# (on a database this script never opens).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "igv_site.settings")
+os.environ.setdefault("SECRET_KEY", "bench-backfill-not-secret")
+os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
+import django  # noqa: E402
+
+django.setup()
+
+from mini_analysis.keys import identity_key  # noqa: E402
 
 SECTORS = ["Restauration / Food", "Retail", "Tech", "Santé", "Cosmétique"]
 STATUSES = ["GENERATED"] * 8 + ["QUOTA_BLOCKED", "ERROR", "NEW"]

@@ -284,7 +284,7 @@ with connection.cursor() as cursor:
         "FROM generate_series(1, 5000) AS g"
     )
     cursor.execute(
-        "INSERT INTO crm_contact (email, email_key, name, phone, language, company_id, owner_id, "
+        "INSERT INTO crm_contact (email, email_key, first_name, phone, language, company_id, owner_id, "
         "created_at, updated_at) SELECT 'deal' || id || '@example.com', 'deal' || id || '@example.com', "
         f"name, '', 'fr', id, {{user_id}}, now(), now() FROM crm_company",
     )

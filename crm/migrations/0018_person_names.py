@@ -59,42 +59,42 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="contact",
             name="first_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="first name"),
+            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='first name'),
         ),
         migrations.AddField(
             model_name="contact",
             name="last_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="last name"),
+            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='last name'),
         ),
         migrations.AddField(
             model_name="historicalcontact",
             name="first_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="first name"),
+            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='first name'),
         ),
         migrations.AddField(
             model_name="historicalcontact",
             name="last_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="last name"),
+            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='last name'),
         ),
         migrations.AddField(
             model_name="historicallead",
             name="first_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="first name"),
+            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='first name'),
         ),
         migrations.AddField(
             model_name="historicallead",
             name="last_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="last name"),
+            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='last name'),
         ),
         migrations.AddField(
             model_name="lead",
             name="first_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="first name"),
+            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='first name'),
         ),
         migrations.AddField(
             model_name="lead",
             name="last_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="last name"),
+            field=models.CharField(blank=True, db_default='', default='', max_length=200, verbose_name='last name'),
         ),
         migrations.AddConstraint(
             model_name="contact",

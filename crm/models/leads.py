@@ -59,8 +59,8 @@ class Lead(KeyedModel):
     """
 
     email = models.EmailField(_("email"))
-    first_name = models.CharField(_("first name"), max_length=200, blank=True)
-    last_name = models.CharField(_("last name"), max_length=200, blank=True)
+    first_name = models.CharField(_("first name"), max_length=200, blank=True, default="", db_default="")
+    last_name = models.CharField(_("last name"), max_length=200, blank=True, default="", db_default="")
     phone = PhoneNumberField(_("phone"), blank=True)
     brand_name = models.CharField(_("brand name"), max_length=200)
     sector = models.CharField(_("sector"), max_length=120, blank=True)

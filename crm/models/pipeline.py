@@ -144,8 +144,8 @@ class Contact(KeyedModel):
 
     email = models.EmailField(_("email"))
     email_key = models.CharField(max_length=254, unique=True, editable=False)
-    first_name = models.CharField(_("first name"), max_length=200, blank=True)
-    last_name = models.CharField(_("last name"), max_length=200, blank=True)
+    first_name = models.CharField(_("first name"), max_length=200, blank=True, default="", db_default="")
+    last_name = models.CharField(_("last name"), max_length=200, blank=True, default="", db_default="")
     phone = PhoneNumberField(_("phone"), blank=True)
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
