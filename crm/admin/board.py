@@ -23,12 +23,13 @@ from django.utils.translation import gettext
 from .. import services, visibility
 from ..models import Opportunity, OpportunityStage
 from ..selectors import active_staff
+from .base import UserChoiceField
 
 CARDS_PER_STAGE = 50
 
 
 class OwnerFilterForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=active_staff(), required=False, empty_label=None)
+    owner = UserChoiceField(queryset=active_staff(), required=False, empty_label=None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
