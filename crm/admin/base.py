@@ -14,6 +14,8 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from mini_analysis.sectors import sector_choices
+
 from .. import display, visibility
 
 HIDDEN_RECORD_LABEL = _("Not visible to you")
@@ -33,7 +35,22 @@ class TypedTextForm(forms.ModelForm):
             self.data = data
 
 
-class KeptLinksForm(TypedTextForm):
+class SectorByLabelForm(TypedTextForm):
+    """A record's sector is chosen by its label ("Restaurants / Food"), not typed as a code."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "sector" in self.fields:
+            field = self.fields["sector"]
+            self.fields["sector"] = forms.ChoiceField(
+                label=field.label,
+                required=field.required,
+                help_text=field.help_text,
+                choices=sector_choices(self.initial.get("sector") or ""),
+            )
+
+
+class KeptLinksForm(SectorByLabelForm):
     """A form keeps a link it does not offer: the current value of a foreign key that is not among
     the field's choices (a record hidden from the user, an account since deactivated, a reason
     since retired) stays among them, so the form posts it back unchanged instead of clearing it.

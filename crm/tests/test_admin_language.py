@@ -216,3 +216,14 @@ def test_an_account_nobody_named_is_shown_by_its_user_name(client, signed_in_bos
     LeadFactory(assigned_to=SalesPersonFactory(username="noname"))
 
     assert "noname" in client.get("/admin/crm/lead/").content.decode()
+
+
+def test_a_record_page_offers_the_sector_by_its_label_and_keeps_a_legacy_one(client, signed_in_boss):
+    food = LeadFactory(sector="food")
+    legacy = CompanyFactory(sector="Boulangerie artisanale")
+
+    lead_page = client.get(f"/admin/crm/lead/{food.pk}/change/", **speaking("en")).content.decode()
+    company_page = client.get(f"/admin/crm/company/{legacy.pk}/change/", **speaking("en")).content.decode()
+
+    assert '<option value="food" selected>Restaurants / Food</option>' in lead_page
+    assert '<option value="Boulangerie artisanale" selected>Boulangerie artisanale</option>' in company_page
