@@ -6,8 +6,10 @@ import zoneinfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from crm.assignment import choose_assignee
 from crm.models import Lead, SalesProfile
 from crm.preferences import preferences_of, save_preferences
 
@@ -139,8 +141,21 @@ def test_the_switcher_refuses_a_get_and_a_visitor(client):
 
 
 def test_a_profile_made_for_preferences_joins_no_automatic_assignment(boss):
-    from crm.assignment import choose_assignee
-
     save_preferences(boss, language="en")
 
     assert choose_assignee("en") is None
+
+
+def test_a_session_opened_before_preferences_were_kept_reads_them_from_the_profile(client, seller):
+    sign_in(client, seller, language="en")
+    session = client.session
+    del session["crm_preferences"]
+    session.save()
+
+    assert client.get(LEADS)["Content-Language"] == "en"
+    assert client.session["crm_preferences"] == ["en", ""]
+
+
+def test_the_database_refuses_a_language_the_site_does_not_speak(seller):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SalesProfile.objects.create(user=seller, language="de")
