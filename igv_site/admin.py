@@ -5,8 +5,10 @@ site), so `admin.site` and every `@admin.register` keep working unchanged.
 """
 
 from django.contrib import admin
-from django.http import HttpRequest
-from django.urls import path
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 # Apps in this order first; the rest follow alphabetically.
@@ -33,7 +35,8 @@ class AdminSite(admin.AdminSite):
         apps = sorted(apps, key=lambda app: _rank(APP_ORDER, app["app_label"]))
         if app_label is not None:
             return apps  # one app's own page: as Django lists it
-        return _internal_apart(apps, show=request.user.is_superuser)
+        internal_url = reverse("admin:administration", current_app=self.name)
+        return _internal_apart(apps, show=request.user.is_superuser, url=internal_url)
 
     def get_urls(self):
         from crm.admin.profile import profile_view, switch_language_view
@@ -41,11 +44,26 @@ class AdminSite(admin.AdminSite):
         return [
             path("profile/", self.admin_view(profile_view), {"admin_site": self}, name="profile"),
             path("language/", self.admin_view(switch_language_view), name="set_language"),
+            path("administration/", self.admin_view(self.administration_view), name="administration"),
             *super().get_urls(),
         ]
 
+    def administration_view(self, request: HttpRequest) -> HttpResponse:
+        """The internal apps' own page, as an app's (`app_index`), for an administrator."""
+        group = [app for app in self.get_app_list(request) if app["app_label"] == ADMINISTRATION]
+        if not group:
+            raise PermissionDenied
+        context = {
+            **self.each_context(request),
+            "title": group[0]["name"],
+            "subtitle": None,
+            "app_list": group,
+            "app_label": ADMINISTRATION,
+        }
+        return TemplateResponse(request, "admin/app_index.html", context)
 
-def _internal_apart(apps: list[dict], *, show: bool) -> list[dict]:
+
+def _internal_apart(apps: list[dict], *, show: bool, url: str) -> list[dict]:
     """The apps without their internal models; those, for an administrator, in one last group."""
     kept, internal = [], []
     for app in apps:
@@ -62,7 +80,7 @@ def _internal_apart(apps: list[dict], *, show: bool) -> list[dict]:
             kept.append({**app, "models": models})
     if show and internal:
         kept.append(
-            {"name": _("Administration"), "app_label": ADMINISTRATION, "app_url": "", "models": internal}
+            {"name": _("Administration"), "app_label": ADMINISTRATION, "app_url": url, "models": internal}
         )
     return kept
 

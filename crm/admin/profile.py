@@ -28,7 +28,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 
 class ProfileForm(forms.ModelForm):
-    """What a person sets for themselves. Grouped in the page by topic (`ProfilePage.sections`),
+    """What a person sets for themselves. Grouped in the page by topic (`SECTIONS`),
     so a later topic (reminders) is one more section, not a new page."""
 
     class Meta:

@@ -163,6 +163,17 @@ def test_an_administrator_finds_the_internal_apps_grouped_last(client, signed_in
     assert "LeadSyncFailure" not in crm_models
 
 
+def test_the_administration_group_has_its_own_page_for_an_administrator_only(client, boss, seller):
+    client.force_login(boss)
+    page = client.get("/admin/administration/", **speaking("en"))
+    assert page.status_code == 200
+    assert "<h1>Administration</h1>" in page.content.decode()
+    assert 'href="/admin/axes/accessattempt/"' in page.content.decode()
+
+    client.force_login(seller)
+    assert client.get("/admin/administration/").status_code == 403
+
+
 def test_an_apps_own_page_still_lists_it_whole(client, signed_in_boss):
     response = client.get("/admin/axes/")
 
