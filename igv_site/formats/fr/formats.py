@@ -22,5 +22,5 @@ DATETIME_INPUT_FORMATS = [
 TIME_INPUT_FORMATS = ["%H:%M:%S", "%H:%M:%S.%f", "%H:%M"]
 
 DECIMAL_SEPARATOR = ","
-THOUSAND_SEPARATOR = "\u202f"  # narrow no-break space, as French typography writes 1 234,5
+THOUSAND_SEPARATOR = "\xa0"  # no-break space, as Django's French formats (1 234,5)
 NUMBER_GROUPING = 3
