@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -12,10 +13,11 @@ class CrmConfig(AppConfig):
     def ready(self) -> None:
         from mini_analysis.models import MiniAnalysis
 
-        from . import checks, signals  # noqa: F401 - checks registers the settings checks
+        from . import checks, preferences, signals  # noqa: F401 - checks registers the settings checks
 
         post_save.connect(
             signals.create_or_update_lead,
             sender=MiniAnalysis,
             dispatch_uid="crm.create_or_update_lead",
         )
+        user_logged_in.connect(preferences.remember_at_sign_in, dispatch_uid="crm.remember_preferences")

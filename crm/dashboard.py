@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.cache.backends.locmem import LocMemCache
 from django.db.models import (
     BooleanField,
@@ -51,6 +52,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import visibility
+from .display import user_name
 from .models import Activity, ActivityKind, Currency, Lead, LeadStage, Opportunity, OpportunityStage, Source
 
 PERIOD_WEEKS = 12
@@ -325,7 +327,9 @@ def _overdue(activities: QuerySet[Activity], now: datetime) -> list[Bar]:
     return [
         Bar(
             str(owner or ""),
-            (f"{first} {last}".strip() or username) if owner else _("Unassigned"),
+            user_name(get_user_model()(username=username, first_name=first, last_name=last))
+            if owner
+            else _("Unassigned"),
             count,
             _percent(count, largest),
         )
@@ -344,12 +348,14 @@ def dashboard_context(request: HttpRequest) -> dict:
     """The partial's context: nothing for a user who may not view prospects.
 
     The team's figures are shared by the superusers; each sales person has their own. The key
-    holds the language, as the figures carry translated labels.
+    holds the language, as the figures carry translated labels, and the time zone, which draws
+    the weeks and "today".
     """
     user = request.user
     if not user.has_perm("crm.view_lead"):
         return {"dashboard": None}
-    key = f"{'team' if visibility.sees_everything(user) else user.pk}:{get_language()}"
+    who = "team" if visibility.sees_everything(user) else user.pk
+    key = f"{who}:{get_language()}:{timezone.get_current_timezone_name()}"
     figures = _figures_cache.get(key)
     if figures is None:
         figures = dashboard_figures(user)

@@ -43,7 +43,17 @@ __all__ = [
     "source_label",
     "stage_badge_html",
     "status_badge_html",
+    "user_name",
 ]
+
+
+def user_name(user) -> str:
+    """How a person is named everywhere in the CRM (lists, filters, forms, the dashboard, timelines,
+    history): their full name, else their user name (an account nobody named)."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
 
 # One word per source for the list; the full label stays in the filter and the form.
 SHORT_SOURCE_LABELS = {

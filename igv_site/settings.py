@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in person's language and time zone (their profile), once they are known.
+    "crm.preferences.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Who changed a lead, company, contact or opportunity in the admin (django-simple-history).
@@ -154,6 +156,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Jerusalem")
 USE_I18N = True
 USE_TZ = True
+# One date, time and number format per language (igv_site/formats/<language>/formats.py). Numbers
+# are grouped where a template asks (`floatformat:"g"`), not everywhere: USE_THOUSAND_SEPARATOR
+# would also group the ids that templates write into URLs and form values ("1 234").
+FORMAT_MODULE_PATH = ["igv_site.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -15,6 +15,13 @@ class Sector(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+def sector_choices(current: str = "") -> list[tuple[str, str]]:
+    """The sectors a form offers, by label; a legacy free-text sector stays offered, as typed, so
+    that saving the record keeps it."""
+    legacy = [(current, current)] if current and current not in Sector.values else []
+    return [("", "---------"), *Sector.choices, *legacy]
+
+
 def sector_label(value: str) -> str:
     """The translated label of a stored sector; legacy free-text sectors are shown as they are."""
     try:

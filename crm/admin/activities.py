@@ -8,10 +8,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import services
+from .. import display, services
 from ..models import Activity, ActivityKind
 from ..selectors import active_staff
 from .base import CrmMedia, VisibleToAdmin, VisibleToInline, due_date, next_action_filter
+from .lead_filters import SalesPersonFilter
 
 
 class ActivityInline(VisibleToInline):
@@ -60,12 +61,13 @@ class OpenFilter(admin.SimpleListFilter):
 
 @admin.register(Activity)
 class ActivityAdmin(VisibleToAdmin):
-    list_display = ["kind", "subject", "record", "due", "done_at", "owner", "created_at"]
+    add_title = _("New activity")
+    list_display = ["kind", "subject", "record", "due", "done_at", "owner_name", "created_at"]
     list_filter = [
         OpenFilter,
         next_action_filter("due_at", _("due"), among=Q(kind=ActivityKind.TASK, done_at__isnull=True)),
         "kind",
-        "owner",
+        ("owner", SalesPersonFilter),
     ]
     list_select_related = ["lead", "contact", "opportunity", "owner"]
     search_fields = ["subject"]
@@ -101,6 +103,10 @@ class ActivityAdmin(VisibleToAdmin):
     @admin.display(description=_("due"), ordering="due_at")
     def due(self, activity: Activity) -> str:
         return due_date(activity.due_at) if activity.is_open_task else "-"
+
+    @admin.display(description=_("owner"), ordering="owner__username")
+    def owner_name(self, activity: Activity) -> str:
+        return display.user_name(activity.owner) or display.EMPTY
 
     @admin.display(description=_("about"))
     def record(self, activity: Activity) -> str:

@@ -10,12 +10,15 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ..assignment import sales_people
+from ..display import user_name
 from ..models import SalesProfile
+from .base import PlainTitles, user_choice_field
 
 
 @admin.register(SalesProfile)
-class SalesProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "speaks_french", "speaks_english", "speaks_hebrew", "is_away", "last_turn"]
+class SalesProfileAdmin(PlainTitles, admin.ModelAdmin):
+    add_title = _("New sales profile")
+    list_display = ["person", "speaks_french", "speaks_english", "speaks_hebrew", "is_away", "last_turn"]
     list_editable = ["is_away"]
     list_filter = ["is_away", "speaks_french", "speaks_english", "speaks_hebrew"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
@@ -25,6 +28,7 @@ class SalesProfileAdmin(admin.ModelAdmin):
         (None, {"fields": ["user", "is_away"]}),
         (_("Languages spoken"), {"fields": ["speaks_french", "speaks_english", "speaks_hebrew"]}),
         (_("Automatic assignment"), {"fields": ["last_turn"]}),
+        (_("Language and time"), {"fields": ["language", "time_zone"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SalesProfile]:
@@ -43,7 +47,11 @@ class SalesProfileAdmin(admin.ModelAdmin):
             if not self.manages_team(request):
                 users = users.filter(pk=request.user.pk)
             kwargs["queryset"] = users.order_by("username")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **user_choice_field(db_field, kwargs))
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def person(self, profile: SalesProfile) -> str:
+        return user_name(profile.user)
 
     def manages_team(self, request: HttpRequest) -> bool:
         return request.user.has_perm("crm.assign_lead")

@@ -4,15 +4,19 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .. import visibility
+from mini_analysis.sectors import sector_choices
+
+from .. import display, visibility
 
 HIDDEN_RECORD_LABEL = _("Not visible to you")
 
@@ -31,7 +35,22 @@ class TypedTextForm(forms.ModelForm):
             self.data = data
 
 
-class KeptLinksForm(TypedTextForm):
+class SectorByLabelForm(TypedTextForm):
+    """A record's sector is chosen by its label ("Restaurants / Food"), not typed as a code."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "sector" in self.fields:
+            field = self.fields["sector"]
+            self.fields["sector"] = forms.ChoiceField(
+                label=field.label,
+                required=field.required,
+                help_text=field.help_text,
+                choices=sector_choices(self.initial.get("sector") or ""),
+            )
+
+
+class KeptLinksForm(SectorByLabelForm):
     """A form keeps a link it does not offer: the current value of a foreign key that is not among
     the field's choices (a record hidden from the user, an account since deactivated, a reason
     since retired) stays among them, so the form posts it back unchanged instead of clearing it.
@@ -66,7 +85,36 @@ def _keep_current_value(field: forms.ModelChoiceField, value) -> None:
         )
 
 
-class VisibleToAdmin(admin.ModelAdmin):
+class PlainTitles:
+    """A list is titled by what it lists ("Prospects"), an empty form by what it creates ("New
+    prospect"), not Django's "Select prospect to change" / "Add prospect" (in French "Sélectionnez
+    l'objet prospect à changer"). `add_title` is written per admin: French nouns have a gender."""
+
+    add_title = _("New record")
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        title = capfirst(self.opts.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        return super().add_view(request, form_url, {"title": self.add_title, **(extra_context or {})})
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    """A choice of person, each by name (`display.user_name`)."""
+
+    def label_from_instance(self, user) -> str:
+        return display.user_name(user)
+
+
+def user_choice_field(db_field, kwargs: dict) -> dict:
+    """`formfield_for_foreignkey`'s arguments, with people chosen by name when it points to a user."""
+    if db_field.related_model is get_user_model() and "widget" not in kwargs:
+        kwargs.setdefault("form_class", UserChoiceField)
+    return kwargs
+
+
+class VisibleToAdmin(PlainTitles, admin.ModelAdmin):
     """The one scoping base: the rows, the objects a form may point to, the per-object permissions
     and the history pages are what `crm.visibility` lets the user see.
 
@@ -92,7 +140,7 @@ class VisibleToAdmin(admin.ModelAdmin):
         related = db_field.related_model
         if related in visibility.SCOPED_MODELS and "queryset" not in kwargs:
             kwargs["queryset"] = visibility.visible_to(request.user, related._default_manager.all())
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **user_choice_field(db_field, kwargs))
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return super().has_view_permission(request, obj) and self._may_see(request, obj)
@@ -136,6 +184,9 @@ class VisibleToInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return visibility.visible_to(request.user, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        return super().formfield_for_foreignkey(db_field, request, **user_choice_field(db_field, kwargs))
 
 
 def viewer_of(record):

@@ -32,6 +32,7 @@ from .. import services, visibility
 from ..models import LossReason, Opportunity, OpportunityStage
 from ..models.pipeline import loss_reason_error
 from ..selectors import active_staff
+from .base import UserChoiceField
 
 CARDS_PER_STAGE = 50
 CLOSED_DAYS = 30
@@ -39,7 +40,7 @@ OPEN = Q(stage__is_won=False, stage__is_lost=False)
 
 
 class OwnerFilterForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=active_staff(), required=False, empty_label=None)
+    owner = UserChoiceField(queryset=active_staff(), required=False, empty_label=None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import services
+from .. import display, services
 from ..exports import lead_csv_lines
 from ..models import Lead
 from .lead_forms import AssignActionForm
@@ -45,7 +45,7 @@ def assign_to_sales_person(modeladmin, request: HttpRequest, queryset: QuerySet[
             "%(count)d prospects assigned to %(name)s.",
             count,
         )
-        % {"count": count, "name": assignee.get_username()},
+        % {"count": count, "name": display.user_name(assignee)},
         messages.SUCCESS,
     )
 

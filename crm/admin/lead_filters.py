@@ -8,11 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from mini_analysis.sectors import sector_label
 
+from ..display import user_name
 from ..models import Lead
 
 
 class SalesPersonFilter(admin.RelatedFieldListFilter):
-    """Leads by sales person: the staff accounts, plus "unassigned".
+    """Records by sales person (a prospect's, or any record's owner): the staff accounts by name,
+    plus "unassigned".
 
     Django's `RelatedOnlyFieldListFilter` would read every lead to find who has some.
     """
@@ -23,7 +25,8 @@ class SalesPersonFilter(admin.RelatedFieldListFilter):
 
     def field_choices(self, field, request, model_admin):
         ordering = self.field_admin_ordering(field, request, model_admin) or ("username",)
-        return field.get_choices(include_blank=False, limit_choices_to={"is_staff": True}, ordering=ordering)
+        staff = field.related_model._default_manager.filter(is_staff=True).order_by(*ordering)
+        return [(user.pk, user_name(user)) for user in staff]
 
 
 # Each step: the first value after the previous one, `{first}` and `{next}` written by the ORM.

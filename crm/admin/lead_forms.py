@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import services
 from ..models import Currency, Lead, LeadStage
 from ..selectors import active_staff
-from .base import KeptLinksForm
+from .base import KeptLinksForm, UserChoiceField
 
 
 class StaffChoiceIterator(forms.models.ModelChoiceIterator):
@@ -21,7 +21,7 @@ class StaffChoiceIterator(forms.models.ModelChoiceIterator):
             yield self.choice(user)
 
 
-class StaffChoiceField(forms.ModelChoiceField):
+class StaffChoiceField(UserChoiceField):
     iterator = StaffChoiceIterator
 
 

@@ -56,6 +56,7 @@ MINI_ANALYSES_SHOWN = 20
 @admin.register(Lead)
 class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, SimpleHistoryAdmin):
     form = LeadForm
+    add_title = _("New prospect")
     # Django's changelist whose rows are drawn in one pass (crm/admin/rows.py); the import
     # button's template (django-import-export) extends it.
     change_list_template = "admin/crm/lead/change_list.html"
@@ -257,7 +258,7 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
 
     @admin.display(description=_("Owner"), ordering="assigned_to__username")
     def owner(self, lead: Lead) -> str:
-        return lead.assigned_to.get_username() if lead.assigned_to else display.EMPTY
+        return display.user_name(lead.assigned_to) or display.EMPTY
 
     @admin.display(description=_("created"), ordering="created_at")
     def created_date(self, lead: Lead) -> str:

@@ -9,12 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from .. import services
+from mini_analysis.sectors import sector_label
+
+from .. import display, services
 from ..models import Company, Contact, DisqualificationReason, LossReason, Opportunity, OpportunityStage
 from ..selectors import active_staff, contact_timeline
 from . import board
 from .activities import ActivityInline, save_activities
-from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter, viewer_of
+from .base import CrmMedia, PlainTitles, VisibleToAdmin, due_date, next_action_filter, viewer_of
+from .lead_filters import SalesPersonFilter
 
 TIMELINE_LENGTH = 50
 
@@ -40,15 +43,24 @@ class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
             return super().save_formset(request, form, formset, change)
         save_activities(request, formset)
 
+    @admin.display(description=_("owner"), ordering="owner__username")
+    def owner_name(self, record) -> str:
+        return display.user_name(record.owner) or display.EMPTY
+
 
 @admin.register(Company)
 class CompanyAdmin(OwnedAdmin):
-    list_display = ["name", "sector", "website", "country", "owner", "created_at"]
-    list_filter = ["owner"]
+    add_title = _("New company")
+    list_display = ["name", "sector_name", "website", "country", "owner_name", "created_at"]
+    list_filter = [("owner", SalesPersonFilter)]
     list_select_related = ["owner"]
     search_fields = ["name"]
     fields = ["name", "sector", "website", "country", "owner", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
+
+    @admin.display(description=_("sector"), ordering="sector")
+    def sector_name(self, company: Company) -> str:
+        return sector_label(company.sector) or display.EMPTY
 
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "website":
@@ -58,16 +70,17 @@ class CompanyAdmin(OwnedAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(OwnedAdmin):
+    add_title = _("New contact")
     list_display = [
-        "__str__",
+        "name",
         "email_ltr",
         "phone_ltr",
         "company",
-        "owner",
+        "owner_name",
         "last_contacted_at",
         "created_at",
     ]
-    list_filter = ["owner", "language"]
+    list_filter = [("owner", SalesPersonFilter), "language"]
     list_select_related = ["company", "owner"]
     search_fields = ["email", "first_name", "last_name"]
     autocomplete_fields = ["company"]
@@ -83,6 +96,13 @@ class ContactAdmin(OwnedAdmin):
         "timeline",
     ]
     readonly_fields = ["last_contacted_at", "timeline"]
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def name(self, contact: Contact) -> str:
+        """The person's full name; their email until they have one (a link needs a text)."""
+        return (
+            display.auto_dir_html(contact.full_name) if contact.full_name else display.ltr_html(contact.email)
+        )
 
     @admin.display(description=_("email"), ordering="email")
     def email_ltr(self, contact: Contact) -> str:
@@ -102,7 +122,7 @@ class ContactAdmin(OwnedAdmin):
             return _("No activity yet.")
         rows = format_html_join(
             "",
-            '<li><time datetime="{}">{}</time> · {} · {}{}</li>',
+            '<li><time datetime="{}">{}</time> · {} · {}{} · {}</li>',
             (
                 (
                     activity.created_at.isoformat(),
@@ -110,6 +130,7 @@ class ContactAdmin(OwnedAdmin):
                     activity.get_kind_display(),
                     activity.subject,
                     f" ({activity.lead})" if activity.lead_id and activity.contact_id is None else "",
+                    display.user_name(activity.owner) or display.EMPTY,
                 )
                 for activity in activities
             ),
@@ -119,6 +140,7 @@ class ContactAdmin(OwnedAdmin):
 
 @admin.register(Opportunity)
 class OpportunityAdmin(OwnedAdmin):
+    add_title = _("New opportunity")
     list_display = [
         "name",
         "company",
@@ -126,12 +148,17 @@ class OpportunityAdmin(OwnedAdmin):
         "stage",
         "amount",
         "currency",
-        "owner",
+        "owner_name",
         "next_step",
         "next_step_due",
         "expected_close_date",
     ]
-    list_filter = ["stage", "loss_reason", "owner", next_action_filter("next_step_at", _("next step"))]
+    list_filter = [
+        "stage",
+        "loss_reason",
+        ("owner", SalesPersonFilter),
+        next_action_filter("next_step_at", _("next step")),
+    ]
     list_select_related = ["company", "contact", "stage", "owner"]
     search_fields = ["name", "company__name", "contact__email"]
     autocomplete_fields = ["company", "contact"]
@@ -182,14 +209,16 @@ class OpportunityAdmin(OwnedAdmin):
 
 
 @admin.register(OpportunityStage)
-class OpportunityStageAdmin(admin.ModelAdmin):
+class OpportunityStageAdmin(PlainTitles, admin.ModelAdmin):
+    add_title = _("New opportunity stage")
     list_display = ["__str__", "order", "probability", "is_won", "is_lost"]
     list_editable = ["order", "probability"]
     ordering = ["order", "id"]
 
 
 @admin.register(DisqualificationReason)
-class DisqualificationReasonAdmin(admin.ModelAdmin):
+class DisqualificationReasonAdmin(PlainTitles, admin.ModelAdmin):
+    add_title = _("New disqualification reason")
     list_display = ["__str__", "order", "is_active"]
     list_editable = ["order", "is_active"]
     ordering = ["order", "id"]

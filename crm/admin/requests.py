@@ -23,6 +23,8 @@ admin.site.unregister(MiniAnalysis)
 class MiniAnalysisWithProspectAdmin(VisibleToAdmin, MiniAnalysisAdmin):
     """The mini-analysis admin plus the link to its prospect (same email and brand name)."""
 
+    add_title = _("New mini-analysis")
+
     list_display = [*MiniAnalysisAdmin.list_display, "prospect_link"]
     readonly_fields = [*MiniAnalysisAdmin.readonly_fields, "prospect_link"]
 

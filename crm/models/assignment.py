@@ -1,6 +1,10 @@
-"""Fair automatic assignment: what it knows of each sales person (`crm.assignment` holds the rule)."""
+"""A person's profile: what the fair automatic assignment knows of them (`crm.assignment` holds
+the rule), and the language and time zone the admin speaks to them in (`crm.preferences`)."""
+
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +16,16 @@ SPOKEN_LANGUAGE_FIELDS = {
     Language.ENGLISH: "speaks_english",
     Language.HEBREW: "speaks_hebrew",
 }
+
+
+def validate_time_zone(value: str) -> None:
+    """A time zone is one of the IANA names this machine knows (`Europe/Paris`), or empty."""
+    if value and value not in available_time_zones():
+        raise ValidationError(_("Unknown time zone: %(zone)s."), code="invalid", params={"zone": value})
+
+
+def available_time_zones() -> set[str]:
+    return zoneinfo.available_timezones()
 
 
 class SalesProfile(models.Model):
@@ -37,11 +51,23 @@ class SalesProfile(models.Model):
     # The round-robin's order: a number rather than a time, so that clocks that differ between
     # servers (or step back) cannot reorder the turns. Empty until the first automatic prospect.
     last_turn = models.PositiveBigIntegerField(_("last turn"), null=True, blank=True, editable=False)
+    # How the admin speaks to this person; empty: the site's language and time zone.
+    language = models.CharField(
+        _("language of the interface"), max_length=8, blank=True, choices=settings.LANGUAGES
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_time_zone])
 
     class Meta:
         verbose_name = _("sales profile")
         verbose_name_plural = _("sales profiles")
         ordering = ["user__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(language="")
+                | models.Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="salesprofile_language_known",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.user)

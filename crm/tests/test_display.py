@@ -1,8 +1,11 @@
 """The prospects' display helpers: one-word sources, dates, and the re-exported bidi helpers."""
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 
-from django.utils import timezone, translation
+from django.test import override_settings
+from django.utils import formats, timezone, translation
 
 from crm import display
 from crm.models import Source
@@ -29,22 +32,38 @@ def test_date_html_shows_the_local_date_and_the_full_time_as_tooltip(settings):
     with timezone.override("Asia/Jerusalem"), translation.override("en"):
         html = display.date_html(moment)
     assert html.startswith('<time datetime="2026-03-02T00:30:00+02:00"')
-    assert html.endswith(">03/02/2026</time>")
+    assert html.endswith(">02/03/2026</time>")  # the site's one format, day first (igv_site/formats)
+    assert 'title="02/03/2026 00:30"' in html
 
 
 def test_the_same_moment_is_shown_in_each_zone_and_language_of_the_viewer():
-    """The formatted dates are kept per moment, zone and language: never another viewer's."""
+    """The formatted dates are kept per moment, zone and language: never another viewer's. The site
+    formats dates alike in its three languages, so Django's own formats (which differ) show it."""
     moment = datetime.datetime(2026, 3, 1, 22, 30, tzinfo=datetime.UTC)
     shown = {}
-    for zone in ["Asia/Jerusalem", "UTC"]:
-        for language in ["en", "fr", "he"]:
-            with timezone.override(zone), translation.override(language):
-                shown[zone, language] = display.date_html(moment)
+    with django_formats():
+        for zone in ["Asia/Jerusalem", "UTC"]:
+            for language in ["en", "fr", "he"]:
+                with timezone.override(zone), translation.override(language):
+                    shown[zone, language] = display.date_html(moment)
     assert shown["UTC", "en"].endswith(">03/01/2026</time>")
     assert shown["Asia/Jerusalem", "en"].endswith(">03/02/2026</time>")
     assert shown["Asia/Jerusalem", "fr"].endswith(">02/03/2026</time>")
     assert 'title="2 mars 2026 00:30"' in shown["Asia/Jerusalem", "fr"]
     assert len(set(shown.values())) == 6
+
+
+@contextlib.contextmanager
+def django_formats() -> Iterator[None]:
+    """Django's per-language formats instead of the site's, and no date formatted with either kept."""
+    try:
+        with override_settings(FORMAT_MODULE_PATH=None):
+            formats.reset_format_cache()
+            display._date_html.cache_clear()
+            yield
+    finally:
+        formats.reset_format_cache()
+        display._date_html.cache_clear()
 
 
 def test_phone_html_is_reexported_for_the_crm():
