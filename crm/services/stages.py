@@ -39,16 +39,22 @@ def lead_stage_error(current: str, stage: str, reason: DisqualificationReason | 
 
 def save_lead(lead: Lead, *, user: AbstractBaseUser | None, changed: list[str] | None = None) -> Lead:
     """A lead typed or edited in a form: new, saved whole; edited, the `changed` fields only, its
-    stage (and reason) through `set_lead_stage`, all in one transaction. A refused stage raises
-    `PipelineError` and writes nothing."""
+    stage (and reason) through `set_lead_stage`, in one transaction. A refused stage raises
+    `PipelineError` once the other fields are saved: the rest of what the person typed is kept."""
     if lead.pk is None or changed is None:
         return save_record(lead, user=user)
     stage_fields = {"stage", "disqualification_reason"}
+    refused = None
     with transaction.atomic():
         if stage_fields & set(changed):
-            set_lead_stage(lead, lead.stage, user=user, reason=lead.disqualification_reason)
+            try:
+                set_lead_stage(lead, lead.stage, user=user, reason=lead.disqualification_reason)
+            except PipelineError as error:
+                refused = error
         if others := [name for name in changed if name not in stage_fields]:
             save_record(lead, user=user, fields=others)
+    if refused is not None:
+        raise refused
     return lead
 
 
