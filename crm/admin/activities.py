@@ -1,6 +1,9 @@
 """Activities: the inline on prospects, contacts and opportunities, and the list of one's own tasks."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -8,22 +11,40 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import services
+from .. import display, services
 from ..models import Activity, ActivityKind
 from ..selectors import active_staff
 from .base import CrmMedia, VisibleToAdmin, VisibleToInline, due_date, next_action_filter
 
 
-class ActivityInline(VisibleToInline):
+class ActivityInline(display.BidiFormFieldsMixin, VisibleToInline):
     """Log a call, an email, a meeting or a note, or plan a task with its due date.
 
     A logged activity without a date is dated now; a task stays open until "done" is set.
+    The row fits a laptop's screen (static crm/admin.css): one native date-time input per date
+    instead of the admin's date, time and shortcut links, and no user-admin links by the owner.
+    Each input is named after its column (`aria-label`): a row has no label of its own.
     """
 
     model = Activity
     fields = ["kind", "subject", "body", "due_at", "done_at", "owner"]
     extra = 1
     ordering = ["-created_at", "-id"]
+    formfield_overrides = {
+        models.DateTimeField: {
+            "form_class": forms.DateTimeField,
+            "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        },
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})},
+    }
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            if isinstance(field.widget, RelatedFieldWidgetWrapper):
+                field.widget = field.widget.widget
+            field.widget.attrs["aria-label"] = field.label
+        return field
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Activity]:
         return super().get_queryset(request).select_related("owner")
@@ -62,7 +83,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 @admin.register(Activity)
 class ActivityAdmin(VisibleToAdmin):
-    list_display = ["kind", "subject", "record", "due", "done_at", "owner", "created_at"]
+    list_display = ["kind", "subject", "record", "due", "done", "owner", "created"]
     list_filter = [
         OpenFilter,
         next_action_filter("due_at", _("due"), among=Q(kind=ActivityKind.TASK, done_at__isnull=True)),
@@ -107,6 +128,14 @@ class ActivityAdmin(VisibleToAdmin):
     @admin.display(description=_("due"), ordering="due_at")
     def due(self, activity: Activity) -> str:
         return due_date(activity.due_at) if activity.is_open_task else "-"
+
+    @admin.display(description=_("done"), ordering="done_at")
+    def done(self, activity: Activity) -> str:
+        return display.date_html(activity.done_at)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, activity: Activity) -> str:
+        return display.date_html(activity.created_at)
 
     @admin.display(description=_("about"))
     def record(self, activity: Activity) -> str:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from .. import services
+from .. import display, services
 from ..models import Company, Contact, DisqualificationReason, Opportunity, OpportunityStage
 from ..selectors import active_staff, contact_timeline
 from . import board
@@ -21,6 +21,10 @@ TIMELINE_LENGTH = 50
 
 class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
     """A record with an owner (a staff account, the creator by default) and activities inline."""
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, record) -> str:
+        return display.date_html(record.created_at)
 
     list_per_page = 50
     show_facets = admin.ShowFacets.NEVER
@@ -40,12 +44,16 @@ class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
 
 @admin.register(Company)
 class CompanyAdmin(OwnedAdmin):
-    list_display = ["name", "sector", "website", "country", "owner", "created_at"]
+    list_display = ["name", "sector", "website_ltr", "country", "owner", "created"]
     list_filter = ["owner"]
     list_select_related = ["owner"]
     search_fields = ["name"]
     fields = ["name", "sector", "website", "country", "owner", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
+
+    @admin.display(description=_("website"), ordering="website")
+    def website_ltr(self, company: Company) -> str:
+        return display.ltr_html(company.website)
 
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "website":
@@ -55,15 +63,9 @@ class CompanyAdmin(OwnedAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(OwnedAdmin):
-    list_display = [
-        "__str__",
-        "email_ltr",
-        "phone_ltr",
-        "company",
-        "owner",
-        "last_contacted_at",
-        "created_at",
-    ]
+    # The name and the email, once each (the record's `__str__` is both).
+    list_display = ["display_name", "email_ltr", "phone_ltr", "company", "owner", "last_contacted", "created"]
+    list_display_links = ["display_name", "email_ltr"]
     list_filter = ["owner", "language"]
     list_select_related = ["company", "owner"]
     search_fields = ["email", "name"]
@@ -72,13 +74,21 @@ class ContactAdmin(OwnedAdmin):
     fields = ["name", "email", "phone", "language", "company", "owner", "last_contacted_at", "timeline"]
     readonly_fields = ["last_contacted_at", "timeline"]
 
+    @admin.display(description=_("name"), ordering="name")
+    def display_name(self, contact: Contact) -> str:
+        return display.auto_dir_html(contact.name)
+
     @admin.display(description=_("email"), ordering="email")
     def email_ltr(self, contact: Contact) -> str:
-        return format_html("<bdi>{}</bdi>", contact.email)
+        return display.ltr_html(contact.email)
 
     @admin.display(description=_("phone"))
     def phone_ltr(self, contact: Contact) -> str:
-        return format_html('<bdi dir="ltr">{}</bdi>', contact.phone or "")
+        return display.phone_html(contact.phone)
+
+    @admin.display(description=_("last contacted"), ordering="last_contacted_at")
+    def last_contacted(self, contact: Contact) -> str:
+        return display.date_html(contact.last_contacted_at)
 
     @admin.display(description=_("timeline"))
     def timeline(self, contact: Contact) -> str:
@@ -112,12 +122,11 @@ class OpportunityAdmin(OwnedAdmin):
         "company",
         "contact",
         "stage",
-        "amount",
-        "currency",
+        "amount_in_currency",
         "owner",
         "next_step",
-        "next_step_due",
-        "expected_close_date",
+        "next_step_when",
+        "close_date",
     ]
     list_filter = ["stage", "owner", next_action_filter("next_step_at", _("next step"))]
     list_select_related = ["company", "contact", "stage", "owner"]
@@ -162,6 +171,18 @@ class OpportunityAdmin(OwnedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Opportunity, form, change: bool) -> None:
         services.save_opportunity(obj, user=request.user)
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_in_currency(self, opportunity: Opportunity) -> str:
+        return display.amount_html(opportunity.amount, opportunity.currency)
+
+    @admin.display(description=_("next step date"), ordering="next_step_at")
+    def next_step_when(self, opportunity: Opportunity) -> str:
+        return display.next_action_html(opportunity.next_step, opportunity.next_step_at)
+
+    @admin.display(description=_("expected close date"), ordering="expected_close_date")
+    def close_date(self, opportunity: Opportunity) -> str:
+        return display.day_html(opportunity.expected_close_date)
 
     @admin.display(description=_("next step date"), ordering="next_step_at")
     def next_step_due(self, opportunity: Opportunity) -> str:
