@@ -78,7 +78,7 @@ def open_page(browser, settings, live_server) -> Iterator:
     """A page signed in as a superuser, in a language, at a size, with the sidebar open or closed."""
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    boss = UserFactory(username="boss", is_superuser=True)
+    boss = UserFactory(username="boss", is_superuser=True, password=None)  # signed in by `log_in`
     contexts = []
 
     def open_page(language: str, viewport: dict, sidebar_open: bool = True) -> Page:
