@@ -1,6 +1,7 @@
 """The prospects' display helpers: one-word sources, dates, and the re-exported bidi helpers."""
 
 import datetime
+from decimal import Decimal
 
 from django.utils import timezone, translation
 
@@ -49,3 +50,16 @@ def test_the_same_moment_is_shown_in_each_zone_and_language_of_the_viewer():
 
 def test_phone_html_is_reexported_for_the_crm():
     assert display.phone_html("+972502345678") == '<bdi dir="ltr">+972 50-234-5678</bdi>'
+
+
+def test_amount_html_groups_thousands_and_names_the_currency_in_its_tooltip():
+    with translation.override("fr"):
+        html = display.amount_html(Decimal("9999999999.99"), "ILS")
+    assert html == '<span title="Nouveau shekel israélien">9\u00a0999\u00a0999\u00a0999,99\u00a0ILS</span>'
+
+
+def test_day_html_shows_a_short_date_and_the_long_one_as_tooltip():
+    with translation.override("en"):
+        html = display.day_html(datetime.date(2026, 12, 31))
+    assert html == '<time datetime="2026-12-31" title="Dec. 31, 2026">12/31/2026</time>'
+    assert display.day_html(None) == display.EMPTY
