@@ -155,7 +155,8 @@ def add_wide_rows() -> WideRows:
             converted_at=moment(-2) if stage == LeadStage.CONVERTED else None,
         )
         leads.append(lead)
-    records = [{"lead": leads[0]}, {"contact": contacts[1]}, {"opportunity": opportunities[2]}]
+    # The records `WideRows` returns, whose pages show these activities inline.
+    records = [{"lead": leads[0]}, {"contact": contacts[0]}, {"opportunity": opportunities[0]}]
     activities = [
         Activity.objects.create(
             kind=kind,
