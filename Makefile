@@ -10,6 +10,8 @@ PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4
 # `make run PORT=8001` when 8000 is taken (make run says so).
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
+# axe-core, the accessibility checker the browser tests inject (package.json, pinned by its lock).
+AXE := node_modules/axe-core/axe.min.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run serve test test-postgres lint format messages clean services chromium
@@ -54,10 +56,10 @@ serve: $(VENV)/.installed-run .env
 	@echo "igv-crm: gunicorn on port $(PORT) and one worker (run_worker). Ctrl+C stops both."
 	PATH=$(CURDIR)/$(BIN):$$PATH PORT=$(PORT) $(BIN)/honcho start -f Procfile.serve -p $(PORT)
 
-test: $(VENV)/.installed-dev services $(CHROMIUM)
+test: $(VENV)/.installed-dev services $(CHROMIUM) $(AXE)
 	DATABASE_URL=sqlite:///$(CURDIR)/test-db.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-dev services $(CHROMIUM)
+test-postgres: $(VENV)/.installed-dev services $(CHROMIUM) $(AXE)
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # The browser test drives Debian's Chromium (Playwright never downloads a browser). Installed only
@@ -67,6 +69,11 @@ chromium: $(CHROMIUM)
 $(CHROMIUM):
 	$(SUDO) apt-get update
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium
+
+# The browser tests' npm tools, exactly as package-lock.json pins them; again only when the lock changes.
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 # Starts PostgreSQL and Redis when they are installed and not running; says in one line what is
 # missing (its tests are then skipped; with CI=true a missing server is an error).
@@ -87,4 +94,4 @@ messages: $(VENV)/.installed-dev
 	DEBUG=true $(PY) manage.py compilemessages --ignore .venv
 
 clean:
-	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
+	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache node_modules

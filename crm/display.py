@@ -6,6 +6,7 @@ uses too (that app cannot import the CRM), and are re-exported here.
 """
 
 import datetime
+import decimal
 import functools
 
 from django.utils import formats, timezone
@@ -27,16 +28,20 @@ from mini_analysis.display import (
 )
 
 from .models import LeadStage, Source
+from .models.pipeline import Currency
+from .money import format_money
 
 __all__ = [
     "EMPTY",
     "SHORT_SOURCE_LABELS",
     "STATUS_TONES",
     "BidiFormFieldsMixin",
+    "amount_html",
     "auto_dir_html",
     "badge_html",
     "bidi_widget_attrs",
     "date_html",
+    "day_html",
     "ltr_html",
     "next_action_html",
     "phone_html",
@@ -90,6 +95,30 @@ def _date_html(moment: datetime.datetime, zone: str, language: str | None) -> Sa
         formats.date_format(local, "DATETIME_FORMAT"),
         formats.date_format(local, "SHORT_DATE_FORMAT"),
     )
+
+
+def day_html(day: datetime.date | None) -> SafeString | str:
+    """A calendar date (a close date) in the short format, the long one as the tooltip."""
+    if day is None:
+        return EMPTY
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        day.isoformat(),
+        formats.date_format(day, "DATE_FORMAT"),
+        formats.date_format(day, "SHORT_DATE_FORMAT"),
+    )
+
+
+def amount_html(amount: decimal.Decimal | None, currency: str) -> SafeString | str:
+    """An amount as the reader writes it (`crm.money.format_money`, the board's too), the currency's
+    name as the tooltip: one column instead of two in the opportunities list."""
+    if amount is None:
+        return EMPTY
+    try:
+        name = Currency(currency).label
+    except ValueError:
+        name = currency
+    return format_html('<span title="{}">{}</span>', name, format_money(amount, currency))
 
 
 # Colour of each sales stage badge (`badge-<tone>` in static/css/admin.css).

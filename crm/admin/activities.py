@@ -1,7 +1,11 @@
 """Activities: the inline on prospects, contacts and opportunities, and the list of one's own tasks."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.db import models
 from django.db.models import Q, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -11,20 +15,64 @@ from django.utils.translation import ngettext
 from .. import display, services
 from ..models import Activity, ActivityKind
 from ..selectors import active_staff
-from .base import CrmMedia, VisibleToAdmin, VisibleToInline, due_date, next_action_filter
+from .base import (
+    CrmMedia,
+    VisibleToAdmin,
+    VisibleToInline,
+    due_date,
+    name_each_input,
+    next_action_filter,
+)
 from .lead_filters import SalesPersonFilter
 
 
-class ActivityInline(VisibleToInline):
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A row's "delete" box is named (a tabular row has no label of its own, only the header)."""
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = _("Delete?")
+
+
+class ActivityInline(display.BidiFormFieldsMixin, VisibleToInline):
     """Log a call, an email, a meeting or a note, or plan a task with its due date.
 
     A logged activity without a date is dated now; a task stays open until "done" is set.
+    The row fits a laptop's screen (static crm/admin.css): the browser's own date and time inputs
+    instead of the admin's with their shortcut links, and no user-admin links by the owner. Each
+    input is named after its column (`aria-label`): a row has no label of its own.
     """
 
     model = Activity
     fields = ["kind", "subject", "body", "due_at", "done_at", "owner"]
     extra = 1
     ordering = ["-created_at", "-id"]
+    formset = LabelledInlineFormSet
+    formfield_overrides = {
+        models.DateTimeField: {
+            "form_class": forms.SplitDateTimeField,
+            "widget": forms.SplitDateTimeWidget(
+                date_attrs={"type": "date"},
+                time_attrs={"type": "time"},
+                date_format="%Y-%m-%d",
+                time_format="%H:%M",
+            ),
+        },
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})},
+    }
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is None:
+            return field
+        if isinstance(field.widget, RelatedFieldWidgetWrapper):
+            field.widget = field.widget.widget
+        if isinstance(field.widget, forms.SplitDateTimeWidget):
+            name_each_input(field)
+        else:
+            field.widget.attrs["aria-label"] = field.label
+        return field
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Activity]:
         return super().get_queryset(request).select_related("owner")
@@ -62,7 +110,7 @@ class OpenFilter(admin.SimpleListFilter):
 @admin.register(Activity)
 class ActivityAdmin(VisibleToAdmin):
     add_title = _("New activity")
-    list_display = ["kind", "subject", "record", "due", "done_at", "owner_name", "created_at"]
+    list_display = ["kind", "subject", "record", "due", "done", "owner_name", "created"]
     list_filter = [
         OpenFilter,
         next_action_filter("due_at", _("due"), among=Q(kind=ActivityKind.TASK, done_at__isnull=True)),
@@ -100,6 +148,11 @@ class ActivityAdmin(VisibleToAdmin):
             kwargs["queryset"] = active_staff()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        name_each_input(field)
+        return field
+
     @admin.display(description=_("due"), ordering="due_at")
     def due(self, activity: Activity) -> str:
         return due_date(activity.due_at) if activity.is_open_task else "-"
@@ -107,6 +160,14 @@ class ActivityAdmin(VisibleToAdmin):
     @admin.display(description=_("owner"), ordering="owner__username")
     def owner_name(self, activity: Activity) -> str:
         return display.user_name(activity.owner) or display.EMPTY
+
+    @admin.display(description=_("done"), ordering="done_at")
+    def done(self, activity: Activity) -> str:
+        return display.date_html(activity.done_at)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, activity: Activity) -> str:
+        return display.date_html(activity.created_at)
 
     @admin.display(description=_("about"))
     def record(self, activity: Activity) -> str:

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from mini_analysis.sectors import sector_choices
@@ -251,3 +251,13 @@ def due_date(moment: datetime | None) -> str:
 
 class CrmMedia:
     css = {"all": ["crm/admin.css"]}
+    js = ["crm/autocomplete_names.js"]
+
+
+def name_each_input(field: forms.Field | None) -> None:
+    """Names the date and the time input of a date-time field (`aria-label`): Django groups them
+    under a legend, which names neither input."""
+    if field is not None and isinstance(field.widget, forms.SplitDateTimeWidget):
+        date, time = field.widget.widgets
+        date.attrs["aria-label"] = format_lazy("{} ({})", field.label, _("date"))
+        time.attrs["aria-label"] = format_lazy("{} ({})", field.label, _("time"))

@@ -25,6 +25,10 @@ TIMELINE_LENGTH = 50
 class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
     """A record with an owner (a staff account, the creator by default) and activities inline."""
 
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, record) -> str:
+        return display.date_html(record.created_at)
+
     list_per_page = 50
     show_facets = admin.ShowFacets.NEVER
     Media = CrmMedia
@@ -51,7 +55,7 @@ class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
 @admin.register(Company)
 class CompanyAdmin(OwnedAdmin):
     add_title = _("New company")
-    list_display = ["name", "sector_name", "website", "country", "owner_name", "created_at"]
+    list_display = ["name", "sector_name", "website_ltr", "country", "owner_name", "created"]
     list_filter = [("owner", SalesPersonFilter)]
     list_select_related = ["owner"]
     search_fields = ["name"]
@@ -62,6 +66,10 @@ class CompanyAdmin(OwnedAdmin):
     def sector_name(self, company: Company) -> str:
         return sector_label(company.sector) or display.EMPTY
 
+    @admin.display(description=_("website"), ordering="website")
+    def website_ltr(self, company: Company) -> str:
+        return display.ltr_html(company.website)
+
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "website":
             kwargs["assume_scheme"] = "https"  # a typed "example.com" is https://example.com
@@ -71,15 +79,9 @@ class CompanyAdmin(OwnedAdmin):
 @admin.register(Contact)
 class ContactAdmin(OwnedAdmin):
     add_title = _("New contact")
-    list_display = [
-        "name",
-        "email_ltr",
-        "phone_ltr",
-        "company",
-        "owner_name",
-        "last_contacted_at",
-        "created_at",
-    ]
+    # The name and the email, once each (the record's `__str__` is both).
+    list_display = ["name", "email_ltr", "phone_ltr", "company", "owner_name", "last_contacted", "created"]
+    list_display_links = ["name", "email_ltr"]
     list_filter = [("owner", SalesPersonFilter), "language"]
     list_select_related = ["company", "owner"]
     search_fields = ["email", "first_name", "last_name"]
@@ -106,11 +108,15 @@ class ContactAdmin(OwnedAdmin):
 
     @admin.display(description=_("email"), ordering="email")
     def email_ltr(self, contact: Contact) -> str:
-        return format_html("<bdi>{}</bdi>", contact.email)
+        return display.ltr_html(contact.email)
 
     @admin.display(description=_("phone"))
     def phone_ltr(self, contact: Contact) -> str:
-        return format_html('<bdi dir="ltr">{}</bdi>', contact.phone or "")
+        return display.phone_html(contact.phone)
+
+    @admin.display(description=_("last contacted"), ordering="last_contacted_at")
+    def last_contacted(self, contact: Contact) -> str:
+        return display.date_html(contact.last_contacted_at)
 
     @admin.display(description=_("timeline"))
     def timeline(self, contact: Contact) -> str:
@@ -146,12 +152,11 @@ class OpportunityAdmin(OwnedAdmin):
         "company",
         "contact",
         "stage",
-        "amount",
-        "currency",
+        "amount_in_currency",
         "owner_name",
         "next_step",
-        "next_step_due",
-        "expected_close_date",
+        "next_step_when",
+        "close_date",
     ]
     list_filter = [
         "stage",
@@ -202,6 +207,18 @@ class OpportunityAdmin(OwnedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Opportunity, form, change: bool) -> None:
         services.save_opportunity(obj, user=request.user)
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_in_currency(self, opportunity: Opportunity) -> str:
+        return display.amount_html(opportunity.amount, opportunity.currency)
+
+    @admin.display(description=_("next step date"), ordering="next_step_at")
+    def next_step_when(self, opportunity: Opportunity) -> str:
+        return display.next_action_html(opportunity.next_step, opportunity.next_step_at)
+
+    @admin.display(description=_("expected close date"), ordering="expected_close_date")
+    def close_date(self, opportunity: Opportunity) -> str:
+        return display.day_html(opportunity.expected_close_date)
 
     @admin.display(description=_("next step date"), ordering="next_step_at")
     def next_step_due(self, opportunity: Opportunity) -> str:

@@ -12,18 +12,20 @@ from .browser import CHROMIUM, CHROMIUM_ARGS
 from .mongo import MongoServer
 
 
-@pytest.fixture
-def browser(monkeypatch) -> Iterator[Browser]:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium per test module (starting it is most of a short browser test's time); each
+    test opens its own context, so no cookie or storage leaks from one test to the next."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium).")
-    # Playwright's sync API runs an event loop in this thread, and Django then refuses the test's
-    # own ORM calls; they are synchronous and safe here, so allow them for this test only.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
+    # Playwright's sync API runs an event loop in this thread, and Django then refuses the tests'
+    # own ORM calls; they are synchronous and safe here, so allow them while the browser runs.
+    with pytest.MonkeyPatch.context() as monkeypatch, sync_playwright() as playwright:
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-        # The test's ORM calls, made while Playwright's loop runs, got connections of their own:
+        # The tests' ORM calls, made while Playwright's loop runs, got connections of their own:
         # close them, or PostgreSQL refuses to drop the test database ("accessed by other users").
         connections.close_all()
 

@@ -3,6 +3,7 @@
 import contextlib
 import datetime
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.test import override_settings
 from django.utils import formats, timezone, translation
@@ -68,3 +69,17 @@ def django_formats() -> Iterator[None]:
 
 def test_phone_html_is_reexported_for_the_crm():
     assert display.phone_html("+972502345678") == '<bdi dir="ltr">+972 50-234-5678</bdi>'
+
+
+def test_amount_html_groups_thousands_and_names_the_currency_in_its_tooltip():
+    with translation.override("fr"):
+        html = display.amount_html(Decimal("9999999999.99"), "ILS")
+    assert html == '<span title="Nouveau shekel israélien">9\u202f999\u202f999\u202f999,99\u00a0₪</span>'
+
+
+def test_day_html_shows_a_short_date_and_the_long_one_as_tooltip():
+    """Under Django's English formats, where the two differ (the site's are one per language)."""
+    with django_formats(), translation.override("en"):
+        html = display.day_html(datetime.date(2026, 12, 31))
+    assert html == '<time datetime="2026-12-31" title="Dec. 31, 2026">12/31/2026</time>'
+    assert display.day_html(None) == display.EMPTY
