@@ -65,6 +65,7 @@ class LeadAdmin(
     change_list_template = "admin/crm/lead/change_list.html"
     # The record page (crm/admin/record.py), the stock form folded at its end.
     change_form_template = "admin/crm/record/lead.html"
+    add_form_template = "admin/crm/lead/change_form.html"
     inlines = [NewActivityInline]
     # Compact columns so the list fits a 1366x768 screen in every language (see crm/display.py);
     # the sector and the language are filters and form fields, not columns.
