@@ -62,7 +62,6 @@ class LeadRecordMixin:
         for entry in timeline:
             if entry.request is not None:
                 entry.request.badge = display.status_badge_html(entry.request.status)
-        stage = LeadStage(lead.stage) if lead.stage in LeadStage.values else None
         return {
             "title": lead.brand_name,
             "record": lead,
@@ -72,7 +71,6 @@ class LeadRecordMixin:
             "phone_href": f"tel:{lead.phone.as_e164}" if lead.phone else "",
             "email": display.ltr_html(lead.email),
             "status": display.status_badge_html(lead.status),
-            "stage": stage,
             "stage_badge": display.stage_badge_html(lead.stage),
             "stage_buttons": [(value, LeadStage(value).label) for value in STAGE_BUTTONS],
             "may_set_stage": can_change and lead.stage != LeadStage.CONVERTED,
