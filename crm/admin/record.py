@@ -34,10 +34,8 @@ STAGE_BUTTONS = [stage for stage in services.MANUAL_LEAD_STAGES if stage != Lead
 
 
 class NewActivityInline(ActivityInline):
-    """The folded form's activities: new ones only; the timeline shows (and never edits) the others,
-    so a prospect with 200 activities does not draw 200 forms."""
-
-    extra = 0
+    """The folded form's activities: the one empty row only; the timeline shows (and never edits)
+    the others, so a prospect with 200 activities does not draw 200 forms."""
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).none()

@@ -120,7 +120,8 @@ class Activity(models.Model):
                 condition=models.Q(outcome__in=["", *ActivityOutcome.values]), name="activity_known_outcome"
             ),
             text_length_constraint(
-                "crm_activity_text_lengths", {"kind": 8, "subject": 200, "body": NOTES_MAX_LENGTH}
+                "crm_activity_text_lengths",
+                {"kind": 8, "subject": 200, "body": NOTES_MAX_LENGTH, "outcome": 16},
             ),
         ]
         indexes = [
