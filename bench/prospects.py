@@ -284,9 +284,10 @@ with connection.cursor() as cursor:
         "FROM generate_series(1, 5000) AS g"
     )
     cursor.execute(
-        "INSERT INTO crm_contact (email, email_key, first_name, phone, language, company_id, owner_id, "
-        "created_at, updated_at) SELECT 'deal' || id || '@example.com', 'deal' || id || '@example.com', "
-        f"name, '', 'fr', id, {{user_id}}, now(), now() FROM crm_company",
+        "INSERT INTO crm_contact (email, email_key, first_name, last_name, phone, language, company_id, "
+        "owner_id, created_at, updated_at) SELECT 'deal' || id || '@example.com', "
+        "'deal' || id || '@example.com', "
+        f"name, '', '', 'fr', id, {{user_id}}, now(), now() FROM crm_company",
     )
     cursor.execute(
         "INSERT INTO crm_opportunity (name, amount, currency, next_step, closing_reason, stage_entered_at, "

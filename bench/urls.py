@@ -4,6 +4,8 @@
 - `/bench/stock-admin/`: a second admin site where `Lead` has Django's stock `ModelAdmin` with the
   same columns, filters, search fields and date bar as the prospects page, and Django's defaults
   otherwise (`bench/prospects.py`).
+- `/bench/form-admin/`: a third, where a prospect's page is the change form with every activity
+  inline, as it was before the record page (`bench/record_page.py`).
 """
 
 from django.contrib import admin
@@ -11,6 +13,8 @@ from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+from crm.admin.activities import ActivityInline
+from crm.admin.leads import LeadAdmin
 from crm.models import Lead
 from igv_site.urls import urlpatterns as project_urlpatterns
 
@@ -64,8 +68,23 @@ stock_site.register(
     ),
 )
 
+
+class FormLeadAdmin(LeadAdmin):
+    """The prospect's page before the record page: the stock form, every activity inline."""
+
+    change_form_template = "admin/crm/lead/change_form.html"
+    inlines = [ActivityInline]
+
+    def record_context(self, request, lead, log_form=None) -> dict:
+        return {}
+
+
+form_site = admin.AdminSite(name="form_admin")
+form_site.register(Lead, FormLeadAdmin)
+
 urlpatterns = [
     path("bench/ping", ping),
     path("bench/stock-admin/", stock_site.urls),
+    path("bench/form-admin/", form_site.urls),
     *project_urlpatterns,
 ]

@@ -48,20 +48,25 @@ from .base import (
 from .imports import LeadImportMixin
 from .lead_filters import SalesPersonFilter, SectorFilter
 from .lead_forms import AssignActionForm, ConvertForm, LeadForm
+from .record import LeadRecordMixin, NewActivityInline
 
 # The newest requests listed on a prospect's page; the others are one link away.
 MINI_ANALYSES_SHOWN = 20
 
 
 @admin.register(Lead)
-class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, SimpleHistoryAdmin):
+class LeadAdmin(
+    LeadRecordMixin, LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, SimpleHistoryAdmin
+):
     form = LeadForm
     add_title = _("New prospect")
     # Django's changelist whose rows are drawn in one pass (crm/admin/rows.py); the import
     # button's template (django-import-export) extends it.
     change_list_template = "admin/crm/lead/change_list.html"
-    change_form_template = "admin/crm/lead/change_form.html"
-    inlines = [ActivityInline]
+    # The record page (crm/admin/record.py), the stock form folded at its end.
+    change_form_template = "admin/crm/record/lead.html"
+    add_form_template = "admin/crm/lead/change_form.html"
+    inlines = [NewActivityInline]
     # Compact columns so the list fits a 1366x768 screen in every language (see crm/display.py);
     # the sector and the language are filters and form fields, not columns.
     list_display = [
@@ -222,6 +227,8 @@ class LeadAdmin(LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, Si
             and obj.stage != LeadStage.CONVERTED
             and (self.has_convert_permission(request, obj))
         )
+        if change and obj is not None:
+            context.update(self.record_context(request, obj, context.get("log_form")))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description=_("next action date"), ordering="next_action_at")

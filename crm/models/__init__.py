@@ -1,7 +1,7 @@
 """The CRM's models, one module per concept: leads, the pipeline they become, activities,
 assignment, imports, the API's tokens, and where the bridge from the legacy MongoDB stands."""
 
-from .activities import Activity, ActivityKind
+from .activities import Activity, ActivityKind, ActivityOutcome
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
 from .imports import PendingImport
 from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
@@ -23,6 +23,7 @@ __all__ = [
     "SPOKEN_LANGUAGE_FIELDS",
     "Activity",
     "ActivityKind",
+    "ActivityOutcome",
     "ApiToken",
     "Company",
     "Contact",

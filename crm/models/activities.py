@@ -19,6 +19,15 @@ class ActivityKind(models.TextChoices):
     TASK = "task", _("Task")
 
 
+class ActivityOutcome(models.TextChoices):
+    """How a call, email or meeting went, in the words a sales person would log it (optional)."""
+
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    LEFT_MESSAGE = "left_message", _("Left a message")
+    NOT_INTERESTED = "not_interested", _("Not interested")
+
+
 class Activity(models.Model):
     """One activity on a lead, a contact or an opportunity (at least one of them).
 
@@ -33,6 +42,14 @@ class Activity(models.Model):
         blank=True,
         max_length=NOTES_MAX_LENGTH,
         validators=[MaxLengthValidator(NOTES_MAX_LENGTH)],
+    )
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=16,
+        choices=ActivityOutcome.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     lead = models.ForeignKey(
         "crm.Lead",
@@ -101,8 +118,12 @@ class Activity(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=ActivityKind.values), name="activity_known_kind"
             ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=["", *ActivityOutcome.values]), name="activity_known_outcome"
+            ),
             text_length_constraint(
-                "crm_activity_text_lengths", {"kind": 8, "subject": 200, "body": NOTES_MAX_LENGTH}
+                "crm_activity_text_lengths",
+                {"kind": 8, "subject": 200, "body": NOTES_MAX_LENGTH, "outcome": 16},
             ),
         ]
         indexes = [

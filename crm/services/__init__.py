@@ -5,8 +5,8 @@ commands call these, and every write names its actor in the history (`crm.histor
 - `stages`: a lead's sales stage set by hand;
 - `conversion`: a lead converted into a contact, a company and an opportunity;
 - `opportunities`: an opportunity saved, moved on the board;
-- `activities`: calls, emails, meetings, notes, tasks, and the next action and last contact they
-  keep up to date;
+- `activities`: calls, emails, meetings, notes, tasks (one submit of the record page: `log_contact`),
+  and the next action and last contact they keep up to date;
 - `common`: the refusal a user reads (`PipelineError`) and `model_update`.
 
 `from crm import services` then `services.convert_lead(...)`: the names below are the public ones.
@@ -14,9 +14,12 @@ commands call these, and every write names its actor in the history (`crm.histor
 
 from .activities import (
     CONTACTING_KINDS,
+    LoggedContact,
     activity_changed,
     complete_task,
     delete_activities,
+    due_on,
+    log_contact,
     record_activity,
     refresh_next_action,
     reschedule_task,
@@ -44,15 +47,18 @@ __all__ = [
     "HIDDEN_RECORDS_MESSAGE",
     "MANUAL_LEAD_STAGES",
     "Conversion",
+    "LoggedContact",
     "PipelineError",
     "activity_changed",
     "assign_leads",
     "complete_task",
     "convert_lead",
     "delete_activities",
+    "due_on",
     "lead_expressions_from",
     "lead_fields_from",
     "lead_stage_error",
+    "log_contact",
     "model_update",
     "move_opportunity",
     "record_activity",

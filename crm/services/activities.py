@@ -2,12 +2,14 @@
 record's next action (its earliest open task) and last contact.
 """
 
-from datetime import datetime
+import datetime
+from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import (
     Activity,
@@ -16,14 +18,79 @@ from ..models import (
     Lead,
     Opportunity,
 )
-from .common import model_update
+from .common import PipelineError, model_update
 
 # Logged activities that count as contacting the person (a note does not).
 CONTACTING_KINDS = [ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING]
+# A next action given a day but no time is due that morning, local time.
+DUE_HOUR = 9
+SUBJECT_LENGTH = Activity._meta.get_field("subject").max_length
+
+
+@dataclass(frozen=True)
+class LoggedContact:
+    activity: Activity
+    next_task: Activity | None
+
+
+def due_on(day: datetime.date) -> datetime.datetime:
+    """A day's due time (`DUE_HOUR`, the current time zone)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(DUE_HOUR)))
+
+
+def log_contact(
+    lead: Lead,
+    *,
+    user: AbstractBaseUser | None,
+    kind: str = ActivityKind.CALL,
+    note: str = "",
+    outcome: str = "",
+    next_action: str = "",
+    next_action_due: datetime.datetime | None = None,
+    at: datetime.datetime | None = None,
+) -> LoggedContact:
+    """The record page's one submit: what was done (dated now unless `at`) and, when given, what
+    comes next (a task due `next_action_due`, default tomorrow morning), in one transaction, so
+    the prospect's next action and last contact follow both or neither.
+
+    A task logged here is planned, not done: due `at`, or `next_action_due`.
+    """
+    note = note.strip()
+    subject = _subject(note) or str(ActivityKind(kind).label)
+    activity = Activity(
+        kind=kind,
+        subject=subject,
+        body=note if note != subject else "",
+        outcome="" if kind in (ActivityKind.TASK, ActivityKind.NOTE) else outcome,
+        lead=lead,
+    )
+    if kind == ActivityKind.TASK:
+        activity.due_at = at or next_action_due
+        if activity.due_at is None:
+            raise PipelineError(_("Give the task a due date."))
+    else:
+        activity.done_at = at
+    next_task = None
+    if next_action := next_action.strip():
+        due = next_action_due or due_on(timezone.localdate() + datetime.timedelta(days=1))
+        next_task = Activity(kind=ActivityKind.TASK, subject=_subject(next_action), due_at=due, lead=lead)
+    with transaction.atomic():
+        record_activity(activity, user=user)
+        if next_task is not None:
+            record_activity(next_task, user=user)
+    return LoggedContact(activity, next_task)
+
+
+def _subject(text: str) -> str:
+    """A note's first line, cut to the subject's length (the whole note stays in the body)."""
+    first_line = text.strip().split("\n", 1)[0].strip()
+    if len(first_line) <= SUBJECT_LENGTH:
+        return first_line
+    return first_line[: SUBJECT_LENGTH - 1] + "…"
 
 
 def record_activity(
-    activity: Activity, *, user: AbstractBaseUser | None, now: datetime | None = None
+    activity: Activity, *, user: AbstractBaseUser | None, now: datetime.datetime | None = None
 ) -> Activity:
     """Save a logged or planned activity and bring its records' next action and last contact up to date.
 
@@ -43,7 +110,7 @@ def record_activity(
 
 
 def complete_task(
-    activity: Activity, *, user: AbstractBaseUser | None, now: datetime | None = None
+    activity: Activity, *, user: AbstractBaseUser | None, now: datetime.datetime | None = None
 ) -> Activity:
     """Mark a planned task done (at `now`, default the present): the next action moves on to the
     following open task."""
@@ -119,7 +186,9 @@ def _next_task(where: Q) -> Activity | None:
     return open_tasks.order_by("due_at", "pk").first()
 
 
-def refresh_contact_last_contacted(contact_id: int, user: AbstractBaseUser | None) -> datetime | None:
+def refresh_contact_last_contacted(
+    contact_id: int, user: AbstractBaseUser | None
+) -> datetime.datetime | None:
     """A contact was last contacted at the latest call, email or meeting on it or on its leads."""
     contact = Contact.objects.select_for_update().get(pk=contact_id)
     last = Activity.objects.filter(

@@ -12,10 +12,7 @@ from .browser import CHROMIUM, CHROMIUM_ARGS
 from .mongo import MongoServer
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One Chromium per test module (starting it is most of a short browser test's time); each
-    test opens its own context, so no cookie or storage leaks from one test to the next."""
+def _chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium).")
     # Playwright's sync API runs an event loop in this thread, and Django then refuses the tests'
@@ -28,6 +25,22 @@ def browser() -> Iterator[Browser]:
         # The tests' ORM calls, made while Playwright's loop runs, got connections of their own:
         # close them, or PostgreSQL refuses to drop the test database ("accessed by other users").
         connections.close_all()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """A Chromium for one test. A test whose database is flushed and restored between tests
+    (`serialized_rollback`: the stages, reasons and groups the migrations seed) needs its own: with
+    Playwright's loop left running from an earlier test, Django restores them on another
+    connection and the next test finds none."""
+    yield from _chromium()
+
+
+@pytest.fixture(scope="module")
+def module_browser() -> Iterator[Browser]:
+    """One Chromium per test module, for the many pages of the layout and accessibility checks
+    (starting it is most of a short browser test's time); each test opens its own context."""
+    yield from _chromium()
 
 
 @pytest.fixture(scope="session")

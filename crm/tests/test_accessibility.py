@@ -18,6 +18,13 @@ from .wide_rows import WideRows, add_wide_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+
+@pytest.fixture
+def browser(module_browser):
+    """This module's many pages share one Chromium (they create their own rows, not restore them)."""
+    return module_browser
+
+
 LOCALES = {"fr": "fr-FR", "en": "en-US", "he": "he-IL"}
 SIGNED_IN, ANONYMOUS = True, False
 PAGES = [
