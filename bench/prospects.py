@@ -14,10 +14,20 @@ Besides the leads, the fill writes what a worked CRM holds: a call on 2 leads in
 in 10, an open task on 1 in 20 (half overdue) and 5 000 opportunities over the stages, with the
 leads' stage, owner, first and last contact and next action set as `crm.services` would.
 
+Then every list a sales person works in (prospects, also filtered, by sector and searched;
+activities, opportunities, contacts, companies) is timed as the superuser and as a sales person
+(`sales1`, one of a team of ten), for each distribution of owners of `OWNERS`: "skewed" (they own
+a few leads of one small sector, a colleague most of the others) and "spread" (ten equal shares).
+The ratio sales person / superuser of each p95 is printed.
+
 Targets (sales-workspace issue): ours ≤ 1/3 of stock, unfiltered and filtered, at both sizes, and
-flat (1 M ≤ 1.5 x 100 k); search p95 ≤ 50 ms at 1 M; the dashboard ≤ 200 ms at 1 M.
+flat (1 M ≤ 1.5 x 100 k); search p95 ≤ 50 ms at 1 M; the dashboard ≤ 200 ms at 1 M. Issue 18:
+each list as a sales person, p95 ≤ 1.5 x the same list as the superuser at 1 M, both distributions.
 
     .venv/bin/python bench/prospects.py [--sizes 100000,1000000] [--repeat 30] [--duration 5] [--no-http]
+        [--no-stock] [--owners skewed,spread] [--keep-database]
+
+`--keep-database` times the database an earlier run left (one size), without filling it again.
 
 Loopback only; every loop is bounded in count and time, and the server is stopped at the end.
 """
@@ -344,6 +354,23 @@ def fill(env: dict[str, str], size: int) -> tuple[str, str]:
     return superuser_key, sales_key
 
 
+def signed_in_sessions() -> tuple[str, str]:
+    """New session keys of the superuser and of sales1, in a database `fill` filled earlier."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    keys = []
+    for username in ("bench", "sales1"):
+        person = get_user_model().objects.get(username=username)
+        session = SessionStore()
+        session[SESSION_KEY] = str(person.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = person.get_session_auth_hash()
+        session.create()
+        keys.append(session.session_key)
+    return keys[0], keys[1]
+
+
 def distribute(owners: str) -> None:
     """Give the leads, activities, opportunities, contacts and companies the owners of `owners`
     (see `OWNERS`): the same rows, only who owns them changes."""
@@ -594,6 +621,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8093)
     parser.add_argument("--no-http", action="store_true", help="in process only")
     parser.add_argument("--no-stock", action="store_true", help="only the lists as each user")
+    parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="time the database an earlier run filled (one size) instead of filling it again",
+    )
     parser.add_argument("--owners", default=",".join(OWNERS), help="distributions of owners, comma-separated")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/igv_bench_prospects")
     options = parser.parse_args()
@@ -602,6 +634,8 @@ def main() -> None:
         parser.error(f"each size must be in ({TEMPLATES}, 5000000]")
     if not 0 < options.repeat <= 1000 or not 0 < options.duration <= 120 or not 0 < options.clients <= 16:
         parser.error("--repeat in (0, 1000], --duration in (0, 120], --clients in (0, 16]")
+    if options.keep_database and len(sizes) != 1:
+        parser.error("--keep-database times one size, the one the database holds")
     distributions = [owners for owners in options.owners.split(",") if owners]
     if not set(distributions) <= set(OWNERS):
         parser.error(f"--owners among {', '.join(OWNERS)}")
@@ -619,11 +653,14 @@ def main() -> None:
 
         for size in sizes:
             connections.close_all()
-            recreate_database(options.database_url)
-            started = time.perf_counter()
-            print(f"Filling {size:,} leads ...", flush=True)
-            session_key, sales_key = fill(env, size)
-            print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+            if options.keep_database:
+                session_key, sales_key = signed_in_sessions()
+            else:
+                recreate_database(options.database_url)
+                started = time.perf_counter()
+                print(f"Filling {size:,} leads ...", flush=True)
+                session_key, sales_key = fill(env, size)
+                print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
             if not options.no_stock:
                 in_process_results[size] = in_process(session_key, size, options.repeat)
                 connections.close_all()
