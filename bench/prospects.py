@@ -14,10 +14,20 @@ Besides the leads, the fill writes what a worked CRM holds: a call on 2 leads in
 in 10, an open task on 1 in 20 (half overdue) and 5 000 opportunities over the stages, with the
 leads' stage, owner, first and last contact and next action set as `crm.services` would.
 
+Then every list a sales person works in (prospects, also filtered, by sector and searched;
+activities, opportunities, contacts, companies) is timed as the superuser and as a sales person
+(`sales1`, one of a team of ten), for each distribution of owners of `OWNERS`: "skewed" (they own
+a few leads of one small sector, a colleague most of the others) and "spread" (ten equal shares).
+The ratio sales person / superuser of each p95 is printed.
+
 Targets (sales-workspace issue): ours ≤ 1/3 of stock, unfiltered and filtered, at both sizes, and
-flat (1 M ≤ 1.5 x 100 k); search p95 ≤ 50 ms at 1 M; the dashboard ≤ 200 ms at 1 M.
+flat (1 M ≤ 1.5 x 100 k); search p95 ≤ 50 ms at 1 M; the dashboard ≤ 200 ms at 1 M. Issue 18:
+each list as a sales person, p95 ≤ 1.5 x the same list as the superuser at 1 M, both distributions.
 
     .venv/bin/python bench/prospects.py [--sizes 100000,1000000] [--repeat 30] [--duration 5] [--no-http]
+        [--no-stock] [--owners skewed,spread] [--keep-database]
+
+`--keep-database` times the database an earlier run left (one size), without filling it again.
 
 Loopback only; every loop is bounded in count and time, and the server is stopped at the end.
 """
@@ -212,6 +222,7 @@ BRAND_WORDS = [
 FILL_SCRIPT = """
 import itertools
 from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from crm.models import Lead
@@ -219,6 +230,9 @@ from mini_analysis.models import Language, Status
 from crm.models import Source
 
 user = get_user_model().objects.create_superuser("bench", "bench@example.com", "unused-password-123")
+sales_group = Group.objects.get(name="Sales")
+for number in range(1, {team} + 1):
+    get_user_model().objects.create_user(f"sales{{number}}", is_staff=True).groups.add(sales_group)
 sectors = ["retail", "fashion", "food", "health", "tech"]
 combinations = itertools.product(Status.values, Source.values, Language.values, sectors)
 for number, (status, source, language, sector) in enumerate(combinations, start=1):
@@ -297,12 +311,15 @@ with connection.cursor() as cursor:
         "(ARRAY(SELECT id FROM crm_opportunitystage ORDER BY id))[1 + c.id % 6] FROM crm_contact AS c",
     )
     cursor.execute("VACUUM ANALYZE")
-session = SessionStore()
-session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-session.create()
-print(session.session_key)
+keys = []
+for person in [user, get_user_model().objects.get(username="sales1")]:
+    session = SessionStore()
+    session[SESSION_KEY] = str(person.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = person.get_session_auth_hash()
+    session.create()
+    keys.append(session.session_key)
+print(*keys)
 """
 
 
@@ -310,13 +327,15 @@ def sql_words(words: list[str]) -> str:
     return ", ".join(f"'{word}'" for word in words)
 
 
-def fill(env: dict[str, str], size: int) -> str:
-    """Migrate, then `size` leads (one INSERT … SELECT); return a superuser's session key."""
+def fill(env: dict[str, str], size: int) -> tuple[str, str]:
+    """Migrate, then `size` leads (one INSERT … SELECT) and a sales team; return the session keys
+    of the superuser and of the timed sales person (`sales1`)."""
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
     subprocess.run([*manage, "createcachetable"], cwd=BASE_DIR, env=env, check=True)
     script = FILL_SCRIPT.format(
         size=size,
+        team=SALES_TEAM,
         templates=TEMPLATES,
         first=sql_words(FIRST_NAMES),
         last=sql_words(LAST_NAMES),
@@ -332,7 +351,81 @@ def fill(env: dict[str, str], size: int) -> str:
     )
     if done.returncode != 0:
         raise SystemExit(f"filling the database failed:\n{done.stderr}")
-    return done.stdout.strip().splitlines()[-1]
+    superuser_key, sales_key = done.stdout.strip().splitlines()[-1].split()
+    return superuser_key, sales_key
+
+
+def signed_in_sessions() -> tuple[str, str]:
+    """New session keys of the superuser and of sales1, in a database `fill` filled earlier."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    keys = []
+    for username in ("bench", "sales1"):
+        person = get_user_model().objects.get(username=username)
+        session = SessionStore()
+        session[SESSION_KEY] = str(person.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = person.get_session_auth_hash()
+        session.create()
+        keys.append(session.session_key)
+    return keys[0], keys[1]
+
+
+def distribute(owners: str) -> None:
+    """Give the leads, activities, opportunities, contacts and companies the owners of `owners`
+    (see `OWNERS`): the same rows, only who owns them changes."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    ids = dict(get_user_model().objects.filter(username__startswith="sales").values_list("username", "pk"))
+    team = [ids[f"sales{number}"] for number in range(1, SALES_TEAM + 1)]
+    values = {"me": team[0], "big": team[1], "team": f"ARRAY{team}", "others": f"ARRAY{team[1:]}"}
+    with connection.cursor() as cursor:
+        for statement in OWNERS[owners]:
+            cursor.execute(statement.format(**values))
+        cursor.execute(
+            "UPDATE crm_activity AS a SET owner_id = COALESCE(l.assigned_to_id, {big}) "
+            "FROM leads AS l WHERE a.lead_id = l.id".format(**values)
+        )
+        cursor.execute("VACUUM ANALYZE")
+
+
+SALES_TEAM = 10  # sales1 .. sales10; sales1 is the sales person timed
+# Who owns what. "skewed": sales1 owns 1 lead in 100 of the smallest part of the list (the "tech"
+# sector, a fifth of it), the only unassigned leads are there too, and one colleague owns 4 in 5
+# of the rest: the other sectors hold no lead sales1 may see. "spread": the ten share the leads
+# evenly and 1 in 11 is unassigned. Opportunities, contacts and companies follow the same shares,
+# activities their lead's owner.
+OWNERS = {
+    "skewed": [
+        "UPDATE leads SET assigned_to_id = CASE WHEN sector <> 'tech' THEN "
+        "(CASE WHEN id % 5 = 0 THEN ({others})[1 + id % 9] ELSE {big} END) "
+        "WHEN id % 100 = 0 THEN {me} WHEN id % 100 = 1 THEN NULL ELSE ({others})[1 + id % 9] END",
+        *(
+            f"UPDATE {table} SET owner_id = CASE WHEN id % 100 = 0 THEN {{me}} ELSE {{big}} END"
+            for table in ("crm_opportunity", "crm_contact", "crm_company")
+        ),
+    ],
+    "spread": [
+        "UPDATE leads SET assigned_to_id = CASE WHEN id % 11 = 0 THEN NULL ELSE ({team})[1 + id % 10] END",
+        *(
+            f"UPDATE {table} SET owner_id = ({{team}})[1 + id % 10]"
+            for table in ("crm_opportunity", "crm_contact", "crm_company")
+        ),
+    ],
+}
+# Every list a sales person works in, timed as the superuser and as sales1.
+USER_PAGES = {
+    "prospects": OURS,
+    "prospects, status": OURS + "?status__exact=GENERATED",
+    "prospects, sector": OURS + "?sector=food",
+    "prospects, search": OURS + "?q=cohen",
+    "activities": "/admin/crm/activity/",
+    "opportunities": "/admin/crm/opportunity/",
+    "contacts": "/admin/crm/contact/",
+    "companies": "/admin/crm/company/",
+}
 
 
 def pages(size: int, rng: random.Random) -> dict[str, object]:
@@ -367,28 +460,39 @@ def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else values[0]
 
 
-def in_process(session_key: str, size: int, repeat: int) -> dict[str, dict[str, tuple[float, float]]]:
-    """{page: {"ours"|"stock"|"dashboard": (median ms, p95 ms)}} from Django's test Client."""
+def signed_in(session_key: str):
     from django.conf import settings
     from django.test import Client as DjangoClient
 
     client = DjangoClient()
     client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    return client
+
+
+def timed_views(client, path_for, repeat: int) -> tuple[float, float]:
+    """(median ms, p95 ms) of `repeat` views of `path_for()`, after 3 to warm up (templates,
+    connections, the planner's caches)."""
+    for _ in range(3):
+        client.get(path_for())
+    times = []
+    for _ in range(repeat):
+        path = path_for()
+        started = time.perf_counter()
+        status = client.get(path).status_code
+        times.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise SystemExit(f"GET {path} answered {status}")
+    return statistics.median(times), percentile(times, 95)
+
+
+def in_process(session_key: str, size: int, repeat: int) -> dict[str, dict[str, tuple[float, float]]]:
+    """{page: {"ours"|"stock"|"dashboard": (median ms, p95 ms)}} from Django's test Client."""
+    client = signed_in(session_key)
     rng = random.Random(size)
     results: dict[str, dict[str, tuple[float, float]]] = {}
 
     def timed(path_for) -> tuple[float, float]:
-        for _ in range(3):  # warm up: templates, connections, the planner's caches
-            client.get(path_for())
-        times = []
-        for _ in range(repeat):
-            path = path_for()
-            started = time.perf_counter()
-            status = client.get(path).status_code
-            times.append((time.perf_counter() - started) * 1000)
-            if status != 200:
-                raise SystemExit(f"GET {path} answered {status}")
-        return statistics.median(times), percentile(times, 95)
+        return timed_views(client, path_for, repeat)
 
     for name, page in pages(size, rng).items():
         results[name] = {
@@ -404,6 +508,18 @@ def in_process(session_key: str, size: int, repeat: int) -> dict[str, dict[str, 
     results["dashboard, fresh"] = {"ours": timed(fresh_dashboard)}
     results["dashboard, cached"] = {"ours": timed(lambda: "/admin/")}
     return results
+
+
+Timings = dict[str, dict[str, tuple[float, float]]]
+
+
+def as_each_user(superuser_key: str, sales_key: str, repeat: int) -> Timings:
+    """{page: {"superuser"|"sales person": (median ms, p95 ms)}} for every list of `USER_PAGES`."""
+    clients = {"superuser": signed_in(superuser_key), "sales person": signed_in(sales_key)}
+    return {
+        name: {user: timed_views(client, lambda path=path: path, repeat) for user, client in clients.items()}
+        for name, path in USER_PAGES.items()
+    }
 
 
 def through_gunicorn(
@@ -479,6 +595,24 @@ def report(title: str, results: dict[str, dict[str, dict[str, tuple[float, float
             print(f"  {page:<18}{results[large][page]['ours'][0] / results[small][page]['ours'][0]:>6.2f}")
 
 
+def report_users(results: dict[int, dict[str, Timings]], repeat: int) -> None:
+    """p95 as the superuser and as sales1, and their ratio (target: <= 1.5), per size and owners."""
+    print(f"\nAs the superuser and as a sales person (sales1), in one process, p95 of {repeat} views (ms)")
+    columns = [(size, owners) for size in results for owners in results[size]]
+    print(f"{'page':<20}" + "".join(f"{f'{size:,} {owners}':>26}" for size, owners in columns))
+    print(f"{'':<20}" + f"{'super':>10}{'sales':>8}{'ratio':>8}" * len(columns))
+    worst = 0.0
+    for page in USER_PAGES:
+        line = f"{page:<20}"
+        for size, owners in columns:
+            superuser = results[size][owners][page]["superuser"][1]
+            sales = results[size][owners][page]["sales person"][1]
+            worst = max(worst, sales / superuser)
+            line += f"{superuser:>10.1f}{sales:>8.1f}{sales / superuser:>8.2f}"
+        print(line)
+    print(f"worst ratio, sales person / superuser (p95): {worst:.2f} (target <= 1.5)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="lead counts, comma-separated")
@@ -487,6 +621,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--port", type=int, default=8093)
     parser.add_argument("--no-http", action="store_true", help="in process only")
+    parser.add_argument("--no-stock", action="store_true", help="only the lists as each user")
+    parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="time the database an earlier run filled (one size) instead of filling it again",
+    )
+    parser.add_argument("--owners", default=",".join(OWNERS), help="distributions of owners, comma-separated")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/igv_bench_prospects")
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
@@ -494,8 +635,13 @@ def main() -> None:
         parser.error(f"each size must be in ({TEMPLATES}, 5000000]")
     if not 0 < options.repeat <= 1000 or not 0 < options.duration <= 120 or not 0 < options.clients <= 16:
         parser.error("--repeat in (0, 1000], --duration in (0, 120], --clients in (0, 16]")
+    if options.keep_database and len(sizes) != 1:
+        parser.error("--keep-database times one size, the one the database holds")
+    distributions = [owners for owners in options.owners.split(",") if owners]
+    if not set(distributions) <= set(OWNERS):
+        parser.error(f"--owners among {', '.join(OWNERS)}")
 
-    in_process_results, http_results = {}, {}
+    in_process_results, http_results, user_results = {}, {}, {}
     with tempfile.TemporaryDirectory() as media_root:
         env = environment(options.database_url, "dbcache://django_cache", media_root, port=options.port)
         os.environ.update(env)
@@ -508,25 +654,38 @@ def main() -> None:
 
         for size in sizes:
             connections.close_all()
-            recreate_database(options.database_url)
-            started = time.perf_counter()
-            print(f"Filling {size:,} leads ...", flush=True)
-            session_key = fill(env, size)
-            print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
-            in_process_results[size] = in_process(session_key, size, options.repeat)
-            connections.close_all()
-            if not options.no_http:
-                http_results[size] = through_gunicorn(
-                    env, session_key, size, options.clients, options.duration
-                )
+            if options.keep_database:
+                session_key, sales_key = signed_in_sessions()
+            else:
+                recreate_database(options.database_url)
+                started = time.perf_counter()
+                print(f"Filling {size:,} leads ...", flush=True)
+                session_key, sales_key = fill(env, size)
+                print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+            if not options.no_stock:
+                in_process_results[size] = in_process(session_key, size, options.repeat)
+                connections.close_all()
+                if not options.no_http:
+                    http_results[size] = through_gunicorn(
+                        env, session_key, size, options.clients, options.duration
+                    )
+            user_results[size] = {}
+            for owners in distributions:
+                started = time.perf_counter()
+                distribute(owners)
+                print(f"  {owners} owners in {time.perf_counter() - started:.0f} s", flush=True)
+                user_results[size][owners] = as_each_user(session_key, sales_key, options.repeat)
 
-    report(f"In one process, median of {options.repeat} views", in_process_results, ("median",))
+    if in_process_results:
+        report(f"In one process, median of {options.repeat} views", in_process_results, ("median",))
     if http_results:
         report(
             f"Through gunicorn, {options.clients} clients x {options.duration:.0f} s per page",
             http_results,
             ("p50",),
         )
+    if user_results and distributions:
+        report_users(user_results, options.repeat)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ exports and the API call these functions; `can_see` is the per-object check buil
 admin's `has_view/change/delete_permission`). "May change" is "may see" plus the model permission.
 """
 
+from functools import reduce
+from operator import or_
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
@@ -38,8 +41,13 @@ def sees_everything(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
+def _lead_parts(user: User) -> list[Q]:
+    """A sales person's leads, as the disjoint parts whose union they are."""
+    return [Q(assigned_to=user.pk), Q(assigned_to__isnull=True)]
+
+
 def _assigned_or_unassigned(user: User) -> Q:
-    return Q(assigned_to=user.pk) | Q(assigned_to__isnull=True)
+    return reduce(or_, _lead_parts(user))
 
 
 def visible_leads(user: User, leads: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
@@ -49,6 +57,18 @@ def visible_leads(user: User, leads: QuerySet[Lead] | None = None) -> QuerySet[L
     if sees_everything(user):
         return leads
     return leads.filter(_assigned_or_unassigned(user))
+
+
+def visible_lead_parts(user: User, leads: QuerySet[Lead] | None = None) -> list[QuerySet[Lead]]:
+    """`visible_leads` as disjoint querysets whose union it is, each one range of an index on the
+    owner: a query that must stay in an index (the sector filter's walk) reads each part on its
+    own, where the OR would make it read and drop every lead of a colleague (crm/migrations/0018)."""
+    leads = Lead.objects.all() if leads is None else leads
+    if not user.is_authenticated:
+        return []
+    if sees_everything(user):
+        return [leads]
+    return [leads.filter(part) for part in _lead_parts(user)]
 
 
 def hidden_leads(user: User, leads: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
@@ -78,8 +98,7 @@ def visible_contacts(user: User, contacts: QuerySet[Contact] | None = None) -> Q
         return contacts.none()
     if sees_everything(user):
         return contacts
-    of_own_opportunity = Exists(Opportunity.objects.filter(owner=user.pk, contact=OuterRef("pk")))
-    return contacts.filter(Q(owner=user.pk) | of_own_opportunity)
+    return contacts.filter(Q(owner=user.pk) | Q(pk__in=_of_own_opportunities(user, "contact")))
 
 
 def visible_companies(user: User, companies: QuerySet[Company] | None = None) -> QuerySet[Company]:
@@ -88,11 +107,16 @@ def visible_companies(user: User, companies: QuerySet[Company] | None = None) ->
         return companies.none()
     if sees_everything(user):
         return companies
+    of_visible_contacts = visible_contacts(user).filter(company__isnull=False).values("company")
     return companies.filter(
-        Q(owner=user.pk)
-        | Exists(Opportunity.objects.filter(owner=user.pk, company=OuterRef("pk")))
-        | Exists(visible_contacts(user).filter(company=OuterRef("pk")))
+        Q(owner=user.pk) | Q(pk__in=_of_own_opportunities(user, "company")) | Q(pk__in=of_visible_contacts)
     )
+
+
+def _of_own_opportunities(user: User, field: str) -> QuerySet:
+    """The `field` (contact, company) of the user's opportunities: a subquery read once per query
+    (`IN`), not once per row (`EXISTS`): a list of 5 000 companies took 60 ms per count."""
+    return Opportunity.objects.filter(owner=user.pk, **{f"{field}__isnull": False}).values(field)
 
 
 def visible_activities(user: User, activities: QuerySet[Activity] | None = None) -> QuerySet[Activity]:
@@ -101,10 +125,12 @@ def visible_activities(user: User, activities: QuerySet[Activity] | None = None)
         return activities.none()
     if sees_everything(user):
         return activities
-    # `lead__assigned_to__isnull` is also true without a lead (a LEFT JOIN): "no lead, or a visible one".
-    lead_visible = Q(lead__assigned_to=user.pk) | Q(lead__assigned_to__isnull=True)
+    # Each "none, or a visible one" reads its visible records once (`IN`), with no join per row.
+    lead_visible = Q(lead__isnull=True) | Q(lead__in=visible_leads(user).values("pk"))
     contact_visible = Q(contact__isnull=True) | Q(contact__in=visible_contacts(user).values("pk"))
-    opportunity_visible = Q(opportunity__isnull=True) | Q(opportunity__owner=user.pk)
+    opportunity_visible = Q(opportunity__isnull=True) | Q(
+        opportunity__in=visible_opportunities(user).values("pk")
+    )
     return activities.filter(lead_visible, contact_visible, opportunity_visible)
 
 

@@ -125,6 +125,9 @@ class VisibleToAdmin(PlainTitles, admin.ModelAdmin):
     """
 
     form = KeptLinksForm
+    # A list counts its rows once: the count of every row the user may see ("N total" beside the
+    # search box) is a second visibility query per page view, as costly as the first.
+    show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return visibility.visible_to(request.user, super().get_queryset(request))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mini_analysis.sectors import sector_label
 
+from .. import visibility
 from ..display import user_name
 from ..models import Lead
 
@@ -31,11 +32,13 @@ class SalesPersonFilter(admin.RelatedFieldListFilter):
 
 # Each step: the first value after the previous one, `{first}` and `{next}` written by the ORM.
 SECTOR_WALK = (
-    "WITH RECURSIVE walk(value, position) AS ("
+    "SELECT value FROM (WITH RECURSIVE walk(value, position) AS ("
     "SELECT ({first}), 1"
     " UNION ALL SELECT ({next}), position + 1 FROM walk WHERE walk.value IS NOT NULL AND position < %s"
-    ") SELECT value FROM walk WHERE value IS NOT NULL"
+    ") SELECT value FROM walk) AS part"
 )
+# The walks' values, merged.
+SECTORS = "SELECT value FROM ({walks}) AS sectors WHERE value IS NOT NULL ORDER BY value LIMIT %s"
 
 
 class SectorFilter(admin.AllValuesFieldListFilter):
@@ -44,27 +47,34 @@ class SectorFilter(admin.AllValuesFieldListFilter):
     `SELECT DISTINCT sector` reads the whole table. A recursive query that jumps from each sector
     to the next one ("the first sector after X", an index probe each) finds them in one round
     trip, so the sidebar costs the same whatever the table's size (SQLite and PostgreSQL alike).
+    A sales person's leads are walked part by part (`visibility.visible_lead_parts`: theirs, the
+    unassigned ones), each along its own index, and the parts' sectors merged in the same query:
+    with the OR, each probe would read and drop every colleague's lead of a sector.
     """
 
     max_choices = 200
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
-        sectors = self._sectors(model_admin.get_queryset(request), field.name)
+        parts = visibility.visible_lead_parts(request.user, model._default_manager.all())
+        sectors = self._sectors(parts, field.name) if parts else []
         self.lookup_choices = sorted(sectors, key=lambda sector: sector_label(sector).casefold())
 
     def choices(self, changelist):
         for choice in super().choices(changelist):
             yield {**choice, "display": sector_label(choice["display"])}
 
-    def _sectors(self, leads: QuerySet[Lead], name: str) -> list[str]:
-        values = leads.order_by(name).values_list(name)
-        # The ORM writes both steps (the visibility rule included); only the recursion is ours.
-        first_sql, first_params = values[:1].query.sql_with_params()
-        following = values.filter(**{f"{name}__gt": RawSQL("walk.value", [])})[:1]
-        next_sql, next_params = following.query.sql_with_params()
-        # Only the ORM's own SQL is formatted in; every value is a parameter.
-        sql = SECTOR_WALK.format(first=first_sql, next=next_sql)
-        with connections[leads.db].cursor() as cursor:
-            cursor.execute(sql, (*first_params, *next_params, self.max_choices))
+    def _sectors(self, parts: list[QuerySet[Lead]], name: str) -> list[str]:
+        walks, params = [], []
+        for leads in parts:
+            values = leads.order_by(name).values_list(name)
+            # The ORM writes both steps (the visibility rule included); only the recursion is ours.
+            first_sql, first_params = values[:1].query.sql_with_params()
+            following = values.filter(**{f"{name}__gt": RawSQL("walk.value", [])})[:1]
+            next_sql, next_params = following.query.sql_with_params()
+            # Only the ORM's own SQL is formatted in; every value is a parameter.
+            walks.append(SECTOR_WALK.format(first=first_sql, next=next_sql))
+            params += [*first_params, *next_params, self.max_choices]
+        with connections[parts[0].db].cursor() as cursor:
+            cursor.execute(SECTORS.format(walks=" UNION ".join(walks)), (*params, self.max_choices))
             return [row[0] for row in cursor.fetchall()]

@@ -10,23 +10,8 @@ from ..selectors import active_staff
 from .base import KeptLinksForm, UserChoiceField
 
 
-class StaffChoiceIterator(forms.models.ModelChoiceIterator):
-    """The staff accounts in one plain query: Django's `queryset.iterator()` opens a server-side
-    cursor on PostgreSQL (three round trips) to read a dozen rows on every page view."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for user in self.queryset:
-            yield self.choice(user)
-
-
-class StaffChoiceField(UserChoiceField):
-    iterator = StaffChoiceIterator
-
-
 class AssignActionForm(ActionForm):
-    assignee = StaffChoiceField(
+    assignee = UserChoiceField(
         label=_("Sales person"),
         queryset=active_staff(),
         required=False,

@@ -229,6 +229,12 @@ class Lead(KeyedModel):
             models.Index(fields=["next_action_at"], name="lead_next_action"),
             # A company's leads (the visibility of companies goes through the brand key).
             models.Index(fields=["brand_key"], name="lead_brand_key"),
+            # The sector filter's walk over a sales person's leads, one part at a time
+            # (`visibility.visible_lead_parts`): theirs, and the unassigned ones.
+            models.Index(fields=["assigned_to", "sector"], name="lead_assigned_sector"),
+            models.Index(
+                fields=["sector"], condition=models.Q(assigned_to__isnull=True), name="lead_unassigned_sector"
+            ),
         ]
 
     def __str__(self) -> str:

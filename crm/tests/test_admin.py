@@ -100,6 +100,19 @@ def test_sector_filter_reads_its_choices_in_one_query_up_to_its_bound(client, si
     assert filter_choices(response, "sector")[1:] == ["", "a", "b"]
 
 
+def test_a_sales_persons_sector_choices_are_their_own_and_the_unassigned_in_one_query(client):
+    """Their leads and the unassigned ones are walked each along its own index, in one query."""
+    seller = SalesPersonFactory()
+    LeadFactory(sector="b", assigned_to=seller), LeadFactory(sector="d"), LeadFactory(sector="b")
+    LeadFactory(sector="a", assigned_to=SalesPersonFactory()), LeadFactory(sector="c", assigned_to=seller)
+    client.force_login(seller)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CHANGELIST)
+    walks = [query["sql"] for query in queries if "WITH RECURSIVE" in query["sql"]]
+    assert len(walks) == 1
+    assert filter_choices(response, "sector")[1:] == ["b", "c", "d"]
+
+
 def test_sales_person_filter_offers_staff_accounts_and_unassigned_not_visitors(client, signed_in_boss):
     UserFactory(username="dana")
     UserFactory(username="visitor", is_staff=False)

@@ -1,5 +1,6 @@
-"""The admin's search boxes are answered by trigram indexes on PostgreSQL (migration 0010), and the
-dashboard's period queries by a covering index (migration 0012).
+"""The admin's search boxes are answered by trigram indexes on PostgreSQL (migration 0010), the
+dashboard's period queries by a covering index (migration 0012), the sector filter of a sales
+person by an index per part of their leads (migration 0018).
 
 What is checked is that the planner *can* use each index for the SQL Django writes for the
 admin's `icontains` search: the index's expression must match `UPPER(col::text)` exactly, or it
@@ -14,6 +15,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm import visibility
 from crm.dashboard import dashboard_figures
 from crm.models import Lead
 from crm.tests.factories import LeadFactory, UserFactory
@@ -105,3 +107,21 @@ def test_the_dashboards_period_queries_read_the_covering_index_alone():
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Index Only Scan using lead_created_figures" in plan, plan
+
+
+def test_the_sector_walk_of_a_sales_person_reads_one_index_range_per_part():
+    """crm 0018: each step of the sector filter's walk over a sales person's leads, and over the
+    unassigned ones, is an index condition, not a filter dropping a colleague's leads."""
+    seller = UserFactory(username="seller", is_staff=True)
+    LeadFactory(assigned_to=seller, sector="food"), LeadFactory(sector="retail")
+    LeadFactory(assigned_to=UserFactory(username="colleague", is_staff=True), sector="fashion")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    for part, index in zip(
+        visibility.visible_lead_parts(seller), ["lead_assigned_sector", "lead_unassigned_sector"], strict=True
+    ):
+        step = part.filter(sector__gt="a").order_by("sector").values_list("sector")[:1]
+        explained = step.explain()
+        assert index in explained
+        assert "Filter" not in explained

@@ -603,3 +603,13 @@ def test_the_admin_refuses_to_convert_a_lookalike(seller_client, world):
     assert "ask a manager" in response.content.decode() or "responsable" in response.content.decode()
     lookalike.refresh_from_db()
     assert lookalike.contact is None
+
+
+@pytest.mark.parametrize("who", ["seller", "manager", "anonymous"])
+def test_the_parts_of_the_visible_leads_are_disjoint_and_make_up_the_visible_leads(people, who):
+    """`visible_lead_parts` is the same rule, read part by part (the sector filter's walk)."""
+    user = {"seller": people.seller, "manager": people.boss, "anonymous": AnonymousUser()}[who]
+    LeadFactory(assigned_to=people.seller), LeadFactory(assigned_to=people.other), LeadFactory()
+    parts = [set(part) for part in visibility.visible_lead_parts(user)]
+    assert sum(len(part) for part in parts) == len(set().union(*parts))
+    assert set().union(*parts) == set(visibility.visible_leads(user))
