@@ -51,7 +51,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import visibility
-from .models import Activity, ActivityKind, Currency, Lead, LeadStage, Opportunity, OpportunityStage, Source
+from .my_day import queue_tasks
+from .models import Activity, Currency, Lead, LeadStage, Opportunity, OpportunityStage, Source
 
 PERIOD_WEEKS = 12
 FUNNEL_STAGES = [
@@ -313,9 +314,10 @@ def _pipeline(opportunities: QuerySet[Opportunity]) -> tuple[list[PipelineStage]
 
 
 def _overdue(activities: QuerySet[Activity], now: datetime) -> list[Bar]:
-    """Open tasks due before `now`, by owner (the partial index of open tasks answers it)."""
+    """Open tasks due before `now`, by owner: My day's overdue group (`crm.my_day.queue_tasks`)."""
     rows = list(
-        activities.filter(kind=ActivityKind.TASK, done_at__isnull=True, due_at__lt=now)
+        queue_tasks(activities)
+        .filter(due_at__lt=now)
         .order_by()
         .values_list("owner", "owner__username", "owner__first_name", "owner__last_name")
         .annotate(count=Count("id"))

@@ -19,11 +19,22 @@ class AdminSite(admin.AdminSite):
     site_title = "IGV CRM"
     index_title = _("Dashboard")
 
+    def get_urls(self) -> list:
+        # Imported here: `crm.admin` registers its ModelAdmins on this site, which must exist first.
+        from crm.admin import my_day
+
+        return [*my_day.urls(self), *super().get_urls()]
+
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
+        from crm.admin import my_day
+
         apps = super().get_app_list(request, app_label)
         for app in apps:
             first = MODEL_ORDER.get(app["app_label"], [])
             app["models"].sort(key=lambda model, first=first: _rank(first, model["object_name"]))
+            # My day, a page rather than a model, right after the prospects: one click from anywhere.
+            if app["app_label"] == "crm" and (entry := my_day.nav_entry(request)):
+                app["models"].insert(1, entry)
         return sorted(apps, key=lambda app: _rank(APP_ORDER, app["app_label"]))
 
 

@@ -14,7 +14,7 @@ from ..models import Company, Contact, DisqualificationReason, Opportunity, Oppo
 from ..selectors import active_staff, contact_timeline
 from . import board
 from .activities import ActivityInline, save_activities
-from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter, viewer_of
+from .base import CrmMedia, VisibleToAdmin, activity_date, due_date, next_action_filter, viewer_of
 
 TIMELINE_LENGTH = 50
 
@@ -103,7 +103,7 @@ class ContactAdmin(OwnedAdmin):
             (
                 (
                     activity.created_at.isoformat(),
-                    due_date(activity.done_at or activity.due_at),
+                    activity_date(activity),
                     activity.get_kind_display(),
                     activity.subject,
                     f" ({activity.lead})" if activity.lead_id and activity.contact_id is None else "",

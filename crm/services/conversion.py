@@ -21,6 +21,7 @@ from ..models import (
     Opportunity,
     OpportunityStage,
 )
+from .activities import hand_over_open_tasks
 from .common import PipelineError
 from .opportunities import save_opportunity
 
@@ -110,6 +111,7 @@ def convert_lead(
                 *named,
             ]
         )
+        hand_over_open_tasks(lead, user=user)
         return Conversion(lead, contact, company, opportunity, created=True)
 
 
