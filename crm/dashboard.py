@@ -113,6 +113,7 @@ class PipelineStage:
     count: int
     percent: int
     amounts: list[StageAmount]
+    pk: int | None = None  # the stage's, for the link to its opportunities
 
 
 @dataclass
@@ -130,6 +131,7 @@ class DashboardFigures:
     pipeline: list[PipelineStage]
     pipeline_totals: list[StageAmount]
     overdue: list[Bar]
+    today: date | None = None  # the period's last day (the counts' links end with it)
     sources: list[tuple[str, str]] = field(default_factory=lambda: list(Source.choices))
 
     @property
@@ -203,6 +205,7 @@ def dashboard_figures(user, *, now: datetime | None = None) -> DashboardFigures:
         pipeline=pipeline,
         pipeline_totals=totals,
         overdue=_overdue(scope.activities, now),
+        today=today,
     )
 
 
@@ -292,7 +295,7 @@ def _pipeline(opportunities: QuerySet[Opportunity]) -> tuple[list[PipelineStage]
         .annotate(
             count=total(Count("pk")), **{f"amount_{currency}": amounts[currency] for currency in amounts}
         )
-        .values("name", "probability", "count", *(f"amount_{currency}" for currency in amounts))
+        .values("pk", "name", "probability", "count", *(f"amount_{currency}" for currency in amounts))
     )
     stages = []
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -304,7 +307,11 @@ def _pipeline(opportunities: QuerySet[Opportunity]) -> tuple[list[PipelineStage]
                 stage_amounts.append(StageAmount(currency, amount, weighted))
                 totals[currency][0] += amount
                 totals[currency][1] += weighted
-        stages.append(PipelineStage(_(row["name"]), row["probability"], row["count"] or 0, 0, stage_amounts))
+        stages.append(
+            PipelineStage(
+                _(row["name"]), row["probability"], row["count"] or 0, 0, stage_amounts, pk=row["pk"]
+            )
+        )
     largest = max((stage.count for stage in stages), default=0)
     for stage in stages:
         stage.percent = _percent(stage.count, largest)
