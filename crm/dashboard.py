@@ -51,8 +51,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import visibility
-from .my_day import queue_tasks
 from .models import Activity, Currency, Lead, LeadStage, Opportunity, OpportunityStage, Source
+from .my_day import queue_tasks
 
 PERIOD_WEEKS = 12
 FUNNEL_STAGES = [
