@@ -16,7 +16,7 @@ week (Monday first, in the server's time zone) and the 11 before it, shown on th
   the middle one or two delays in order. The activities table is never read.
 - Open pipeline: the opportunities in the stages neither won nor lost, by stage and currency
   (amounts in different currencies are never added); weighted = amount x the stage's probability.
-- Overdue next actions: open tasks due before now, by owner.
+- Overdue next actions: open tasks due before now, by owner (My day's overdue group: `crm.my_day`).
 
 Scope: a superuser sees the team. A sales person sees the inflow they may pick from (their own and
 the unassigned prospects: `crm.visibility.visible_leads`), and otherwise their own figures only: their

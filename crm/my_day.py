@@ -23,8 +23,32 @@ from django.utils import timezone
 from . import visibility
 from .models import Activity, ActivityKind, Lead, LeadStage
 
-# At most this many rows a group; the group's count and a link to the full list show the rest.
-ROWS_PER_GROUP = 100
+# At most this many rows a group (a morning's work); the group's count says how many there are.
+ROWS_PER_GROUP = 50
+# What a row shows, and no more: a prospect row carries 40 columns, some of them long texts.
+TASK_ROW_RELATED = ["lead", "contact", "opportunity", "owner"]
+TASK_ROW_FIELDS = [
+    "kind",
+    "subject",
+    "due_at",
+    "done_at",
+    *TASK_ROW_RELATED,
+    "lead__brand_name",
+    "contact__first_name",
+    "contact__last_name",
+    "contact__email",
+    "opportunity__name",
+    "owner__username",
+]
+LEAD_ROW_FIELDS = [
+    "brand_name",
+    "email",
+    "phone",
+    "stage",
+    "created_at",
+    "assigned_to",
+    "assigned_to__username",
+]
 # The prospects still being worked: a converted or disqualified one needs no next action.
 OPEN_LEAD_STAGES = [LeadStage.NEW, LeadStage.ATTEMPTING, LeadStage.CONNECTED, LeadStage.QUALIFIED]
 CLOSED_LEAD_STAGES = [LeadStage.CONVERTED, LeadStage.DISQUALIFIED]
@@ -128,7 +152,7 @@ def my_day(user: AbstractBaseUser, *, owner: Owner | None = None, now: datetime 
     counts = tasks.filter(due_at__lt=tomorrow).aggregate(
         overdue=Count("pk", filter=Q(due_at__lt=now)), today=Count("pk", filter=Q(due_at__gte=now))
     )
-    rows = tasks.select_related("lead", "contact", "opportunity", "owner").order_by("due_at", "pk")
+    rows = tasks.select_related(*TASK_ROW_RELATED).only(*TASK_ROW_FIELDS).order_by("due_at", "pk")
     leads = owner_leads_without_next_action(user, owner)
     return MyDay(
         owner=owner,
@@ -139,7 +163,9 @@ def my_day(user: AbstractBaseUser, *, owner: Owner | None = None, now: datetime 
         due_today=list(rows.filter(due_at__gte=now, due_at__lt=tomorrow)[:ROWS_PER_GROUP]),
         due_today_count=counts["today"],
         no_next_action=list(
-            leads.select_related("assigned_to").order_by("-created_at", "-pk")[:ROWS_PER_GROUP]
+            leads.select_related("assigned_to")
+            .only(*LEAD_ROW_FIELDS)
+            .order_by("-created_at", "-pk")[:ROWS_PER_GROUP]
         ),
         no_next_action_count=leads.count(),
     )

@@ -47,10 +47,8 @@ def may_view(request: HttpRequest) -> bool:
 def urls(site: AdminSite) -> list:
     return [
         path("crm/my-day/", site.admin_view(partial(my_day_view, site=site)), name="crm_my_day"),
-        path("crm/my-day/<int:pk>/done/", site.admin_view(complete_view), name="crm_my_day_done"),
-        path(
-            "crm/my-day/<int:pk>/reschedule/", site.admin_view(reschedule_view), name="crm_my_day_reschedule"
-        ),
+        path("crm/my-day/done/", site.admin_view(complete_view), name="crm_my_day_done"),
+        path("crm/my-day/reschedule/", site.admin_view(reschedule_view), name="crm_my_day_reschedule"),
     ]
 
 
@@ -90,6 +88,8 @@ def my_day_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
         "show_owner": manager and owner.everyone,
         "can_change": user.has_perm("crm.change_activity"),
         "rows_per_group": ROWS_PER_GROUP,
+        "done_url": reverse("admin:crm_my_day_done"),
+        "reschedule_url": reverse("admin:crm_my_day_reschedule"),
         "leads_url": _leads_url(owner) if user.has_perm("crm.view_lead") else "",
     }
     return TemplateResponse(request, "admin/crm/my_day.html", context)
@@ -117,16 +117,20 @@ def _leads_url(owner: Owner) -> str:
     return f"{reverse('admin:crm_lead_changelist')}?{urlencode(query)}"
 
 
-def _task_to_change(request: HttpRequest, pk: int) -> Activity:
-    """The task a POST may change: one of the user's own queue (a manager: any queue's), else 404."""
+def _task_to_change(request: HttpRequest) -> Activity:
+    """The task a POST names (`task`) and may change: one of the user's own queue (a manager: any
+    queue's), else 404. (One form action for every row: a page of tasks reverses no URL per row.)"""
     user = request.user
     if not user.has_perm("crm.change_activity"):
         raise PermissionDenied
+    pk = request.POST.get("task", "")
+    if not pk.isdigit():
+        raise Http404
     if visibility.sees_everything(user):
         tasks = queue_tasks(visibility.visible_activities(user))
     else:
         tasks = owner_tasks(user, Owner(user))
-    task = tasks.filter(pk=pk).first()
+    task = tasks.filter(pk=int(pk)).first()
     if task is None:
         raise Http404
     return task
@@ -140,16 +144,16 @@ def _back(request: HttpRequest) -> HttpResponseRedirect:
 
 
 @require_POST
-def complete_view(request: HttpRequest, pk: int) -> HttpResponse:
-    task = _task_to_change(request, pk)
+def complete_view(request: HttpRequest) -> HttpResponse:
+    task = _task_to_change(request)
     services.complete_task(task, user=request.user)
     messages.success(request, gettext("“%(task)s” is done.") % {"task": task.subject})
     return _back(request)
 
 
 @require_POST
-def reschedule_view(request: HttpRequest, pk: int) -> HttpResponse:
-    task = _task_to_change(request, pk)
+def reschedule_view(request: HttpRequest) -> HttpResponse:
+    task = _task_to_change(request)
     days = RESCHEDULE_DAYS.get(request.POST.get("when", ""))
     if days is None:
         messages.error(request, gettext("This date is not one of the choices."))

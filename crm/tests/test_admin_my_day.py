@@ -67,7 +67,8 @@ def test_a_sales_person_sees_their_tasks_linked_to_their_records(client, team):
     assert "Call Alice&#x27;s prospect" in page or "Call Alice's prospect" in page
     assert reverse("admin:crm_lead_change", args=[task.lead_id]) in page
     assert 'class="crm-overdue"' in page
-    assert reverse("admin:crm_my_day_done", args=[task.pk]) in page
+    assert f'action="{reverse("admin:crm_my_day_done")}"' in page
+    assert f'name="task" value="{task.pk}"' in page
     assert 'name="csrfmiddlewaretoken"' in page
 
 
@@ -100,7 +101,9 @@ def test_done_marks_the_task_done_and_comes_back_to_my_day_with_a_message(client
     task = overdue_task(team["alice"], "Send the quote")
     client.force_login(team["alice"])
 
-    response = client.post(reverse("admin:crm_my_day_done", args=[task.pk]))
+    response = client.post(
+        reverse("admin:crm_my_day_done"), {"task": task.pk}, headers={"accept-language": "en"}
+    )
 
     assert response.status_code == 302 and response["Location"] == MY_DAY
     task.refresh_from_db()
@@ -114,7 +117,7 @@ def test_reschedule_moves_the_task_and_the_prospects_next_action(client, team):
     task = overdue_task(team["alice"], "Call back")
     client.force_login(team["alice"])
 
-    response = client.post(reverse("admin:crm_my_day_reschedule", args=[task.pk]), {"when": "week"})
+    response = client.post(reverse("admin:crm_my_day_reschedule"), {"task": task.pk, "when": "week"})
 
     assert response.status_code == 302
     expected = rescheduled(task.due_at, days=7)
@@ -128,7 +131,7 @@ def test_a_manager_comes_back_to_the_queue_they_were_looking_at(client, team):
     task = overdue_task(team["bob"], "Bob's task")
     client.force_login(team["boss"])
 
-    response = client.post(reverse("admin:crm_my_day_done", args=[task.pk]), {"owner": "all"})
+    response = client.post(reverse("admin:crm_my_day_done"), {"task": task.pk, "owner": "all"})
 
     assert response["Location"] == f"{MY_DAY}?owner=all"
 
@@ -139,18 +142,24 @@ def test_a_sales_person_cannot_complete_or_reschedule_another_persons_task(clien
     due_at = task.due_at
     client.force_login(team["alice"])
 
-    response = client.post(reverse(route, args=[task.pk]), {"when": "tomorrow", "owner": team["bob"].pk})
+    response = client.post(reverse(route), {"task": task.pk, "when": "tomorrow", "owner": team["bob"].pk})
 
     assert response.status_code == 404
     task.refresh_from_db()
     assert task.done_at is None and task.due_at == due_at
 
 
+@pytest.mark.parametrize("task", ["", "abc", "999999"])
+def test_a_post_naming_no_task_of_the_queue_is_refused(client, team, task):
+    client.force_login(team["alice"])
+    assert client.post(reverse("admin:crm_my_day_done"), {"task": task}).status_code == 404
+
+
 @pytest.mark.parametrize("route", ["admin:crm_my_day_done", "admin:crm_my_day_reschedule"])
 def test_the_forms_take_a_post_only(client, team, route):
     task = overdue_task(team["alice"], "Mine")
     client.force_login(team["alice"])
-    assert client.get(reverse(route, args=[task.pk])).status_code == 405
+    assert client.get(reverse(route), {"task": task.pk}).status_code == 405
 
 
 def test_the_forms_need_the_csrf_token(team):
@@ -160,7 +169,7 @@ def test_the_forms_need_the_csrf_token(team):
     client = Client(enforce_csrf_checks=True)
     client.force_login(team["alice"])
 
-    assert client.post(reverse("admin:crm_my_day_done", args=[task.pk])).status_code == 403
+    assert client.post(reverse("admin:crm_my_day_done"), {"task": task.pk}).status_code == 403
 
 
 def test_a_viewer_without_the_change_permission_sees_no_buttons_and_may_not_post(client, team):
@@ -171,8 +180,8 @@ def test_a_viewer_without_the_change_permission_sees_no_buttons_and_may_not_post
 
     page = client.get(MY_DAY).content.decode()
 
-    assert "Viewer&#x27;s task" in page and reverse("admin:crm_my_day_done", args=[task.pk]) not in page
-    assert client.post(reverse("admin:crm_my_day_done", args=[task.pk])).status_code == 403
+    assert "Viewer&#x27;s task" in page and reverse("admin:crm_my_day_done") not in page
+    assert client.post(reverse("admin:crm_my_day_done"), {"task": task.pk}).status_code == 403
 
 
 def test_my_day_is_one_click_from_the_navigation_of_every_admin_page(client, team):
