@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from crm import services
 from crm.models import Activity, ActivityKind
 from crm.my_day import rescheduled
 
@@ -194,3 +195,18 @@ def _permissions(*codenames):
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="crm", codename__in=codenames)
+
+
+def test_the_prospects_group_links_to_the_list_of_exactly_its_prospects(client, team):
+    for _ in range(3):
+        LeadFactory(assigned_to=team["alice"])
+    planned = overdue_task(team["alice"], "Planned")
+    services.refresh_next_action(lead=planned.lead)  # its prospect has a next action
+    LeadFactory(assigned_to=team["bob"])
+    client.force_login(team["alice"])
+
+    context = client.get(MY_DAY).context
+    listed = client.get(context["leads_url"])
+
+    assert listed.status_code == 200
+    assert context["day"].no_next_action_count == len(listed.context["cl"].result_list) == 3
