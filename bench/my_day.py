@@ -6,7 +6,7 @@ leads over 20 sales persons (50 000 each), a call on 2 leads in 5, an open task 
 about half overdue), a done task on 1 lead in 40, and the leads' stage and next action as
 `crm.services` keeps them. Timed, `--repeat` times after 3 warm-up runs:
 
-- `crm.my_day.my_day(seller)`: the selector alone (its five queries);
+- `crm.my_day.my_day(seller)`: the selector alone (its four queries);
 - `GET /admin/crm/my-day/` as the seller: the whole page (Django's test Client, no HTTP);
 - the same page for the manager, everyone's day (no target, a fifth of the runs: for the record);
 

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.utils import timezone
 
 from . import visibility
@@ -111,10 +111,6 @@ class MyDay:
     no_next_action: list[Lead] = field(default_factory=list)
     no_next_action_count: int = 0
 
-    @property
-    def total(self) -> int:
-        return self.overdue_count + self.due_today_count + self.no_next_action_count
-
 
 def start_of_day(day: date) -> datetime:
     """Local midnight of `day` (the current time zone), as an aware datetime."""
@@ -141,27 +137,25 @@ def owner_leads_without_next_action(user: AbstractBaseUser, owner: Owner) -> Que
 def my_day(user: AbstractBaseUser, *, owner: Owner | None = None, now: datetime | None = None) -> MyDay:
     """The queue of `owner` (default: `user`'s own) as `user` may see it, as of `now`.
 
-    Five queries whatever the table sizes: the two task counts in one, each group's first rows,
-    the prospects' count.
+    Four queries whatever the table sizes: each group's first rows (the tasks' with their count),
+    and the prospects' count.
     """
     owner = owner or Owner(user)
     now = now or timezone.now()
     today = timezone.localdate(now)
     tomorrow = start_of_day(today + timedelta(days=1))
     tasks = owner_tasks(user, owner)
-    counts = tasks.filter(due_at__lt=tomorrow).aggregate(
-        overdue=Count("pk", filter=Q(due_at__lt=now)), today=Count("pk", filter=Q(due_at__gte=now))
-    )
-    rows = tasks.select_related(*TASK_ROW_RELATED).only(*TASK_ROW_FIELDS).order_by("due_at", "pk")
+    overdue, overdue_count = _first_rows(tasks.filter(due_at__lt=now))
+    due_today, due_today_count = _first_rows(tasks.filter(due_at__gte=now, due_at__lt=tomorrow))
     leads = owner_leads_without_next_action(user, owner)
     return MyDay(
         owner=owner,
         now=now,
         today=today,
-        overdue=list(rows.filter(due_at__lt=now)[:ROWS_PER_GROUP]),
-        overdue_count=counts["overdue"],
-        due_today=list(rows.filter(due_at__gte=now, due_at__lt=tomorrow)[:ROWS_PER_GROUP]),
-        due_today_count=counts["today"],
+        overdue=overdue,
+        overdue_count=overdue_count,
+        due_today=due_today,
+        due_today_count=due_today_count,
         no_next_action=list(
             leads.select_related("assigned_to")
             .only(*LEAD_ROW_FIELDS)
@@ -169,6 +163,18 @@ def my_day(user: AbstractBaseUser, *, owner: Owner | None = None, now: datetime 
         ),
         no_next_action_count=leads.count(),
     )
+
+
+def _first_rows(tasks: QuerySet[Activity]) -> tuple[list[Activity], int]:
+    """A group's first rows by due date, and how many it has: one query (`COUNT(*) OVER ()` is
+    counted before the LIMIT)."""
+    rows = list(
+        tasks.select_related(*TASK_ROW_RELATED)
+        .only(*TASK_ROW_FIELDS)
+        .annotate(group_count=Window(Count("pk")))
+        .order_by("due_at", "pk")[:ROWS_PER_GROUP]
+    )
+    return rows, rows[0].group_count if rows else 0
 
 
 def rescheduled(due_at: datetime, *, days: int, now: datetime | None = None) -> datetime:

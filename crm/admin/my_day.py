@@ -27,6 +27,7 @@ from ..my_day import (
     NOBODY,
     OPEN_LEAD_STAGES,
     ROWS_PER_GROUP,
+    MyDay,
     Owner,
     my_day,
     owner_tasks,
@@ -78,6 +79,7 @@ def my_day_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     user = request.user
     owner = resolve_owner(user, request.GET.get("owner"))
     day = my_day(user, owner=owner)
+    _link_rows(day)
     manager = visibility.sees_everything(user)
     context = {
         **site.each_context(request),
@@ -93,6 +95,25 @@ def my_day_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
         "leads_url": _leads_url(owner) if user.has_perm("crm.view_lead") else "",
     }
     return TemplateResponse(request, "admin/crm/my_day.html", context)
+
+
+def _change_url(model_name: str):
+    """`pk -> the record's admin page`, reversing the URL once for a page of rows (a reverse per
+    row was a fifth of the page's time)."""
+    prefix, suffix = reverse(f"admin:crm_{model_name}_change", args=[0]).rsplit("/0/", 1)
+    return lambda pk: f"{prefix}/{pk}/{suffix}"
+
+
+def _link_rows(day: MyDay) -> None:
+    """Each row's link to what it is about: a task's opportunity, else contact, else prospect."""
+    urls = {name: _change_url(name) for name in ("opportunity", "contact", "lead")}
+    for task in [*day.overdue, *day.due_today]:
+        name = next(name for name in urls if getattr(task, f"{name}_id"))
+        record = getattr(task, name)
+        task.about_url = urls[name](record.pk)
+        task.about_label = record.brand_name if name == "lead" else str(record)
+    for lead in day.no_next_action:
+        lead.about_url = urls["lead"](lead.pk)
 
 
 def _owner_choices(user) -> list[tuple[str, str]]:

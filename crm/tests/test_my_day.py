@@ -179,9 +179,9 @@ def test_rescheduling_keeps_the_time_of_day_on_the_chosen_day_after_today():
     assert rescheduled(due, days=7, now=NOW) == timezone.make_aware(dt.datetime(2026, 3, 25, 9, 30))
 
 
-def test_my_day_takes_five_queries_whatever_the_number_of_tasks(team, django_assert_num_queries):
+def test_my_day_takes_four_queries_whatever_the_number_of_tasks(team, django_assert_num_queries):
     alice = team["alice"]
     for hours in range(1, 30):
         task(alice, NOW - hours * H)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         my_day(alice, now=NOW)
