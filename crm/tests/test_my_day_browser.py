@@ -114,6 +114,7 @@ def test_my_day_is_one_click_from_the_dashboard_and_from_a_list_and_fits_1366_by
 
     # From the dashboard: the overdue count opens My day.
     page.goto("/admin/")
+    screenshot(page, f"my-day-dashboard-{language}")
     page.locator(".crm-dash-bars .crm-dash-overdue + .crm-dash-bar-value a").click()
     expect(page.locator("h1")).to_have_text(TITLE[language])
     assert page.url.endswith("/admin/crm/my-day/")
