@@ -7,7 +7,7 @@ queue is always their own; a manager (`visibility.sees_everything`) picks a pers
 nobody owns, or everyone (`resolve_owner`).
 
 A task is in the queue while it is open (a task, not done) and the work it is about is still
-alive (`queue_tasks`): not on a prospect converted or disqualified, nor on a lost opportunity.
+alive (`queue_tasks`): not on a disqualified prospect nor on a lost opportunity.
 "Overdue" is due before now, the dashboard's overdue count; "today" is the rest of the local day
 (`settings.TIME_ZONE`), so the three groups never share a row.
 """
@@ -51,17 +51,18 @@ LEAD_ROW_FIELDS = [
 ]
 # The prospects still being worked: a converted or disqualified one needs no next action.
 OPEN_LEAD_STAGES = [LeadStage.NEW, LeadStage.ATTEMPTING, LeadStage.CONNECTED, LeadStage.QUALIFIED]
-CLOSED_LEAD_STAGES = [LeadStage.CONVERTED, LeadStage.DISQUALIFIED]
 EVERYONE = "all"
 NOBODY = "none"
 
 
 def queue_tasks(activities: QuerySet[Activity] | None = None) -> QuerySet[Activity]:
-    """The open tasks that still ask for work: those of a converted or disqualified prospect or of
-    a lost deal are over with it (the dashboard's overdue count reads the same rule)."""
+    """The open tasks that still ask for work: those of a disqualified prospect or of a lost deal
+    are over with it (the dashboard's overdue count reads the same rule). A converted prospect's
+    open tasks moved to its deal at conversion (`services.hand_over_open_tasks`); one planned on it
+    since was planned on purpose, and stays."""
     activities = Activity.objects.all() if activities is None else activities
     return activities.filter(kind=ActivityKind.TASK, done_at__isnull=True).exclude(
-        Q(lead__stage__in=CLOSED_LEAD_STAGES) | Q(opportunity__stage__is_lost=True)
+        Q(lead__stage=LeadStage.DISQUALIFIED) | Q(opportunity__stage__is_lost=True)
     )
 
 

@@ -185,3 +185,12 @@ def test_my_day_takes_four_queries_whatever_the_number_of_tasks(team, django_ass
         task(alice, NOW - hours * H)
     with django_assert_num_queries(4):
         my_day(alice, now=NOW)
+
+
+def test_a_task_planned_on_a_converted_prospect_after_its_conversion_stays_in_the_queue(team):
+    alice = team["alice"]
+    lead = LeadFactory(assigned_to=alice)
+    services.convert_lead(lead, user=alice)
+    task(alice, NOW - H, "Ask for a referral", lead=lead)
+
+    assert subjects(my_day(alice, now=NOW).overdue) == ["Ask for a referral"]
