@@ -16,7 +16,7 @@ week (Monday first, in the server's time zone) and the 11 before it, shown on th
   the middle one or two delays in order. The activities table is never read.
 - Open pipeline: the opportunities in the stages neither won nor lost, by stage and currency
   (amounts in different currencies are never added); weighted = amount x the stage's probability.
-- Overdue next actions: open tasks due before now, by owner.
+- Overdue next actions: open tasks due before now, by owner (My day's overdue group: `crm.my_day`).
 
 Scope: a superuser sees the team. A sales person sees the inflow they may pick from (their own and
 the unassigned prospects: `crm.visibility.visible_leads`), and otherwise their own figures only: their
@@ -53,7 +53,8 @@ from django.utils.translation import gettext as _
 
 from . import visibility
 from .display import user_name
-from .models import Activity, ActivityKind, Currency, Lead, LeadStage, Opportunity, OpportunityStage, Source
+from .models import Activity, Currency, Lead, LeadStage, Opportunity, OpportunityStage, Source
+from .my_day import queue_tasks
 
 PERIOD_WEEKS = 12
 FUNNEL_STAGES = [
@@ -114,6 +115,7 @@ class PipelineStage:
     count: int
     percent: int
     amounts: list[StageAmount]
+    pk: int | None = None  # the stage's, for the link to its opportunities
 
 
 @dataclass
@@ -131,6 +133,7 @@ class DashboardFigures:
     pipeline: list[PipelineStage]
     pipeline_totals: list[StageAmount]
     overdue: list[Bar]
+    today: date | None = None  # the period's last day (the counts' links end with it)
     sources: list[tuple[str, str]] = field(default_factory=lambda: list(Source.choices))
 
     @property
@@ -204,6 +207,7 @@ def dashboard_figures(user, *, now: datetime | None = None) -> DashboardFigures:
         pipeline=pipeline,
         pipeline_totals=totals,
         overdue=_overdue(scope.activities, now),
+        today=today,
     )
 
 
@@ -293,7 +297,7 @@ def _pipeline(opportunities: QuerySet[Opportunity]) -> tuple[list[PipelineStage]
         .annotate(
             count=total(Count("pk")), **{f"amount_{currency}": amounts[currency] for currency in amounts}
         )
-        .values("name", "probability", "count", *(f"amount_{currency}" for currency in amounts))
+        .values("pk", "name", "probability", "count", *(f"amount_{currency}" for currency in amounts))
     )
     stages = []
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -305,7 +309,11 @@ def _pipeline(opportunities: QuerySet[Opportunity]) -> tuple[list[PipelineStage]
                 stage_amounts.append(StageAmount(currency, amount, weighted))
                 totals[currency][0] += amount
                 totals[currency][1] += weighted
-        stages.append(PipelineStage(_(row["name"]), row["probability"], row["count"] or 0, 0, stage_amounts))
+        stages.append(
+            PipelineStage(
+                _(row["name"]), row["probability"], row["count"] or 0, 0, stage_amounts, pk=row["pk"]
+            )
+        )
     largest = max((stage.count for stage in stages), default=0)
     for stage in stages:
         stage.percent = _percent(stage.count, largest)
@@ -315,9 +323,10 @@ def _pipeline(opportunities: QuerySet[Opportunity]) -> tuple[list[PipelineStage]
 
 
 def _overdue(activities: QuerySet[Activity], now: datetime) -> list[Bar]:
-    """Open tasks due before `now`, by owner (the partial index of open tasks answers it)."""
+    """Open tasks due before `now`, by owner: My day's overdue group (`crm.my_day.queue_tasks`)."""
     rows = list(
-        activities.filter(kind=ActivityKind.TASK, done_at__isnull=True, due_at__lt=now)
+        queue_tasks(activities)
+        .filter(due_at__lt=now)
         .order_by()
         .values_list("owner", "owner__username", "owner__first_name", "owner__last_name")
         .annotate(count=Count("id"))

@@ -28,10 +28,15 @@ class AdminSite(admin.AdminSite):
     index_title = _("Dashboard")
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
+        from crm.admin import my_day
+
         apps = super().get_app_list(request, app_label)
         for app in apps:
             first = MODEL_ORDER.get(app["app_label"], [])
             app["models"].sort(key=lambda model, first=first: _rank(first, model["object_name"]))
+            # My day, a page rather than a model, right after the prospects: one click from anywhere.
+            if app["app_label"] == "crm" and (entry := my_day.nav_entry(request)):
+                app["models"].insert(1, entry)
         apps = sorted(apps, key=lambda app: _rank(APP_ORDER, app["app_label"]))
         if app_label is not None:
             return apps  # one app's own page: as Django lists it
@@ -39,9 +44,12 @@ class AdminSite(admin.AdminSite):
         return _internal_apart(apps, show=request.user.is_superuser, url=internal_url)
 
     def get_urls(self):
+        # Imported here: `crm.admin` registers its ModelAdmins on this site, which must exist first.
+        from crm.admin import my_day
         from crm.admin.profile import profile_view, switch_language_view
 
         return [
+            *my_day.urls(self),
             path("profile/", self.admin_view(profile_view), {"admin_site": self}, name="profile"),
             path("language/", self.admin_view(switch_language_view), name="set_language"),
             path("administration/", self.admin_view(self.administration_view), name="administration"),

@@ -16,7 +16,15 @@ from ..models import Company, Contact, DisqualificationReason, LossReason, Oppor
 from ..selectors import active_staff, contact_timeline
 from . import board
 from .activities import ActivityInline, save_activities
-from .base import CrmMedia, PlainTitles, VisibleToAdmin, due_date, next_action_filter, viewer_of
+from .base import (
+    CrmMedia,
+    PlainTitles,
+    VisibleToAdmin,
+    activity_date,
+    due_date,
+    next_action_filter,
+    viewer_of,
+)
 from .lead_filters import SalesPersonFilter
 
 TIMELINE_LENGTH = 50
@@ -132,7 +140,7 @@ class ContactAdmin(OwnedAdmin):
             (
                 (
                     activity.created_at.isoformat(),
-                    due_date(activity.done_at or activity.due_at),
+                    activity_date(activity),
                     activity.get_kind_display(),
                     activity.subject,
                     f" ({activity.lead})" if activity.lead_id and activity.contact_id is None else "",

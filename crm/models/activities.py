@@ -137,6 +137,12 @@ class Activity(models.Model):
                 name="activity_open_task_due",
                 condition=models.Q(kind=ActivityKind.TASK, done_at__isnull=True),
             ),
+            # One person's open tasks by due date: My day (`crm.my_day`), the dashboard's overdue.
+            models.Index(
+                fields=["owner", "due_at"],
+                name="activity_owner_open_task_due",
+                condition=models.Q(kind=ActivityKind.TASK, done_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

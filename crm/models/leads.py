@@ -227,6 +227,15 @@ class Lead(KeyedModel):
             models.Index(fields=["sector", "-created_at"], name="lead_sector_created"),
             models.Index(fields=["stage", "-created_at"], name="lead_stage_created"),
             models.Index(fields=["next_action_at"], name="lead_next_action"),
+            # A sales person's open prospects with no next action, newest first: My day's third group.
+            models.Index(
+                fields=["assigned_to", "-created_at"],
+                name="lead_open_no_next_action",
+                condition=models.Q(
+                    next_action_at__isnull=True,
+                    stage__in=["NEW", "ATTEMPTING", "CONNECTED", "QUALIFIED"],
+                ),
+            ),
             # A company's leads (the visibility of companies goes through the brand key).
             models.Index(fields=["brand_key"], name="lead_brand_key"),
             # The sector filter's walk over a sales person's leads, one part at a time

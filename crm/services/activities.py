@@ -148,10 +148,17 @@ def activity_changed(activity: Activity, *, user: AbstractBaseUser | None) -> No
         refresh_next_action(lead=Lead(pk=activity.lead_id), user=user)
     if activity.opportunity_id:
         refresh_next_action(opportunity=Opportunity(pk=activity.opportunity_id), user=user)
-    contact_id = activity.contact_id
-    if contact_id is None and activity.lead_id:
-        contact_id = Lead.objects.filter(pk=activity.lead_id).values_list("contact_id", flat=True).first()
-    if contact_id:
+    # Every contact whose timeline shows the activity: its own, its lead's, its opportunity's.
+    contact_ids = {activity.contact_id}
+    if activity.lead_id:
+        contact_ids.add(Lead.objects.filter(pk=activity.lead_id).values_list("contact_id", flat=True).first())
+    if activity.opportunity_id:
+        contact_ids.add(
+            Opportunity.objects.filter(pk=activity.opportunity_id)
+            .values_list("contact_id", flat=True)
+            .first()
+        )
+    for contact_id in sorted(contact_id for contact_id in contact_ids if contact_id):
         refresh_contact_last_contacted(contact_id, user)
 
 
@@ -189,10 +196,26 @@ def _next_task(where: Q) -> Activity | None:
 def refresh_contact_last_contacted(
     contact_id: int, user: AbstractBaseUser | None
 ) -> datetime.datetime | None:
-    """A contact was last contacted at the latest call, email or meeting on it or on its leads."""
+    """A contact was last contacted at the latest call, email or meeting of its timeline: on it, on
+    its leads or on its opportunities (`selectors.contact_timeline`'s rows, whoever may see them)."""
     contact = Contact.objects.select_for_update().get(pk=contact_id)
     last = Activity.objects.filter(
-        Q(contact_id=contact_id) | Q(lead__contact_id=contact_id), kind__in=CONTACTING_KINDS
+        Q(contact_id=contact_id) | Q(lead__contact_id=contact_id) | Q(opportunity__contact_id=contact_id),
+        kind__in=CONTACTING_KINDS,
     ).aggregate(last=Max("done_at"))["last"]
     model_update(contact, {"last_contacted_at": last}, user=user, reason="activity")
     return last
+
+
+def hand_over_open_tasks(lead: Lead, *, user: AbstractBaseUser | None) -> int:
+    """A converted lead's open tasks move to what it became (its opportunity, and its contact), so
+    the work goes on where the deal is, and leaves the queue with it if the deal is lost; the lead
+    keeps its logged history. Returns how many moved."""
+    moved = Activity.objects.filter(lead=lead, kind=ActivityKind.TASK, done_at__isnull=True).update(
+        lead=None, contact=lead.contact_id, opportunity=lead.opportunity_id
+    )
+    refresh_next_action(lead=lead, opportunity=lead.opportunity, user=user)
+    lead.refresh_from_db(fields=["next_action", "next_action_at"])
+    if lead.contact_id:
+        refresh_contact_last_contacted(lead.contact_id, user)
+    return moved

@@ -22,7 +22,7 @@ from ..models import (
     Opportunity,
     OpportunityStage,
 )
-from .activities import refresh_contact_last_contacted
+from .activities import hand_over_open_tasks, refresh_contact_last_contacted
 from .common import PipelineError
 from .opportunities import save_opportunity
 
@@ -117,6 +117,7 @@ def convert_lead(
                 *named,
             ]
         )
+        hand_over_open_tasks(lead, user=user)
         # The person was contacted on this lead before it converted: the contact says so.
         contact.last_contacted_at = refresh_contact_last_contacted(contact.pk, user)
         return Conversion(lead, contact, company, opportunity, created=True)

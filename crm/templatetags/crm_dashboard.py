@@ -9,9 +9,12 @@ from datetime import date, timedelta
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from crm.dashboard import DashboardFigures, dashboard_context
+from crm import dashboard_links
+from crm.dashboard import Bar, DashboardFigures, PipelineStage, dashboard_context
 
 register = template.Library()
 
@@ -78,3 +81,36 @@ def delay(value: timedelta | None) -> str:
     if hours < 48:
         return _("%(value)s h") % {"value": number_format(hours, 1)}
     return _("%(value)s days") % {"value": number_format(hours / 24, 1)}
+
+
+# Every count of the dashboard is a link to the rows it counts (`crm.dashboard_links`).
+
+
+@register.simple_tag
+def count_link(url: str, count: int) -> SafeString:
+    """A count as a link to its rows, in the reader's number format."""
+    return format_html(
+        '<a class="crm-dash-count-link" href="{}">{}</a>', url, number_format(count, 0, force_grouping=True)
+    )
+
+
+@register.simple_tag
+def inflow_url(figures: DashboardFigures, week: date | None = None, source: str = "") -> str:
+    return dashboard_links.inflow_url(figures, week, source)
+
+
+@register.simple_tag(takes_context=True)
+def own_leads_url(
+    context: template.Context, figures: DashboardFigures, stage: str = "", contacted: bool = False
+) -> str:
+    return dashboard_links.own_leads_url(figures, context["request"].user, stage=stage, contacted=contacted)
+
+
+@register.simple_tag
+def overdue_url(figures: DashboardFigures, bar: Bar) -> str:
+    return dashboard_links.overdue_url(figures, bar)
+
+
+@register.simple_tag
+def pipeline_url(stage: PipelineStage) -> str:
+    return dashboard_links.pipeline_url(stage)

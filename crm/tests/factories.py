@@ -3,7 +3,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from crm.models import Activity, ActivityKind, Company, Contact, Lead, Opportunity, OpportunityStage, Source
+from crm.models import (
+    Activity,
+    ActivityKind,
+    Company,
+    Contact,
+    Lead,
+    LossReason,
+    Opportunity,
+    OpportunityStage,
+    Source,
+)
 from mini_analysis.models import Language, Status
 
 
@@ -71,6 +81,10 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory, company=factory.SelfAttribute("..company"))
     stage = factory.LazyFunction(lambda: OpportunityStage.objects.get(name="Qualification"))
     amount = 1000
+    # A lost deal says why (the rule of `save_opportunity`): the first reason of the list.
+    loss_reason = factory.LazyAttribute(
+        lambda opportunity: LossReason.objects.first() if opportunity.stage.is_lost else None
+    )
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

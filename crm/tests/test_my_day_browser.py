@@ -1,0 +1,152 @@
+"""My day in a real browser: one click from the dashboard's overdue count and from a list page's
+navigation, one click to mark a task done; it fits 1366x768 with the admin's sidebar open and a
+390x844 phone without sideways scrolling, in French, English and Hebrew, with no CSP violation.
+
+Screenshots: test-artifacts/my-day-*.png.
+"""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from crm import services
+from crm.models import Activity, ActivityKind
+
+from .browser import TIMEOUT_MS, screenshot
+from .factories import ContactFactory, LeadFactory, UserFactory
+from .test_admin_browser import CSP_LISTENER, LOCALES, assert_no_csp_violation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDE = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+SALES = ["view_lead", "change_lead", "view_contact", "view_opportunity", "view_activity", "change_activity"]
+TITLE = {"fr": "Ma journée", "en": "My day", "he": "היום שלי"}
+
+
+def alices_day():
+    """Rows as wide as real ones: long brands, a Hebrew one, a contact with a long email."""
+    # A live-server test empties the tables, the Sales group's rows with them: its permissions, then.
+    alice = UserFactory(username="alice")
+    alice.user_permissions.add(*Permission.objects.filter(content_type__app_label="crm", codename__in=SALES))
+    now = timezone.now()
+    for brand, due_at in [
+        ("Boulangerie Lumière du Marais et Fils", now - timedelta(days=3)),
+        ("שוקולד תל אביב", now - timedelta(hours=1)),
+        (
+            "Acme",
+            now + timedelta(minutes=30) if timezone.localtime(now).hour < 23 else now - timedelta(hours=2),
+        ),
+    ]:
+        lead = LeadFactory(
+            brand_name=brand, assigned_to=alice, email="contact.commercial@boulangerie.example"
+        )
+        services.record_activity(
+            Activity(
+                kind=ActivityKind.TASK,
+                subject=f"Rappeler {brand} au sujet de la proposition commerciale",
+                due_at=due_at,
+                lead=lead,
+            ),
+            user=alice,
+        )
+    contact = ContactFactory(owner=alice, email="a.very.long.address.of.a.buyer@entreprise-exemple.example")
+    services.record_activity(
+        Activity(
+            kind=ActivityKind.TASK,
+            subject="Send the contract",
+            due_at=now - timedelta(days=1),
+            contact=contact,
+        ),
+        user=alice,
+    )
+    LeadFactory(brand_name="Nouveau prospect sans action", assigned_to=alice)
+    return alice
+
+
+@pytest.fixture
+def open_as_alice(browser, settings, live_server) -> Iterator:
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    contexts = []
+
+    def open_as_alice(language: str, viewport: dict) -> Page:
+        context = browser.new_context(base_url=live_server.url, locale=LOCALES[language], viewport=viewport)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(CSP_LISTENER)
+        contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on(
+            "console", lambda message: message.type == "error" and page.console_errors.append(message.text)
+        )
+        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+        page.goto("/admin/login/")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", "correct horse battery staple")
+        page.click("input[type=submit]")
+        expect(page.locator("#user-tools")).to_contain_text("alice")
+        return page
+
+    yield open_as_alice
+    for context in contexts:
+        context.close()
+
+
+def assert_no_sideways_scroll(page: Page) -> None:
+    widths = page.evaluate(
+        "() => ({page: document.documentElement.scrollWidth, screen: window.innerWidth,"
+        " content: document.querySelector('#content-main').scrollWidth,"
+        " box: document.querySelector('#content-main').clientWidth})"
+    )
+    assert widths["page"] <= widths["screen"], widths
+    assert widths["content"] <= widths["box"], widths
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "he"])
+def test_my_day_is_one_click_from_the_dashboard_and_from_a_list_and_fits_1366_by_768(open_as_alice, language):
+    alices_day()
+    page = open_as_alice(language, WIDE)
+
+    # From the dashboard: the overdue count opens My day.
+    page.goto("/admin/")
+    screenshot(page, f"my-day-dashboard-{language}")
+    page.locator(".crm-dash-bars .crm-dash-overdue + .crm-dash-bar-value a").click()
+    expect(page.locator("h1")).to_have_text(TITLE[language])
+    assert page.url.endswith("/admin/crm/my-day/")
+    expect(page.locator("#my-day-overdue .crm-my-day-count")).to_have_text("3")
+
+    # From a list page: the navigation sidebar's "My day".
+    page.goto("/admin/crm/lead/")
+    expect(page.locator("#nav-sidebar")).to_be_visible()
+    page.locator("#nav-sidebar").get_by_role("link", name=TITLE[language], exact=True).click()
+    expect(page.locator("h1")).to_have_text(TITLE[language])
+    assert_no_csp_violation(page)
+    expect(page.locator("#nav-sidebar")).to_be_visible()
+    assert_no_sideways_scroll(page)
+    expect(page.locator(".crm-my-day-row time.crm-overdue").first).to_be_visible()
+    screenshot(page, f"my-day-1366-{language}")
+
+    # One click: done, back on My day with a message and one overdue task fewer.
+    page.locator(".crm-my-day-done").first.click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    expect(page.locator("#my-day-overdue .crm-my-day-count")).to_have_text("2")
+    assert_no_csp_violation(page)
+
+
+@pytest.mark.parametrize("language", ["fr", "he"])
+def test_my_day_fits_a_390_by_844_phone(open_as_alice, language):
+    alices_day()
+    page = open_as_alice(language, PHONE)
+    page.goto("/admin/crm/my-day/")
+    expect(page.locator("h1")).to_have_text(TITLE[language])
+    assert_no_sideways_scroll(page)
+    # The buttons stay on the screen.
+    box = page.locator(".crm-my-day-actions").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    screenshot(page, f"my-day-390-{language}")
+    assert_no_csp_violation(page)
