@@ -91,6 +91,7 @@ HEADERS = {
         "company name",
         "account",
         "account name",
+        "company account",
         "organization",
         "organisation",
         "organization name",
@@ -190,8 +191,18 @@ HEADERS = {
         "הערות",
         "הערה",
     ],
-    "status": ["status", "analysis status"],
-    "source": ["source", "lead source"],
+    "status": ["analysis status"],
+    "source": [],  # another tool's "Lead Source" ("Web", "Trade show") is not ours: mapped by hand
+}
+# Our export's columns that no import sets (computed, or kept by the CRM): ignored by default.
+EXPORT_ONLY_COLUMNS = {
+    "id",
+    "next_action",
+    "next_action_at",
+    "assigned_to_name",
+    "contact",
+    "updated_at",
+    "pdf_url",
 }
 HEADER_PREFIXES = ["person ", "contact ", "lead ", "organization ", "organisation ", "deal "]
 HEADER_SUFFIXES = [
@@ -239,7 +250,8 @@ LIFECYCLE_STAGES = {
         (LeadStage.ATTEMPTING, ""),
     ),
     **dict.fromkeys(
-        ["connected", "contacted", "open deal", "bad timing", "contacte"], (LeadStage.CONNECTED, "")
+        ["connected", "contacted", "open deal", "bad timing", "contact in future", "contacte"],
+        (LeadStage.CONNECTED, ""),
     ),
     **dict.fromkeys(
         [
@@ -251,15 +263,19 @@ LIFECYCLE_STAGES = {
             "evangelist",
             "closed converted",
             "converted",
+            "pre qualified",
             "qualifie",
             "client",
         ],
         (LeadStage.QUALIFIED, ""),
     ),
     **dict.fromkeys(
-        ["unqualified", "disqualified", "junk", "non qualifie"], (LeadStage.DISQUALIFIED, "Not a fit")
+        ["unqualified", "disqualified", "junk", "junk lead", "non qualifie"],
+        (LeadStage.DISQUALIFIED, "Not a fit"),
     ),
-    **dict.fromkeys(["closed not converted", "lost", "perdu"], (LeadStage.DISQUALIFIED, "Not interested")),
+    **dict.fromkeys(
+        ["closed not converted", "lost", "lost lead", "perdu"], (LeadStage.DISQUALIFIED, "Not interested")
+    ),
 }
 
 
@@ -277,6 +293,8 @@ def simple_key(text: str) -> str:
 def field_of_header(header: str) -> str | None:
     """The field a column is, by its header: our own name first, then the other tools' names."""
     key = simple_key(header)
+    if key.replace(" ", "_") in EXPORT_ONLY_COLUMNS:
+        return None
     if key.replace(" ", "_") in FIELDS:
         return key.replace(" ", "_")
     for candidate in _variants(key):

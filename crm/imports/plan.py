@@ -120,6 +120,10 @@ def plan_import(
             continue
         merged[key] = (line, cells, read)
     existing = _matching_leads(list(merged), user, lock)
+    stage_column = next(
+        (_column(table, mapping, name) for name in ["stage", "disqualification_reason"] if name in mapping),
+        "",
+    )
     allowed_to_assign = user is None or user.has_perm("crm.assign_lead")
     for key, (line, cells, read) in merged.items():
         lead = existing.get(key)
@@ -129,14 +133,16 @@ def plan_import(
         if "assigned_to" in read.values and not allowed_to_assign and read.values["assigned_to"] != user:
             del read.values["assigned_to"]
             plan.warnings.append((line, _("You may not assign prospects to others: owner left as it is.")))
-        refusals = _plan_lead(plan, line, lead, read)
+        refusals = _plan_lead(plan, line, lead, read, stage_column)
         if refusals:
             plan.refused.append(RefusedRow(line, cells, refusals))
     plan.refused.sort(key=lambda row: row.line)
     return plan
 
 
-def _plan_lead(plan: ImportPlan, line: int, lead: Lead | None, read: RowValues) -> list[tuple[str, str]]:
+def _plan_lead(
+    plan: ImportPlan, line: int, lead: Lead | None, read: RowValues, stage_column: str
+) -> list[tuple[str, str]]:
     values = read.values
     if read.invalid_phone is not None:
         column, text, reason = read.invalid_phone
@@ -147,7 +153,7 @@ def _plan_lead(plan: ImportPlan, line: int, lead: Lead | None, read: RowValues) 
             values.pop("disqualification_reason", None)
         lead = Lead(**{name: value for name, value in values.items()})
         if error := _stage_error(LeadStage.NEW, lead):
-            return [(str(FIELDS["stage"]), error)]
+            return [(stage_column, error)]
         plan.new.append(PlannedLead(line, lead, list(values)))
         return []
     current_stage = lead.stage
@@ -160,7 +166,7 @@ def _plan_lead(plan: ImportPlan, line: int, lead: Lead | None, read: RowValues) 
     for name in changed:
         setattr(lead, name, values[name])
     if {"stage", "disqualification_reason"} & set(changed) and (error := _stage_error(current_stage, lead)):
-        return [(str(FIELDS["stage"]), error)]
+        return [(stage_column, error)]
     if changed:
         plan.updated.append(PlannedLead(line, lead, changed))
     else:

@@ -56,9 +56,9 @@ class RowReader:
         self.users = _users_by_name()
         self.reasons = {simple_key(str(reason)): reason for reason in DisqualificationReason.objects.all()}
         self.reasons.update({simple_key(reason.name): reason for reason in self.reasons.values()})
-        self.stages = _choices_by_name(LeadStage) | {
-            key: value for key, (value, _) in LIFECYCLE_STAGES.items()
-        }
+        # Our own stages (code or name) before another tool's words for them.
+        lifecycle = {key: stage for key, (stage, _reason) in LIFECYCLE_STAGES.items()}
+        self.stages = lifecycle | _choices_by_name(LeadStage)
         self.languages = _choices_by_name(Language) | {
             "iw": "he",
             "hebreu": "he",
