@@ -85,9 +85,10 @@ def check_mapping(mapping: list[str]) -> None:
 
 
 def plan_import(
-    table: Table, mapping: list[str], user: AbstractBaseUser, *, lock: bool = False
+    table: Table, mapping: list[str], user: AbstractBaseUser | None, *, lock: bool = False
 ) -> ImportPlan:
-    """What importing `table` with `mapping` (a field or "" per column) would do for `user`."""
+    """What importing `table` with `mapping` (a field or "" per column) would do for `user`;
+    None is the operator at the shell (`import_prospects` without `--as`), who sees everything."""
     check_mapping(mapping)
     plan = ImportPlan(headers=table.headers, mapping=mapping)
     reader = RowReader()
@@ -198,11 +199,10 @@ def _matching_leads(keys: list[tuple[str, str]], user: AbstractBaseUser | None, 
         if lock:
             leads = leads.select_for_update(of=("self",))
         matched = [lead for lead in leads if (lead.email_key, lead.brand_key) in wanted]
-        visible = set(
-            visibility.visible_leads(
-                user, Lead.objects.filter(pk__in=[lead.pk for lead in matched])
-            ).values_list("pk", flat=True)
-        )
+        candidates = Lead.objects.filter(pk__in=[lead.pk for lead in matched])
+        if user is not None:
+            candidates = visibility.visible_leads(user, candidates)
+        visible = set(candidates.values_list("pk", flat=True))
         found.update(
             {(lead.email_key, lead.brand_key): lead if lead.pk in visible else False for lead in matched}
         )

@@ -22,9 +22,10 @@ IMPORT_ACTOR = "import"
 
 
 def import_table(
-    table: Table, mapping: list[str], user: AbstractBaseUser, *, dry_run: bool = False
+    table: Table, mapping: list[str], user: AbstractBaseUser | None, *, dry_run: bool = False
 ) -> ImportPlan:
-    """Plan the file and, unless `dry_run`, write its valid rows; the plan says what was done."""
+    """Plan the file and, unless `dry_run`, write its valid rows; the plan says what was done.
+    `user` None is the operator at the shell, recorded in the history as the `import` account."""
     if dry_run:
         return plan_import(table, mapping, user)
     with transaction.atomic():
