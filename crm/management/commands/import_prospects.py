@@ -11,7 +11,7 @@ import csv
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from crm.exports import BOM
 from crm.imports import FIELDS, guess_mapping, import_table, refused_rows
@@ -39,6 +39,7 @@ class Command(BaseCommand):
             "--refused", type=Path, help="Write the refused rows, with their reason, to this CSV."
         )
 
+    @no_translations  # an operator's output, in English like every command's (docs/operations.md)
     def handle(
         self,
         *args,
