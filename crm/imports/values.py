@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from phonenumber_field.phonenumber import PhoneNumber
 
 from mini_analysis.models import Language, Status
 
@@ -119,9 +120,9 @@ class RowReader:
         elif name == "created_at":
             values["created_at"] = self.date(text, value)
 
-    def phone(self, text: str) -> str:
-        """E.164, from a number as typed: national or international, or a spreadsheet's number
-        that lost its “+” or its leading 0. A number that fits none is refused."""
+    def phone(self, text: str) -> PhoneNumber:
+        """The number as typed, national or international, or a spreadsheet's number that lost its
+        “+” or its leading 0; parsed once, as the model field keeps it. None that fits: refused."""
         text = text.lstrip("'").strip()
         digits = "".join(character for character in text if character.isdigit())
         candidates = [text]
@@ -129,11 +130,11 @@ class RowReader:
             candidates += [f"+{digits}", f"0{digits}"]
         for candidate in candidates:
             try:
-                number = phonenumbers.parse(candidate, self.region)
+                number = phonenumbers.parse(candidate, self.region, numobj=PhoneNumber())
             except phonenumbers.NumberParseException:
                 continue
             if phonenumbers.is_valid_number(number):
-                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                return number
         raise ValidationError(_("“%(value)s” is not a phone number.") % {"value": text})
 
     def date(self, text: str, value) -> datetime.datetime:
