@@ -7,6 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from .imports.background import run_import
 from .models import Lead, SalesProfile
 from .pending_imports import discard_expired_pending_imports
 
@@ -36,6 +37,22 @@ def notify_assignee(lead_id: int, assignee_id: int) -> bool:
 def expire_pending_imports() -> int:
     """Delete the uploads whose confirmation time is over (enqueued for when each one expires)."""
     return discard_expired_pending_imports()
+
+
+@task()
+def import_in_background(run_id: str, pending_name: str, mapping: list[str]) -> dict:
+    """Import a big file (`crm.imports.background`), then email the user who confirmed it."""
+    run = run_import(run_id, pending_name, mapping)
+    if run.user is not None and run.user.email:
+        url = settings.SITE_URL.rstrip("/") + reverse("admin:crm_lead_import_run", args=[run.pk])
+        with translation.override(settings.LANGUAGE_CODE):
+            counts = run.counts
+            body = _(
+                "Your import is done: %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                "%(refused)s refused.\n\nSee it (and download the refused rows): %(url)s\n"
+            ) % {**counts, "url": url}
+            send_mail(_("Your import of prospects is done"), body, None, [run.user.email])
+    return run.counts
 
 
 def email_language(lead: Lead, profile: SalesProfile | None) -> str:

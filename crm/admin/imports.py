@@ -8,14 +8,13 @@ rows of a confirmed import wait the same way, as a CSV file to download, fix and
 Every error is a sentence on the page; tracebacks go to the log.
 """
 
-import csv
-import io
 import logging
 import uuid
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from mini_analysis.tasks import enqueue_task
 
-from ..exports import BOM
-from ..imports import ImportPlan, check_mapping, guess_mapping, import_table, plan_import, refused_rows
+from ..imports import ImportPlan, check_mapping, guess_mapping, import_table, plan_import
+from ..imports.background import refused_csv
+from ..models import ImportRun
 from ..pending_imports import (
     PendingImportGone,
     discard_pending_import,
@@ -33,7 +33,7 @@ from ..pending_imports import (
     pending_import_content,
     take_pending_import,
 )
-from ..tasks import expire_pending_imports
+from ..tasks import expire_pending_imports, import_in_background
 from ..uploads import UploadLimits, UploadRefused, read_table
 from .import_forms import ImportUploadForm, MappingForm
 
@@ -63,6 +63,7 @@ class LeadImportMixin:
                 view(self.import_refused_view),
                 name="crm_lead_import_refused",
             ),
+            path("import/run/<uuid:run>/", view(self.import_run_view), name="crm_lead_import_run"),
             *super().get_urls(),
         ]
 
@@ -115,7 +116,7 @@ class LeadImportMixin:
         try:
             if posted and "_confirm" in request.POST and form.is_valid():
                 check_mapping(mapping)  # before the file is taken: a wrong mapping keeps it
-                return self._confirm(request, name, mapping)
+                return self._confirm(request, name, mapping, len(table))
             plan = plan_import(table, mapping, request.user)
         except UploadRefused as refusal:
             return self._render(
@@ -146,7 +147,26 @@ class LeadImportMixin:
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
-    def _confirm(self, request: HttpRequest, name: str, mapping: list[str]) -> HttpResponse:
+    def import_run_view(self, request: HttpRequest, run: uuid.UUID) -> HttpResponse:
+        """An import the worker runs: its progress (the page refreshes itself), then its outcome."""
+        self._check_permission(request)
+        run = ImportRun.objects.filter(pk=self._owned(request, run), user=request.user).first()
+        if run is None:
+            raise Http404
+        refused_name = str(run.refused_file) if run.refused_file else None
+        if refused_name:
+            request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), refused_name]
+        context = {"step": "run", "run": run, "counts": run.counts or None, "refused_name": refused_name}
+        return self._render(request, context)
+
+    def _confirm(self, request: HttpRequest, name: str, mapping: list[str], rows: int) -> HttpResponse:
+        if rows > settings.IMPORT_BACKGROUND_ROWS:
+            # The file is now the worker's: this session can no more confirm or cancel it.
+            run = ImportRun.objects.create(user=request.user, rows_total=rows)
+            transaction.on_commit(lambda: import_in_background.enqueue(str(run.pk), name, mapping))
+            kept = [other for other in request.session.get(SESSION_KEY, []) if other != name]
+            request.session[SESSION_KEY] = [*kept, str(run.pk)]
+            return HttpResponseRedirect(self._url("crm_lead_import_run", run.pk))
         try:
             content = take_pending_import(name)  # deleted now, whatever happens next
         except PendingImportGone:
@@ -156,7 +176,7 @@ class LeadImportMixin:
         except UploadRefused as refusal:
             messages.error(request, refusal.message)
             return HttpResponseRedirect(self._url("crm_lead_import"))
-        refused_name = self._keep(request, _refused_csv(plan)) if plan.refused else None
+        refused_name = self._keep(request, refused_csv(plan)) if plan.refused else None
         return self._render(request, {"step": "done", "refused_name": refused_name, **_plan_context(plan)})
 
     def _keep(self, request: HttpRequest, content: bytes) -> str:
@@ -208,12 +228,3 @@ def _plan_context(plan: ImportPlan) -> dict:
         "refused_hidden": max(0, len(plan.refused) - REFUSED_SHOWN),
         "warnings_shown": plan.warnings[:REFUSED_SHOWN],
     }
-
-
-def _refused_csv(plan: ImportPlan) -> bytes:
-    header, rows = refused_rows(plan)
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return (BOM + text.getvalue()).encode()

@@ -76,7 +76,7 @@ def test_as_a_sales_person_a_prospect_they_may_not_see_is_refused(tmp_path):
         (["--map", "Enseigne=nope"], "Unknown field 'nope'"),
         (["--map", "Enseigne"], "--map takes COLUMN=FIELD"),
         (["--as", "ghost"], "No active user 'ghost'"),
-        ([], "Choose the columns of brand name"),  # the brand column is not found by its header: said, not guessed
+        ([], "Choose the columns of brand name"),  # "Enseigne" is no brand header: said, not guessed
     ],
 )
 def test_bad_input_is_a_clear_error(prospects_file, args, message):
