@@ -161,9 +161,7 @@ def _plan_lead(
     stage = values.get("stage", lead.stage)
     if stage != LeadStage.DISQUALIFIED:
         values["disqualification_reason"] = None
-    changed = [
-        name for name in UPDATED_FIELDS if name in values and _differs(getattr(lead, name), values[name])
-    ]
+    changed = [name for name in UPDATED_FIELDS if name in values and _differs(lead, name, values[name])]
     for name in changed:
         setattr(lead, name, values[name])
     if {"stage", "disqualification_reason"} & set(changed) and (error := _stage_error(current_stage, lead)):
@@ -181,8 +179,12 @@ def _stage_error(current: str, lead: Lead) -> str | None:
     return lead_stage_error(current, lead.stage, lead.disqualification_reason)
 
 
-def _differs(current, new) -> bool:
-    return (current or None) != (new or None) if not isinstance(new, str) else str(current or "") != new
+def _differs(lead: Lead, name: str, new) -> bool:
+    """Whether `new` changes the lead's `name`; a related row by its id (no query)."""
+    if name in ("assigned_to", "disqualification_reason"):
+        return getattr(lead, f"{name}_id") != (new.pk if new is not None else None)
+    current = getattr(lead, name)
+    return str(current or "") != new if isinstance(new, str) else (current or None) != (new or None)
 
 
 def _column(table: Table, mapping: list[str], name: str) -> str:

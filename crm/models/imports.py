@@ -13,8 +13,9 @@ class PendingImport(models.Model):
 
     In the database rather than one web server's disk or the cache: the confirmation may reach
     another worker or instance, and the rows can be found (`expires_at`) and searched (erasure).
-    `crm.imports` deletes it once the import is confirmed or cancelled, at once when its preview
-    found errors, and when it expires (`IMPORT_CONFIRMATION_TIMEOUT`).
+    `crm.admin.imports` deletes it once the import is confirmed (or taken by the worker) or
+    cancelled, and when it expires (`IMPORT_CONFIRMATION_TIMEOUT`). The refused rows of a confirmed
+    import wait the same way, as a CSV file to download.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
