@@ -56,7 +56,7 @@ def file_rows(count: int, existing: int, rng: random.Random) -> bytes:
             email, brand = f"LEAD{number}@Example.com", f"BRAND {number}"
         else:
             email, brand = f"new{index}@example.com", f"New brand {index}"
-        phone = f"05{rng.choice('024')}-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}"
+        phone = f"05{rng.choice('024')}-{rng.randrange(200, 999)}-{rng.randrange(1000, 9999)}"
         date = f"{rng.randrange(1, 28):02d}/{rng.randrange(1, 12):02d}/2024"
         writer.writerow([rng.choice(FIRST), rng.choice(LAST), email, phone, brand, rng.choice(SECTORS), date])
     return ("\ufeff" + text.getvalue()).encode()
