@@ -1,6 +1,7 @@
-"""An import run by the worker (`crm.tasks.import_in_background`): the file is taken from its
-`PendingImport` and imported in chunks of `CHUNK_ROWS` rows, each in its own transaction, so the
-progress page sees each chunk's rows (`ImportRun.rows_done`) as they are written. Rows of one
+"""Big imports, in chunks of `CHUNK_ROWS` rows, each in its own transaction: memory stays flat,
+and the progress page of an import run by the worker (`crm.tasks.import_in_background`, the file
+taken from its `PendingImport`) sees each chunk's rows (`ImportRun.rows_done`) as they are written;
+`import_prospects` imports this way too. Rows of one
 person and brand are merged within a chunk; across chunks the later row updates the prospect the
 earlier one wrote (the same outcome, without the warning).
 """
@@ -20,27 +21,33 @@ from .writes import import_table
 CHUNK_ROWS = 1000
 
 
+def import_in_chunks(table: Table, mapping: list[str], user, on_chunk=None) -> ImportPlan:
+    """Import `table` `CHUNK_ROWS` rows a transaction, memory flat whatever its length; `on_chunk`
+    is called with the rows done so far and the outcome so far after each one."""
+    total = ImportPlan(headers=table.headers, mapping=mapping)
+    for start in range(0, len(table.rows), CHUNK_ROWS):
+        end = start + CHUNK_ROWS
+        total.absorb(
+            import_table(Table(table.headers, table.rows[start:end], table.lines[start:end]), mapping, user)
+        )
+        if on_chunk is not None:
+            on_chunk(min(end, len(table.rows)), total)
+    return total
+
+
 def run_import(run_id: str, pending_name: str, mapping: list[str]) -> ImportRun:
     run = ImportRun.objects.get(pk=run_id)
     user = get_user_model().objects.filter(pk=run.user_id, is_active=True).first()
     ImportRun.objects.filter(pk=run.pk).update(state=ImportRun.State.RUNNING)
+
+    def progress(done: int, total: ImportPlan) -> None:
+        ImportRun.objects.filter(pk=run.pk).update(rows_done=done, counts=total.counts)
+
     try:
         table = read_table(take_pending_import(pending_name))
         if user is None:
             raise PermissionError("the importing user is gone")
-        total = ImportPlan(headers=table.headers, mapping=mapping)
-        for start in range(0, len(table.rows), CHUNK_ROWS):
-            chunk = Table(
-                table.headers, table.rows[start : start + CHUNK_ROWS], table.lines[start : start + CHUNK_ROWS]
-            )
-            plan = import_table(chunk, mapping, user)
-            total.new += plan.new
-            total.updated += plan.updated
-            total.unchanged += plan.unchanged
-            total.refused += plan.refused
-            total.warnings += plan.warnings
-            ImportRun.objects.filter(pk=run.pk).update(rows_done=start + len(chunk.rows), counts=total.counts)
-            total.new, total.updated = [None] * len(total.new), [None] * len(total.updated)  # memory
+        total = import_in_chunks(table, mapping, user, progress)
     except Exception:
         ImportRun.objects.filter(pk=run.pk).update(state=ImportRun.State.FAILED)
         raise

@@ -45,7 +45,7 @@ class RefusedRow:
 @dataclass
 class PlannedLead:
     line: int
-    lead: Lead  # a new one (no pk yet) or the matched one, its values already set
+    lead: Lead | None  # a new one (no pk yet) or the matched one, its values set; None once written
     changed: list[str]
 
 
@@ -58,6 +58,14 @@ class ImportPlan:
     unchanged: int = 0
     refused: list[RefusedRow] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+
+    def absorb(self, other: "ImportPlan") -> None:
+        """Add a chunk's outcome, keeping its lines and changed fields, not its prospects."""
+        self.new += [PlannedLead(planned.line, None, planned.changed) for planned in other.new]
+        self.updated += [PlannedLead(planned.line, None, planned.changed) for planned in other.updated]
+        self.unchanged += other.unchanged
+        self.refused += other.refused
+        self.warnings += other.warnings
 
     @property
     def counts(self) -> dict[str, int]:

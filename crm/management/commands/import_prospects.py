@@ -14,7 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from crm.exports import BOM
-from crm.imports import FIELDS, guess_mapping, import_table, refused_rows
+from crm.imports import FIELDS, guess_mapping, plan_import, refused_rows
+from crm.imports.background import import_in_chunks
 from crm.uploads import UploadRefused, read_table
 
 
@@ -65,7 +66,8 @@ class Command(BaseCommand):
             )
         )
         try:
-            plan = import_table(table, mapping, user, dry_run=dry_run)
+            # Written in chunks (memory flat); a dry run plans the whole file (nothing to write).
+            plan = plan_import(table, mapping, user) if dry_run else import_in_chunks(table, mapping, user)
         except UploadRefused as refusal:
             raise CommandError(refusal.message) from None
         for line, message in plan.warnings:
