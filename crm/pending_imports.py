@@ -1,7 +1,7 @@
 """An uploaded file between its import preview and its confirmation: kept in the database
 (`PendingImport`) for `IMPORT_CONFIRMATION_TIMEOUT` seconds at most, deleted once the import is
-confirmed or cancelled, when its preview found errors, or by the worker when it expires; and found
-by the values it mentions, for an erasure.
+confirmed or cancelled, or by the worker when it expires; and found by the values it mentions, for
+an erasure. The refused rows of a confirmed import are kept the same way.
 """
 
 import uuid

@@ -2,12 +2,14 @@
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from .models import Lead, SalesProfile
+from .imports.background import run_import
+from .models import ImportRun, Lead, SalesProfile
 from .pending_imports import discard_expired_pending_imports
 
 # First Strong Isolate / Pop Directional Isolate: the plain-text twin of `<bdi>`, so that a
@@ -36,6 +38,29 @@ def notify_assignee(lead_id: int, assignee_id: int) -> bool:
 def expire_pending_imports() -> int:
     """Delete the uploads whose confirmation time is over (enqueued for when each one expires)."""
     return discard_expired_pending_imports()
+
+
+@task()
+def import_in_background(run_id: str, pending_name: str, mapping: list[str]) -> dict:
+    """Import a big file (`crm.imports.background`), then email the user who confirmed it."""
+    run = run_import(run_id, pending_name, mapping)
+    if run.user is not None and run.user.email:
+        url = settings.SITE_URL.rstrip("/") + reverse("admin:crm_lead_import_run", args=[run.pk])
+        with translation.override(settings.LANGUAGE_CODE):
+            counts = run.counts
+            body = _(
+                "Your import is done: %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                "%(refused)s refused.\n\nSee it (and download the refused rows): %(url)s\n"
+            ) % {**counts, "url": url}
+            send_mail(_("Your import of prospects is done"), body, None, [run.user.email])
+    return run.counts
+
+
+def start_background_import(user, pending_name: str, mapping: list[str], rows: int) -> ImportRun:
+    """The run a big file's import reports its progress on, and its job, queued once the run is saved."""
+    run = ImportRun.objects.create(user=user, rows_total=rows)
+    transaction.on_commit(lambda: import_in_background.enqueue(str(run.pk), pending_name, mapping))
+    return run
 
 
 def email_language(lead: Lead, profile: SalesProfile | None) -> str:

@@ -1,4 +1,4 @@
-"""Reading an uploaded spreadsheet (CSV or .xlsx) within limits, before anything is done with it.
+"""Reading an uploaded spreadsheet (CSV, .xlsx or .xls) within limits, before anything is done with it.
 
 An upload is untrusted: a 107 KB .xlsx can unpack to a 100 MB cell, and a web process that parses
 it whole grows by gigabytes. Each limit is a setting (docs/operations.md, "Settings") and is checked as
@@ -18,10 +18,10 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import openpyxl
-import tablib
+import xlrd
 from defusedxml.ElementTree import ParseError, iterparse
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -30,10 +30,28 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from .csv_text import csv_encoding, csv_separator
+
 # Columns read from a row: wider rows are cut here (a spreadsheet has 16 384, each cell a slot).
 MAX_COLUMNS = 200
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .doc: the formats before Office 2007
+
+
+@dataclass
+class Table:
+    """A file's header and its rows (each cut or padded to the header's width)."""
+
+    headers: list[str]
+    rows: list[list]
+    # Each row's line in the file (the header's is 1 when it is first), as a spreadsheet numbers it.
+    lines: list[int] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[list]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 class UploadRefused(Exception):
@@ -71,35 +89,47 @@ def check_file_size(size: int, limits: UploadLimits | None = None) -> None:
         )
 
 
-def read_table(data: bytes, kind: str, limits: UploadLimits | None = None) -> tablib.Dataset:
+def file_kind(data: bytes) -> str:
+    """ "xlsx", "xls" or "csv", by the file's first bytes (its name or the form may say otherwise)."""
+    if data.startswith(ZIP_MAGIC):
+        return "xlsx"
+    return "xls" if data.startswith(OLE2_MAGIC) else "csv"
+
+
+def read_table(data: bytes, kind: str | None = None, limits: UploadLimits | None = None) -> Table:
     """The uploaded file as a table: its first non-empty row is the header (names trimmed), the
     rows below it are cut or padded to the header's width, and empty rows are left out.
 
-    `kind` is "csv" (UTF-8, with or without a byte-order mark, comma-separated) or "xlsx" (the
-    first sheet; formulas give their last computed value).
+    `kind` is "csv" (its encoding and separator detected: `crm.csv_text`), "xlsx" or "xls" (the
+    first sheet; formulas give their last computed value); None reads it from the file's bytes.
     """
     limits = limits or UploadLimits.from_settings()
     check_file_size(len(data), limits)
-    if kind != "xlsx" and (data.startswith(ZIP_MAGIC) or data.startswith(OLE2_MAGIC)):
+    kind = kind or file_kind(data)
+    if kind == "csv" and file_kind(data) != "csv":
         raise UploadRefused(_("This file is an Excel workbook, not a CSV file: choose the xlsx format."))
-    rows = _xlsx_rows(data, limits) if kind == "xlsx" else _csv_rows(data, limits)
+    if kind == "xlsx" and data.startswith(OLE2_MAGIC):
+        kind = "xls"
+    readers = {"xlsx": _xlsx_rows, "xls": _xls_rows}
+    rows = readers.get(kind, _csv_rows)(data, limits)
     try:
         return _table(rows, limits)
     finally:
-        rows.close()  # an .xlsx is closed at once, also when a row was refused
+        rows.close()  # a workbook is closed at once, also when a row was refused
 
 
 def _csv_rows(data: bytes, limits: UploadLimits) -> Iterator[tuple[int, list]]:
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    number = 0
     try:
-        for row in csv.reader(text):
-            number += 1
-            yield number, row
+        text = data.decode(csv_encoding(data))
     except UnicodeDecodeError:
         raise UploadRefused(
             _("This file is not UTF-8 text. In Excel, save it as “CSV UTF-8 (comma delimited)”.")
         ) from None
+    number = 0
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=csv_separator(text)):
+            number += 1
+            yield number, row
     except csv.Error as error:
         if "field larger than field limit" in str(error):
             raise _cell_too_long(number + 1, None, limits) from None
@@ -107,10 +137,6 @@ def _csv_rows(data: bytes, limits: UploadLimits) -> Iterator[tuple[int, list]]:
 
 
 def _xlsx_rows(data: bytes, limits: UploadLimits) -> Iterator[tuple[int, tuple]]:
-    if data.startswith(OLE2_MAGIC):
-        raise UploadRefused(
-            _("Excel 97-2003 workbooks (.xls) cannot be read: save the file as .xlsx or CSV.")
-        )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             _check_unpacked_size(archive, limits)
@@ -130,6 +156,32 @@ def _xlsx_rows(data: bytes, limits: UploadLimits) -> Iterator[tuple[int, tuple]]
         raise _unreadable_workbook() from None
     finally:
         workbook.close()
+
+
+def _xls_rows(data: bytes, limits: UploadLimits) -> Iterator[tuple[int, list]]:
+    """An Excel 97-2003 workbook's first sheet (xlrd): a formula gives its cached value, a date
+    cell a datetime. Not compressed: its size is the file's, already within the limit."""
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+        sheet = book.sheet_by_index(0)
+    except Exception:
+        raise _unreadable_workbook() from None
+    try:
+        for index in range(sheet.nrows):
+            yield index + 1, [_xls_value(cell, book.datemode) for cell in sheet.row(index)[: MAX_COLUMNS + 1]]
+    finally:
+        book.release_resources()
+
+
+def _xls_value(cell: xlrd.sheet.Cell, datemode: int):
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+        except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+            return cell.value
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return None
+    return cell.value
 
 
 def workbook_texts(data: bytes, limits: UploadLimits | None = None) -> Iterator[str]:
@@ -164,9 +216,10 @@ def _unreadable_workbook() -> UploadRefused:
     return UploadRefused(_("This workbook cannot be read. Open it in Excel and save it again as .xlsx."))
 
 
-def _table(numbered_rows: Iterable[tuple[int, Iterable]], limits: UploadLimits) -> tablib.Dataset:
+def _table(numbered_rows: Iterable[tuple[int, Iterable]], limits: UploadLimits) -> Table:
     header: list[str] | None = None
     rows: list[list] = []
+    lines: list[int] = []
     for number, cells in numbered_rows:
         cells = _trimmed(list(cells))
         if not cells:
@@ -186,11 +239,12 @@ def _table(numbered_rows: Iterable[tuple[int, Iterable]], limits: UploadLimits) 
                 % {"limit": number_format(limits.max_rows, force_grouping=True)}
             )
         rows.append((cells + [None] * len(header))[: len(header)])
+        lines.append(number)
     if header is None:
         raise UploadRefused(_("This file is empty."))
     if not rows:
         raise UploadRefused(_("This file has a header but no rows under it."))
-    return tablib.Dataset(*rows, headers=header)
+    return Table(headers=header, rows=rows, lines=lines)
 
 
 def _trimmed(cells: list) -> list:

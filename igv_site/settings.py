@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "django_admin_lightweight_date_hierarchy",
-    "import_export",
     "simple_history",
     "django_tasks",
     "django_tasks_db",
@@ -124,8 +123,9 @@ CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 # The spreadsheet being imported waits between its preview and its confirmation in the database
 # (`crm.models.PendingImport`), not on one web server's disk: the confirmation may reach another
 # worker or instance. Seconds it waits at most (it is deleted once confirmed or cancelled).
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "crm.admin.imports.PendingImportStorage"
 IMPORT_CONFIRMATION_TIMEOUT = env.int("IMPORT_CONFIRMATION_TIMEOUT", default=30 * 60)
+# A confirmed import of more rows than this is run by the worker, with a progress page (crm.tasks).
+IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=2000)
 # Limits of an uploaded spreadsheet (`crm.uploads`), checked before it is parsed or while it is
 # streamed: the file's size (bytes), an .xlsx's size once unpacked (bytes), its rows (the preview
 # and the confirmation each run in a web request, at about 13 ms a row: 1 000 rows stay well

@@ -1,30 +1,30 @@
-"""The prospects' import page: django-import-export's upload, preview and confirmation, with the
-limits of `crm.uploads`, the rules of `crm.imports`, and errors that never show a traceback.
+"""The prospects' import page, inside the admin (`get_urls`): upload, preview with the mapping of
+columns, confirmation. The work is `crm.imports`; this module keeps the file between the steps.
 
-What the library leaves out, done here: the uploaded file is refused by its size before it is
-read; every error of reading the file is a sentence on the form; the file kept for the confirmation
-is deleted at once when the preview finds errors, when the import is confirmed (before it runs,
-so a confirmation sent twice imports once) or cancelled; a confirmation whose file is gone, or
-whose import fails, says so instead of "Import finished".
+The uploaded file waits in the database (`crm.pending_imports`) for its confirmation, named in the
+uploader's session only; it is deleted when the import is confirmed (before it runs, so a
+confirmation sent twice imports once) or cancelled, or by the worker when it expires. The refused
+rows of a confirmed import wait the same way, as a CSV file to download, fix and import again.
+Every error is a sentence on the page; tracebacks go to the log.
 """
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
-from django.utils.decorators import method_decorator
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
-from import_export.admin import ImportMixin
-from import_export.forms import ImportForm
-from import_export.tmp_storages import BaseStorage
 
 from mini_analysis.tasks import enqueue_task
 
-from ..imports import LeadCSV, LeadXLSX
+from ..imports import ImportPlan, check_mapping, guess_mapping, import_table, plan_import
+from ..imports.background import refused_csv
+from ..models import ImportRun
 from ..pending_imports import (
     PendingImportGone,
     discard_pending_import,
@@ -32,139 +32,197 @@ from ..pending_imports import (
     pending_import_content,
     take_pending_import,
 )
-from ..tasks import expire_pending_imports
-from ..uploads import UploadLimits, UploadRefused, check_file_size
+from ..tasks import expire_pending_imports, start_background_import
+from ..uploads import UploadLimits, UploadRefused, read_table
+from .import_forms import ImportUploadForm, MappingForm
 
 logger = logging.getLogger(__name__)
+SESSION_KEY = "crm_pending_imports"
+REFUSED_SHOWN = 200  # refused rows listed on the page; all of them are in the file to download
 
 
-class PendingImportStorage(BaseStorage):
-    """django-import-export's temporary storage (`IMPORT_EXPORT_TMP_STORAGE_CLASS`) on
-    `PendingImport`: `name` is the row's id, carried by the confirmation form. Each file kept has
-    its deletion queued for when it expires."""
+class LeadImportMixin:
+    """The import's three pages on the prospects' admin (see the module's docstring)."""
 
-    def save(self, data: bytes | str) -> None:
-        pending = keep_pending_import(data.encode() if isinstance(data, str) else bytes(data))
-        enqueue_task(expire_pending_imports, run_after=pending.expires_at)
-        self.name = pending.pk.hex
-
-    def read(self) -> bytes:
-        return pending_import_content(self.name)
-
-    def remove(self) -> None:
-        discard_pending_import(self.name)
-
-
-class LeadImportForm(ImportForm):
-    def clean_import_file(self):
-        """Refused by its size alone, before anything reads it."""
-        upload = self.cleaned_data["import_file"]
-        try:
-            check_file_size(upload.size)
-        except UploadRefused as refusal:
-            raise ValidationError(refusal.message) from None
-        return upload
-
-
-class LeadImportMixin(ImportMixin):
-    """django-import-export's `ImportMixin` for the prospects (see the module's docstring)."""
-
-    import_form_class = LeadImportForm
-    import_formats = [LeadCSV, LeadXLSX]
     import_template_name = "admin/crm/lead/import.html"
-    tmp_storage_class = PendingImportStorage
 
-    def get_import_context_data(self, **kwargs) -> dict:
-        return {
-            **super().get_import_context_data(**kwargs),
-            "import_limits": UploadLimits.from_settings(),
-            "confirmation_minutes": settings.IMPORT_CONFIRMATION_TIMEOUT // 60,
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        """An import both adds and updates prospects: it needs both permissions."""
+        return request.user.has_perms(["crm.add_lead", "crm.change_lead"])
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(function)
+
+        return [
+            path("import/", view(self.import_view), name="crm_lead_import"),
+            path("import/<uuid:name>/", view(self.import_preview_view), name="crm_lead_import_preview"),
+            path(
+                "import/<uuid:name>/refused.csv",
+                view(self.import_refused_view),
+                name="crm_lead_import_refused",
+            ),
+            path("import/run/<uuid:run>/", view(self.import_run_view), name="crm_lead_import_run"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {
+            **(extra_context or {}),
+            "has_import_permission": self.has_import_permission(request),
         }
+        return super().changelist_view(request, extra_context)
 
-    def write_to_tmp_storage(self, import_file, input_format) -> PendingImportStorage:
-        storage = PendingImportStorage()
-        storage.save(b"".join(import_file.chunks()))
-        return storage
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """The upload: the file is read within its limits, kept, and its preview shown."""
+        self._check_permission(request)
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            content = b"".join(form.cleaned_data["import_file"].chunks())
+            try:
+                read_table(content)
+            except UploadRefused as refusal:
+                form.add_error("import_file", refusal.message)
+            except Exception:
+                logger.exception("An uploaded file could not be read")
+                form.add_error("import_file", _("This file cannot be read. Check the format chosen for it."))
+            else:
+                name = self._keep(request, content)
+                return HttpResponseRedirect(self._url("crm_lead_import_preview", name))
+        return self._render(request, {"form": form, "step": "upload"})
 
-    def add_data_read_fail_error_to_form(self, form, error: Exception) -> None:
-        """A sentence for the person who uploaded: why their file cannot be read, never a class name."""
-        if isinstance(error, UploadRefused):
-            form.add_error("import_file", error.message)
-            return
-        logger.warning("An uploaded file could not be read", exc_info=error)
-        form.add_error("import_file", _("This file cannot be read. Check the format chosen for it."))
-
-    def import_action(self, request: HttpRequest, **kwargs) -> HttpResponse:
-        """The library's upload and preview; the kept file goes unless the preview can be confirmed."""
-        try:
-            response = super().import_action(request, **kwargs)
-        except BaseException:
-            self._discard_upload(request)
-            raise
-        context = getattr(response, "context_data", None) or {}
-        if "confirm_form" not in context:
-            self._discard_upload(request)
-        if result := context.get("result"):
-            _log_errors(result, "preview")
-        return response
-
-    @method_decorator(require_POST)
-    def process_import(self, request: HttpRequest, **kwargs) -> HttpResponse:
-        """Confirm (or cancel) the import of the file kept at the preview; the file is deleted first."""
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        import_url = reverse("admin:crm_lead_import", current_app=self.admin_site.name)
-        confirm_form = self.create_confirm_form(request)
-        name = request.POST.get("import_file_name", "")
-        if "_cancel" in request.POST:
+    def import_preview_view(self, request: HttpRequest, name: uuid.UUID) -> HttpResponse:
+        """The preview (GET, or POST to map again), the confirmation (`_confirm`) or the cancel."""
+        self._check_permission(request)
+        name = self._owned(request, name)
+        if request.method == "POST" and "_cancel" in request.POST:
             discard_pending_import(name)
             messages.info(request, _("Import cancelled: the file was deleted."))
-            return HttpResponseRedirect(
-                reverse("admin:crm_lead_changelist", current_app=self.admin_site.name)
-            )
+            return HttpResponseRedirect(reverse(f"{self.admin_site.name}:crm_lead_changelist"))
         try:
-            data = take_pending_import(name)  # deleted now, whatever happens next
+            table = read_table(pending_import_content(name))
         except PendingImportGone:
-            data = None
-        if data is None or not confirm_form.is_valid():
+            return self._gone(request)
+        except UploadRefused as refusal:  # the limits changed since the upload
+            discard_pending_import(name)
+            messages.error(request, refusal.message)
+            return HttpResponseRedirect(self._url("crm_lead_import"))
+        posted = request.method == "POST"
+        form = MappingForm(
+            table.headers, request.POST if posted else None, initial_mapping=guess_mapping(table.headers)
+        )
+        mapping = form.mapping() if posted and form.is_valid() else guess_mapping(table.headers)
+        try:
+            if posted and "_confirm" in request.POST and form.is_valid():
+                check_mapping(mapping)  # before the file is taken: a wrong mapping keeps it
+                return self._confirm(request, name, mapping, len(table))
+            plan = plan_import(table, mapping, request.user)
+        except UploadRefused as refusal:
+            return self._render(
+                request, {"mapping_form": form, "mapping_error": refusal.message, "step": "preview"}
+            )
+        except Exception:
+            logger.exception("The import of a file failed")
+            discard_pending_import(name)
             messages.error(
                 request,
                 _(
-                    "This file is no longer waiting for confirmation (imported, cancelled or expired): "
-                    "upload it again."
+                    "The file could not be imported and nothing was written. The error was logged for "
+                    "the administrators."
                 ),
             )
-            return HttpResponseRedirect(import_url)
+            return HttpResponseRedirect(self._url("crm_lead_import"))
+        return self._render(request, {"mapping_form": form, "step": "preview", **_plan_context(plan)})
+
+    def import_refused_view(self, request: HttpRequest, name: uuid.UUID) -> HttpResponse:
+        """The refused rows of a confirmed import, with their reason: kept until they expire."""
+        self._check_permission(request)
         try:
-            input_format = self.get_import_formats()[int(confirm_form.cleaned_data["format"])]()
-            dataset = input_format.create_dataset(data)
-        except UploadRefused as refusal:  # the limits changed since the preview
+            content = pending_import_content(self._owned(request, name))
+        except PendingImportGone:
+            raise Http404 from None
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        filename = f"refused-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def import_run_view(self, request: HttpRequest, run: uuid.UUID) -> HttpResponse:
+        """An import the worker runs: its progress (the page refreshes itself), then its outcome."""
+        self._check_permission(request)
+        run = ImportRun.objects.filter(pk=self._owned(request, run), user=request.user).first()
+        if run is None:
+            raise Http404
+        refused_name = str(run.refused_file) if run.refused_file else None
+        if refused_name:
+            request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), refused_name]
+        context = {"step": "run", "run": run, "counts": run.counts or None, "refused_name": refused_name}
+        return self._render(request, context)
+
+    def _confirm(self, request: HttpRequest, name: str, mapping: list[str], rows: int) -> HttpResponse:
+        if rows > settings.IMPORT_BACKGROUND_ROWS:
+            # The file is now the worker's: this session can no more confirm or cancel it.
+            run = start_background_import(request.user, name, mapping, rows)
+            kept = [other for other in request.session.get(SESSION_KEY, []) if other != name]
+            request.session[SESSION_KEY] = [*kept, str(run.pk)]
+            return HttpResponseRedirect(self._url("crm_lead_import_run", run.pk))
+        try:
+            content = take_pending_import(name)  # deleted now, whatever happens next
+        except PendingImportGone:
+            return self._gone(request)
+        try:
+            plan = import_table(read_table(content), mapping, request.user)
+        except UploadRefused as refusal:
             messages.error(request, refusal.message)
-            return HttpResponseRedirect(import_url)
-        except (ValueError, IndexError):  # a format the preview did not offer
-            messages.error(request, _("This file cannot be read. Check the format chosen for it."))
-            return HttpResponseRedirect(import_url)
-        result = self.process_dataset(
-            dataset, confirm_form, request, rollback_on_validation_errors=True, **kwargs
+            return HttpResponseRedirect(self._url("crm_lead_import"))
+        refused_name = self._keep(request, refused_csv(plan)) if plan.refused else None
+        return self._render(request, {"step": "done", "refused_name": refused_name, **_plan_context(plan)})
+
+    def _keep(self, request: HttpRequest, content: bytes) -> str:
+        pending = keep_pending_import(content)
+        enqueue_task(expire_pending_imports, run_after=pending.expires_at)
+        request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-20:], str(pending.pk)]
+        return str(pending.pk)
+
+    def _owned(self, request: HttpRequest, name: uuid.UUID) -> str:
+        """A kept file is only ever shown to the session that uploaded it."""
+        if str(name) not in request.session.get(SESSION_KEY, []):
+            raise Http404
+        return str(name)
+
+    def _gone(self, request: HttpRequest) -> HttpResponse:
+        messages.error(
+            request,
+            _(
+                "This file is no longer waiting for confirmation (imported, cancelled or expired): "
+                "upload it again."
+            ),
         )
-        if result.has_errors() or result.has_validation_errors():
-            _log_errors(result, "confirmation")
-            messages.error(
-                request, _("Nothing was imported: the file no longer imports as previewed. Upload it again.")
-            )
-            return HttpResponseRedirect(import_url)
-        return self.process_result(result, request)
+        return HttpResponseRedirect(self._url("crm_lead_import"))
 
-    def _discard_upload(self, request: HttpRequest) -> None:
-        # The library names the kept file on the uploaded file object (`write_to_tmp_storage`).
-        if name := getattr(request.FILES.get("import_file"), "tmp_storage_name", None):
-            discard_pending_import(name)
+    def _check_permission(self, request: HttpRequest) -> None:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+
+    def _url(self, name: str, *args) -> str:
+        return reverse(f"{self.admin_site.name}:{name}", args=args)
+
+    def _render(self, request: HttpRequest, context: dict) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import prospects"),
+            "import_limits": UploadLimits.from_settings(),
+            "confirmation_minutes": settings.IMPORT_CONFIRMATION_TIMEOUT // 60,
+            **context,
+        }
+        return TemplateResponse(request, self.import_template_name, context)
 
 
-def _log_errors(result, step: str) -> None:
-    """The tracebacks the page does not show, for the operators."""
-    for error in result.base_errors:
-        logger.error("Import %s failed:\n%s", step, error.traceback)
-    for line, errors in result.row_errors():
-        for error in errors:
-            logger.error("Import %s failed at line %s:\n%s", step, line, error.traceback)
+def _plan_context(plan: ImportPlan) -> dict:
+    return {
+        "plan": plan,
+        "counts": plan.counts,
+        "refused_shown": plan.refused[:REFUSED_SHOWN],
+        "refused_hidden": max(0, len(plan.refused) - REFUSED_SHOWN),
+        "warnings_shown": plan.warnings[:REFUSED_SHOWN],
+    }

@@ -6,13 +6,13 @@ from collections import Counter
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import display, services
-from ..exports import lead_csv_lines
+from ..exports import lead_csv_lines, lead_xlsx_file
 from ..models import Lead
 from .lead_forms import AssignActionForm
 
@@ -84,3 +84,13 @@ def export_csv(modeladmin, request: HttpRequest, queryset: QuerySet[Lead]) -> St
     filename = f"prospects-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@admin.action(description=_("Export the selection as Excel (.xlsx)"), permissions=["view"])
+def export_xlsx(modeladmin, request: HttpRequest, queryset: QuerySet[Lead]) -> FileResponse:
+    return FileResponse(
+        lead_xlsx_file(queryset),
+        as_attachment=True,
+        filename=f"prospects-{timezone.localdate():%Y-%m-%d}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

@@ -31,7 +31,6 @@ from mini_analysis.pdf import is_linkable_pdf_url
 from mini_analysis.sectors import sector_label
 
 from .. import display, selectors, services, visibility
-from ..imports import LeadResource
 from ..models import DisqualificationReason, Lead, LeadStage
 from ..pagination import EstimatedCountPaginator
 from ..selectors import active_staff
@@ -60,8 +59,8 @@ class LeadAdmin(
 ):
     form = LeadForm
     add_title = _("New prospect")
-    # Django's changelist whose rows are drawn in one pass (crm/admin/rows.py); the import
-    # button's template (django-import-export) extends it.
+    # Django's changelist whose rows are drawn in one pass (crm/admin/rows.py), with the import
+    # button (crm/admin/imports.py).
     change_list_template = "admin/crm/lead/change_list.html"
     # The record page (crm/admin/record.py), the stock form folded at its end.
     change_form_template = "admin/crm/record/lead.html"
@@ -103,15 +102,12 @@ class LeadAdmin(
     # Facet counts would count every filter value over the whole table on each page view.
     show_facets = admin.ShowFacets.NEVER
     action_form = AssignActionForm
-    # Spreadsheet import with a preview (crm/imports.py, crm/admin/imports.py); the export stays
-    # ours (`export_csv`, with the formula guard of crm/exports.py), so django-import-export's
-    # export is not mixed in.
-    resource_classes = [LeadResource]
     actions = [
         lead_actions.assign_to_me,
         lead_actions.assign_to_sales_person,
         lead_actions.convert,
         lead_actions.export_csv,
+        lead_actions.export_xlsx,
     ]
     readonly_fields = [
         "status",
@@ -192,14 +188,6 @@ class LeadAdmin(
 
     def has_assign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("crm.assign_lead")
-
-    def has_import_permission(self, request: HttpRequest) -> bool:
-        """An import both adds and updates prospects: it needs both permissions."""
-        return request.user.has_perms(["crm.add_lead", "crm.change_lead"])
-
-    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:
-        """The importing user, so that a row cannot update a prospect they may not see."""
-        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
 
     def has_convert_permission(self, request: HttpRequest, lead: Lead | None = None) -> bool:
         return request.user.has_perm("crm.convert_lead") and self.has_change_permission(request, lead)

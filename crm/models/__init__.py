@@ -3,7 +3,7 @@ assignment, imports, the API's tokens, and where the bridge from the legacy Mong
 
 from .activities import Activity, ActivityKind, ActivityOutcome
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
-from .imports import PendingImport
+from .imports import ImportRun, PendingImport
 from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
 from .legacy import LegacySyncState
 from .pipeline import (
@@ -29,6 +29,7 @@ __all__ = [
     "Contact",
     "Currency",
     "DisqualificationReason",
+    "ImportRun",
     "Lead",
     "LeadQuerySet",
     "LeadStage",

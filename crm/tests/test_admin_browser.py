@@ -177,12 +177,12 @@ def test_admin_pages_raise_no_csp_violation_and_their_scripts_work(open_admin, l
 
     page.goto("/admin/crm/lead/import/")
     assert_no_csp_violation(page)
-    page.select_option("#id_format", label="csv")
     page.set_input_files(
         "#id_import_file",
         files=[{"name": "prospects.csv", "mimeType": "text/csv", "buffer": IMPORT_CSV.encode()}],
     )
     page.click("#content input[type=submit]")
-    expect(page.locator("table.import-preview")).to_be_visible()
+    expect(page.locator("table.import-mapping")).to_be_visible()
+    expect(page.locator("ul.import-counts")).to_be_visible()
     assert_no_csp_violation(page)
     screenshot(page, f"admin-import-preview-{language}")

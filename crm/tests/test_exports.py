@@ -1,29 +1,33 @@
-"""The CSV export of leads (`crm/exports.py`): its lines, the formula guard, and the text it writes."""
+"""The export of leads (`crm/exports.py`): its CSV lines, the formula guard, the text it writes,
+and the .xlsx workbook."""
 
 import csv
 import io
 
+import openpyxl
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
-from crm.exports import CSV_COLUMNS, FORMULA_PREFIXES, lead_csv_lines, spreadsheet_safe
-from crm.models import Lead
+from crm.exports import CSV_COLUMNS, FORMULA_PREFIXES, lead_csv_lines, lead_xlsx_file, spreadsheet_safe
+from crm.models import DisqualificationReason, Lead, LeadStage
 
 from .factories import LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 HEADER = (
-    "id,email,phone,brand_name,sector,language,status,source,"
-    "assigned_to,created_at,updated_at,pdf_url,notes\r\n"
+    "\ufeffid,email,first_name,last_name,phone,brand_name,sector,language,status,source,stage,"
+    "disqualification_reason,next_action,next_action_at,assigned_to,assigned_to_name,contact,"
+    "created_at,updated_at,pdf_url,notes\r\n"
 )
 
 
 def exported(leads=None) -> list[dict[str, str]]:
     text = "".join(lead_csv_lines(Lead.objects.order_by("id") if leads is None else leads))
-    return list(csv.DictReader(io.StringIO(text)))
+    assert text.startswith("\ufeff")  # the byte-order mark: Excel reads the file as UTF-8
+    return list(csv.DictReader(io.StringIO(text[1:])))
 
 
 # --- the formula guard --------------------------------------------------------------------------
@@ -48,7 +52,12 @@ def test_the_guarded_prefixes_are_exactly_the_six_of_csv_injection():
         ("", ""),
         (None, ""),
         (42, "42"),
-        (-3, "'-3"),  # guarded on its text, whatever its type
+        (-3, "-3"),  # a plain number is no formula, whatever its type
+        ("+972502345678", "+972502345678"),  # nor is an international phone number
+        ("-1.5", "-1.5"),
+        ("+1+cmd", "'+1+cmd"),  # but a sign followed by anything else is
+        ("-2+3", "'-2+3"),
+        ("+", "'+"),
     ],
 )
 def test_any_other_value_is_written_as_its_text_unchanged(value, cell):
@@ -63,7 +72,7 @@ def test_the_first_line_is_the_field_names_untranslated_whatever_the_language():
     for language in ["fr", "en", "he"]:
         with translation.override(language):
             assert next(lead_csv_lines(Lead.objects.all())) == HEADER
-    assert HEADER.rstrip("\r\n").split(",") == CSV_COLUMNS
+    assert HEADER.lstrip("\ufeff").rstrip("\r\n").split(",") == CSV_COLUMNS
 
 
 def test_an_empty_selection_is_the_header_alone():
@@ -71,9 +80,11 @@ def test_an_empty_selection_is_the_header_alone():
 
 
 def test_each_lead_is_one_line_of_its_columns_in_order():
-    dana = UserFactory(username="dana")
+    dana = UserFactory(username="dana", first_name="Dana", last_name="Levi")
     lead = LeadFactory(
         email="ana@example.com",
+        first_name="Ana",
+        last_name="Cohen",
         phone="+972502345678",
         brand_name="Ana's shop",
         sector="Retail",
@@ -88,13 +99,21 @@ def test_each_lead_is_one_line_of_its_columns_in_order():
     assert row == {
         "id": str(lead.pk),
         "email": "ana@example.com",
-        "phone": "'+972502345678",  # an international number starts with "+": guarded too
+        "first_name": "Ana",
+        "last_name": "Cohen",
+        "phone": "+972502345678",  # a number to a spreadsheet, not a formula: no apostrophe
         "brand_name": "Ana's shop",
         "sector": "Retail",
         "language": "fr",
         "status": "NEW",
         "source": lead.source,
+        "stage": "NEW",
+        "disqualification_reason": "",
+        "next_action": "",
+        "next_action_at": "",
         "assigned_to": "dana",
+        "assigned_to_name": "Dana Levi",
+        "contact": "",
         "created_at": lead.created_at.isoformat(),
         "updated_at": lead.updated_at.isoformat(),
         "pdf_url": "https://example.com/a.pdf",
@@ -127,6 +146,7 @@ def test_hebrew_accents_and_emoji_are_written_as_they_are_typed():
     LeadFactory(brand_name="שוקו \U0001fae8", notes="Crème brûlée")
     lines = list(lead_csv_lines(Lead.objects.all()))
     assert all(isinstance(line, str) for line in lines)
+    assert "".join(lines).encode("utf-8").startswith(b"\xef\xbb\xbf")
     assert "שוקו \U0001fae8,".encode() in "".join(lines).encode("utf-8")
     (row,) = exported()
     assert (row["brand_name"], row["notes"]) == ("שוקו \U0001fae8", "Crème brûlée")
@@ -148,4 +168,37 @@ def test_the_lines_are_streamed_the_header_before_any_query_the_rows_in_one():
     with CaptureQueriesContext(connection) as queries:
         rows = list(lines)
     assert len(rows) == 3
-    assert len(queries) == 1  # the assignees come with their leads
+    assert len(queries) == 1  # the assignees, reasons and contacts come with their leads
+
+
+def test_the_stage_reason_next_action_and_contact_are_exported():
+    reason = DisqualificationReason.objects.get(name="No budget")
+    lead = LeadFactory(stage=LeadStage.DISQUALIFIED, disqualification_reason=reason, next_action="Call back")
+    Lead.objects.filter(pk=lead.pk).update(next_action_at=timezone.now())
+    lead.refresh_from_db()
+
+    (row,) = exported()
+
+    assert (row["stage"], row["disqualification_reason"], row["next_action"]) == (
+        "DISQUALIFIED",
+        "No budget",
+        "Call back",
+    )
+    assert row["next_action_at"] == lead.next_action_at.isoformat()
+
+
+def test_the_xlsx_export_holds_every_cell_as_text_so_no_formula_runs_and_no_phone_loses_its_plus():
+    LeadFactory(email="ana@example.com", phone="+972502345678", notes="=1+1", brand_name="שוקולד")
+
+    with lead_xlsx_file(Lead.objects.all()) as output:
+        sheet = openpyxl.load_workbook(output).worksheets[0]
+        header, row = [[cell for cell in line] for line in sheet.iter_rows()]
+
+    assert [cell.value for cell in header] == CSV_COLUMNS
+    values = {column: cell for column, cell in zip(CSV_COLUMNS, row, strict=True)}
+    assert (values["phone"].value, values["notes"].value, values["brand_name"].value) == (
+        "+972502345678",
+        "=1+1",
+        "שוקולד",
+    )
+    assert not {cell.data_type for cell in row} & {"f", "n"}  # no formula, no number

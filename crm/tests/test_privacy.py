@@ -161,12 +161,13 @@ def test_a_media_url_outside_the_storage_deletes_nothing(settings, tmp_path):
 
 
 def test_export_guards_spreadsheet_formulas_like_the_admin_export():
-    MiniAnalysisFactory(email="mal@x.com", brand_name='=HYPERLINK("http://evil")', sector="+33")
+    # "+33" alone is a number to a spreadsheet, not a formula: "+33+A1" is one.
+    MiniAnalysisFactory(email="mal@x.com", brand_name='=HYPERLINK("http://evil")', sector="+33+A1")
     out = io.StringIO()
     call_command("export_personal_data", "mal@x.com", stdout=out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert {row["brand_name"] for row in rows} == {'\'=HYPERLINK("http://evil")'}
-    assert {row["sector"] for row in rows} == {"'+33"}
+    assert {row["sector"] for row in rows} == {"'+33+A1"}
     assert privacy.spreadsheet_safe is exports.spreadsheet_safe
 
 

@@ -208,10 +208,8 @@ def _preview_an_import(client) -> None:
         f"email,phone,brand_name,sector,language,status,source,notes\n{EMAIL},054-987-6543,{BRAND},,,,,\n".encode()
     )
     upload.name = "prospects.csv"
-    response = client.post(
-        reverse("admin:crm_lead_import"), {"resource": "0", "format": "0", "import_file": upload}
-    )
-    assert response.status_code == 200 and "confirm_form" in response.context
+    response = client.post(reverse("admin:crm_lead_import"), {"import_file": upload}, follow=True)
+    assert response.status_code == 200 and "mapping_form" in response.context
 
 
 def _run_jobs_in_the_database(request, lead, seller) -> None:

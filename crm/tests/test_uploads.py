@@ -129,14 +129,10 @@ def test_memory_while_reading_a_workbook_is_bounded_by_its_unpacked_limit_not_by
 @pytest.mark.parametrize(
     ("data", "kind", "message"),
     [
-        ("email,brand\né,x\n".encode("latin-1"), "csv", "Ce fichier n’est pas du texte UTF-8."),
         (xlsx_bytes([["a@x.com", "B"]]), "csv", "Ce fichier est un classeur Excel, pas un fichier CSV"),
         (b"email,brand_name\na@x.com,B\n", "xlsx", "Ce fichier n’est pas un classeur Excel (.xlsx)"),
-        (
-            uploads.OLE2_MAGIC + b"\0" * 100,
-            "xlsx",
-            "Les classeurs Excel 97-2003 (.xls) ne peuvent pas être lus",
-        ),
+        (uploads.OLE2_MAGIC + b"\0" * 100, "xlsx", "Ce classeur ne peut pas être lu."),
+        (uploads.OLE2_MAGIC + b"\0" * 100, None, "Ce classeur ne peut pas être lu."),
         (b"PK\x03\x04 not really a zip", "xlsx", "Ce fichier n’est pas un classeur Excel (.xlsx)"),
         (b"", "csv", "Ce fichier est vide."),
         (b"\n\n", "csv", "Ce fichier est vide."),
