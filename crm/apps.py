@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -13,9 +14,12 @@ class CrmConfig(AppConfig):
         from mini_analysis.models import MiniAnalysis
 
         from . import checks, signals  # noqa: F401 - checks registers the settings checks
+        from .search import register_sqlite_fold
 
         post_save.connect(
             signals.create_or_update_lead,
             sender=MiniAnalysis,
             dispatch_uid="crm.create_or_update_lead",
         )
+        # SQLite's half of the search's `crm_fold` (PostgreSQL's is a function of migration 0018).
+        connection_created.connect(register_sqlite_fold, dispatch_uid="crm.register_sqlite_fold")

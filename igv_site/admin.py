@@ -6,6 +6,7 @@ site), so `admin.site` and every `@admin.register` keep working unchanged.
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 # Apps in this order first; the rest (accounts, API tokens, lock-outs) follow alphabetically.
@@ -18,6 +19,11 @@ class AdminSite(admin.AdminSite):
     site_header = "IGV CRM"
     site_title = "IGV CRM"
     index_title = _("Dashboard")
+
+    def get_urls(self):
+        from crm.admin.search import search_view  # the CRM's models are loaded by now
+
+        return [path("search/", self.admin_view(search_view), name="crm_search"), *super().get_urls()]
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
         apps = super().get_app_list(request, app_label)

@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .. import services
 from ..models import Company, Contact, DisqualificationReason, Opportunity, OpportunityStage
+from ..search import SEARCHED_FIELDS
 from ..selectors import active_staff, contact_timeline
 from . import board
 from .activities import ActivityInline, save_activities
@@ -43,7 +44,7 @@ class CompanyAdmin(OwnedAdmin):
     list_display = ["name", "sector", "website", "country", "owner", "created_at"]
     list_filter = ["owner"]
     list_select_related = ["owner"]
-    search_fields = ["name"]
+    search_fields = SEARCHED_FIELDS[Company]
     fields = ["name", "sector", "website", "country", "owner", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
 
@@ -66,7 +67,7 @@ class ContactAdmin(OwnedAdmin):
     ]
     list_filter = ["owner", "language"]
     list_select_related = ["company", "owner"]
-    search_fields = ["email", "name"]
+    search_fields = SEARCHED_FIELDS[Contact]
     autocomplete_fields = ["company"]
     inlines = [ActivityInline]
     fields = ["name", "email", "phone", "language", "company", "owner", "last_contacted_at", "timeline"]
@@ -121,7 +122,7 @@ class OpportunityAdmin(OwnedAdmin):
     ]
     list_filter = ["stage", "owner", next_action_filter("next_step_at", _("next step"))]
     list_select_related = ["company", "contact", "stage", "owner"]
-    search_fields = ["name", "company__name", "contact__email"]
+    search_fields = SEARCHED_FIELDS[Opportunity]
     autocomplete_fields = ["company", "contact"]
     inlines = [ActivityInline]
     fields = [

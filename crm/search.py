@@ -1,0 +1,235 @@
+"""The CRM's search: what people type finds prospects, contacts, companies and opportunities.
+
+One rule for the admin header's box (`search_everything`) and each list's own search box
+(`crm.admin.base.VisibleToAdmin.get_search_results`), both built on `matching`:
+
+- a phone in any form a person types it: national (`0534687204`, the default region's trunk
+  prefix standing for its country code), with spaces, dashes, dots or parentheses, international
+  with `+`, `00` or nothing, or a fragment of at least 4 digits; phones are stored E.164;
+- text without regard to case or accents, in every script (`fold`): `lumiere` finds "Lumière",
+  `שלום` finds "שָׁלוֹם", `MAISON` finds "maison";
+- an email by any fragment (case-insensitive; Django's email validator keeps local parts ASCII).
+
+The searched fields of each model are listed once, in `SEARCHED_FIELDS`; the admins' `search_fields`
+are read from it.
+"""
+
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+from django.db.models import EmailField, Field, Func, Model, Q, QuerySet, TextField
+from django.db.models.lookups import Contains
+from django.utils.text import smart_split, unescape_string_literal
+from phonenumber_field.modelfields import PhoneNumberField
+
+from . import visibility
+from .models import Company, Contact, Lead, Opportunity
+
+# What each model's search reads, in the order the header shows the groups. A related record's
+# field is `relation__field` (searched in its own table, through its own indexes).
+SEARCHED_FIELDS: dict[type[Model], tuple[str, ...]] = {
+    Lead: ("brand_name", "email", "phone"),
+    Contact: ("name", "email", "phone"),
+    Company: ("name",),
+    Opportunity: ("name", "company__name", "contact__email"),
+}
+
+# The header shows this many rows per group, and counts matches up to this many ("100+").
+GROUP_SIZE = 5
+COUNT_LIMIT = 100
+# Fewer characters than this find too much to be an answer (and no trigram index helps).
+MIN_QUERY_LENGTH = 2
+MIN_PHONE_DIGITS = 4
+
+# --- Text: case and accents ---------------------------------------------------------------------
+#
+# `fold` is written twice: here (SQLite calls it as the registered function `crm_fold`) and in SQL
+# (the PostgreSQL function of the same name, created by migration 0018 from `fold_function_sql`,
+# which its trigram indexes are built on). Both decompose (NFKD), drop the combining marks that
+# decomposition leaves (the accents of Latin, Greek and Cyrillic, Hebrew points, Arabic vowel
+# marks), lower-case character by character and write the final sigma as a sigma.
+# `crm/tests/test_search_postgres.py` checks that the two agree on every script.
+
+
+def _combining_ranges() -> list[tuple[int, int]]:
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.combining(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return ranges
+
+
+COMBINING_RANGES = _combining_ranges()
+_COMBINING = re.compile("[" + "".join(f"{chr(start)}-{chr(end)}" for start, end in COMBINING_RANGES) + "]")
+
+
+def fold(text: str) -> str:
+    """`'Maison LUMIÈRE'` -> `'maison lumiere'`: what a search compares, on both sides."""
+    stripped = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return "".join(character.lower() for character in stripped).replace("ς", "σ")
+
+
+def _escape(code: int) -> str:
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def fold_function_sql() -> str:
+    """The PostgreSQL twin of `fold` (an IMMUTABLE SQL function, so indexes can be built on it)."""
+    marks = "".join(f"{_escape(start)}-{_escape(end)}" for start, end in COMBINING_RANGES)
+    return (
+        "CREATE OR REPLACE FUNCTION crm_fold(value text) RETURNS text"
+        " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS"
+        f" $$ SELECT replace(lower(regexp_replace(normalize(value, NFKD), '[{marks}]', '', 'g')), 'ς', 'σ') $$"
+    )
+
+
+def register_sqlite_fold(sender, connection, **kwargs) -> None:
+    """`crm_fold` on every SQLite connection (the `connection_created` receiver)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "crm_fold", 1, lambda value: None if value is None else fold(value), deterministic=True
+        )
+
+
+class Fold(Func):
+    function = "crm_fold"
+    output_field = TextField()
+
+
+# --- Phones ---------------------------------------------------------------------------------------
+
+_PHONE_LIKE = re.compile(r"[\d\s()+./-]+")
+
+
+def is_phone_like(term: str) -> bool:
+    """Digits and what people put between them, with enough digits to be a phone or a fragment."""
+    return bool(_PHONE_LIKE.fullmatch(term)) and sum(c.isdigit() for c in term) >= MIN_PHONE_DIGITS
+
+
+def phone_fragments(term: str, region: str | None = None) -> set[str]:
+    """What a stored E.164 phone contains when it is the number typed: `'053-468-7204'` ->
+    `{'0534687204', '+972534687204'}` (Israel the default region); empty when not a phone."""
+    if not is_phone_like(term):
+        return set()
+    region = region or settings.PHONENUMBER_DEFAULT_REGION
+    digits = "".join(c for c in term if c.isdigit())
+    fragments = {digits}
+    if term.lstrip().startswith("+"):
+        fragments = {f"+{digits}"}
+    elif digits.startswith("00"):
+        fragments.add(f"+{digits[2:]}")
+    elif (prefix := _national_prefix(region)) and digits.startswith(prefix):
+        country_code = phonenumbers.country_code_for_region(region)
+        fragments.add(f"+{country_code}{digits[len(prefix) :]}")
+    try:
+        number = phonenumbers.parse(term, region)
+    except phonenumbers.NumberParseException:
+        return fragments
+    if phonenumbers.is_possible_number(number):
+        fragments.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return fragments
+
+
+def _national_prefix(region: str) -> str | None:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return metadata.national_prefix if metadata else None
+
+
+# --- Conditions ------------------------------------------------------------------------------------
+
+
+def search_terms(query: str) -> list[str]:
+    """A phone typed with spaces is one term; other text is words (quotes keep a phrase), as the
+    admin splits them."""
+    query = query.strip()
+    if is_phone_like(query):
+        return [query]
+    terms = []
+    for word in smart_split(query):
+        if word[0] in "\"'" and word[0] == word[-1]:
+            word = unescape_string_literal(word)
+        if fold(word).strip():
+            terms.append(word)
+    return terms
+
+
+def matching(model: type[Model], query: str, fields: tuple[str, ...] | None = None) -> Q:
+    """The rows of `model` whose searched fields match every term of `query`."""
+    condition = Q()
+    for term in search_terms(query):
+        condition &= _term_condition(model, fields or SEARCHED_FIELDS[model], term)
+    return condition
+
+
+def _term_condition(model: type[Model], fields: tuple[str, ...] | list[str], term: str) -> Q:
+    condition = Q(pk__in=[])
+    related: dict[str, list[str]] = {}
+    for name in fields:
+        relation, _, rest = name.partition("__")
+        if rest:
+            related.setdefault(relation, []).append(rest)
+        else:
+            condition |= _field_condition(model._meta.get_field(name), term)
+    for relation, names in related.items():
+        target = model._meta.get_field(relation).related_model
+        matches = target._default_manager.filter(_term_condition(target, names, term)).values("pk")
+        condition |= Q(**{f"{relation}__in": matches})
+    return condition
+
+
+def _field_condition(field: Field, term: str) -> Q:
+    """Each kind of field the way its indexes answer it (migrations 0010 and 0018): `UPPER(col)`
+    for emails and phones (Django's `icontains`), `crm_fold(col)` for text."""
+    if isinstance(field, PhoneNumberField):
+        condition = Q(pk__in=[])
+        for fragment in phone_fragments(term):
+            condition |= Q(**{f"{field.name}__icontains": fragment})
+        return condition
+    if isinstance(field, EmailField):
+        return Q(**{f"{field.name}__icontains": term.strip()})
+    return Q(Contains(Fold(field.name), fold(term)))
+
+
+# --- The header's search ----------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """The matches of one model: the first `GROUP_SIZE` rows, and how many there are up to
+    `COUNT_LIMIT` (`more`: past it)."""
+
+    model: type[Model]
+    rows: list[Model]
+    count: int
+    more: bool
+
+
+def search_everything(user, query: str, models: list[type[Model]] | None = None) -> list[Group]:
+    """One group per model (of `models`, the searched ones by default) the user may see, each
+    through `crm.visibility`; nothing for a query shorter than `MIN_QUERY_LENGTH`."""
+    if len(query.strip()) < MIN_QUERY_LENGTH or not search_terms(query):
+        return []
+    groups = []
+    for model in models or list(SEARCHED_FIELDS):
+        matches = visibility.visible_to(user, model._default_manager.filter(matching(model, query)))
+        rows = list(_with_related(matches)[:GROUP_SIZE])
+        count = len(rows)
+        if count == GROUP_SIZE:
+            count = matches.order_by()[: COUNT_LIMIT + 1].count()
+        groups.append(Group(model, rows, min(count, COUNT_LIMIT), count > COUNT_LIMIT))
+    return groups
+
+
+def _with_related(matches: QuerySet) -> QuerySet:
+    if matches.model is Opportunity:
+        return matches.select_related("company")
+    if matches.model is Contact:
+        return matches.select_related("company")
+    return matches
