@@ -46,7 +46,8 @@ COMBINING_MARKS = (
 FOLD_FUNCTION = (
     "CREATE OR REPLACE FUNCTION crm_fold(value text) RETURNS text"
     " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS"
-    f" $$ SELECT replace(lower(regexp_replace(normalize(value, NFKD), '[{COMBINING_MARKS}]', '', 'g')), 'ς', 'σ') $$"
+    " $$ SELECT replace(lower(regexp_replace(normalize(value, NFKD),"
+    f" '[{COMBINING_MARKS}]', '', 'g')), 'ς', 'σ') $$"
 )
 
 # (index name, table, indexed expression)

@@ -132,7 +132,7 @@ def test_the_lists_find_an_email_by_any_fragment(client, signed_in_boss):
         assert changelist_rows(client, Opportunity, fragment) == {deal}
 
 
-# --- The header's search -------------------------------------------------------------------------------------
+# --- The header's search ---------------------------------------------------------------------------
 
 
 def header_search(client, query: str):
@@ -232,7 +232,7 @@ def test_a_user_without_a_models_view_permission_gets_no_group_of_it(client):
     assert header_search(client, "lumiere").context["groups"] == []
 
 
-# --- Visibility: a sales person never finds another's records -------------------------------------------------------
+# --- Visibility: a sales person never finds another's records ----------------------------------------
 
 
 @pytest.fixture
@@ -243,12 +243,16 @@ def two_sellers(db):
     for owner in (seller, other):
         tag = owner.username
         company = CompanyFactory(name=f"Lumière {tag}", owner=owner)
-        contact = ContactFactory(name=f"Léa {tag}", email=f"lea@{tag}.example", phone=PHONE, company=company, owner=owner)
+        contact = ContactFactory(
+            name=f"Léa {tag}", email=f"lea@{tag}.example", phone=PHONE, company=company, owner=owner
+        )
         records[tag] = {
             Lead: LeadFactory(brand_name=f"Lumière {tag}", phone=PHONE, assigned_to=owner),
             Contact: contact,
             Company: company,
-            Opportunity: OpportunityFactory(name=f"Lumière {tag}", company=company, contact=contact, owner=owner),
+            Opportunity: OpportunityFactory(
+                name=f"Lumière {tag}", company=company, contact=contact, owner=owner
+            ),
         }
     return seller, records
 
