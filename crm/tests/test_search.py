@@ -103,6 +103,15 @@ def test_the_contacts_list_finds_a_phone_in_every_form(client, signed_in_boss, t
 
 
 @pytest.mark.django_db
+def test_bare_digits_also_find_a_brand_and_a_number_written_as_a_phone_only_phones(client, signed_in_boss):
+    brand = LeadFactory(brand_name="Maison 2024", phone="+33612345678")
+    phone = LeadFactory(brand_name="Other", phone="+972534682024")
+
+    assert changelist_rows(client, Lead, "2024") == {brand, phone}
+    assert changelist_rows(client, Lead, "20-24") == {phone}
+
+
+@pytest.mark.django_db
 def test_the_lists_find_text_without_case_or_accents(client, signed_in_boss):
     lead = LeadFactory(brand_name="Maison Lumière")
     LeadFactory(brand_name="Other brand")
