@@ -138,9 +138,8 @@ DOMAINS = ["gmail.com", "outlook.com", "yahoo.fr", "walla.co.il", "orange.fr", "
 
 FILL_SCRIPT = """
 import itertools
-from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from crm.models import Lead, Source
 from mini_analysis.models import Language, Status
@@ -201,13 +200,6 @@ with connection.cursor() as cursor:
         f"{{owner}}, (ARRAY(SELECT id FROM crm_opportunitystage ORDER BY id))[1 + g % 6] "
         f"FROM generate_series(1, {opportunities}) AS g")
     cursor.execute("VACUUM ANALYZE")
-for user in (manager, seller):
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    print(session.session_key)
 """
 
 
@@ -215,8 +207,8 @@ def sql_words(words: list[str]) -> str:
     return ", ".join("'" + word.replace("'", "''") + "'" for word in words)
 
 
-def fill(env: dict[str, str], options) -> tuple[str, str]:
-    """Migrate, then the records (set-based); return the manager's and the sales person's sessions."""
+def fill(env: dict[str, str], options) -> None:
+    """Migrate, then the records (set-based)."""
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
     subprocess.run([*manage, "createcachetable"], cwd=BASE_DIR, env=env, check=True)
@@ -240,8 +232,20 @@ def fill(env: dict[str, str], options) -> tuple[str, str]:
     )
     if done.returncode != 0:
         raise SystemExit(f"filling the database failed:\n{done.stderr}")
-    manager, seller = done.stdout.strip().splitlines()[-2:]
-    return manager, seller
+
+
+def sign_in(username: str) -> str:
+    """A session of this user (made in this process: its signature is this run's SECRET_KEY)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = get_user_model().objects.get(username=username)
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
 
 
 def queries(options, rng: random.Random) -> dict[str, object]:
@@ -327,19 +331,16 @@ def main() -> None:
         from django.test import Client
 
         started = time.perf_counter()
-        sessions_file = Path(tempfile.gettempdir()) / "igv-bench-search-sessions"
-        if options.reuse and sessions_file.exists():
-            manager, seller = sessions_file.read_text().split()
-        else:
+        if not options.reuse:
             recreate_database(options.database_url)
             print(
                 f"Filling {options.leads:,} leads, {options.contacts:,} contacts, {options.companies:,} "
                 f"companies, {options.opportunities:,} opportunities ...",
                 flush=True,
             )
-            manager, seller = fill(env, options)
-            sessions_file.write_text(f"{manager} {seller}")
+            fill(env, options)
             print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+        manager, seller = sign_in("bench"), sign_in("seller")
 
         rng = random.Random(1)
         drawn = queries(options, rng)

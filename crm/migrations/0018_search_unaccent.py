@@ -2,9 +2,10 @@
 
 `crm_fold(text)` is the SQL twin of `crm.search.fold`: NFKD, the combining marks dropped (the
 ranges below: Python's `unicodedata.combining` over the Basic Multilingual Plane, Unicode 14),
-lower case, the final sigma as a sigma. IMMUTABLE, so trigram indexes (pg_trgm, migration 0010) are built on it: the searches'
-`crm_fold(col) LIKE '%fragment%'` reads them instead of the table. The contacts' email and phone
-get the `upper(col)` trigram indexes the leads have had since 0010 (Django's `icontains`).
+lower case, the final sigma as a sigma. IMMUTABLE, so trigram indexes (pg_trgm, migration 0010)
+are built on it: the searches' `crm_fold(col) LIKE '%fragment%'` reads them instead of the table.
+PL/pgSQL with a declared cost, so the planner weighs a call per row. The contacts' email and
+phone get the `upper(col)` trigram indexes the leads have had since 0010 (Django's `icontains`).
 `crm/tests/test_search_postgres.py` checks that this function is still `fold_function_sql()`:
 when Python's Unicode data change, a new migration replaces it (and REINDEXes).
 SQLite has no such index: it calls the Python `fold`, registered on every connection.
@@ -36,9 +37,9 @@ COMBINING_MARKS = (
 )
 FOLD_FUNCTION = (
     "CREATE OR REPLACE FUNCTION crm_fold(value text) RETURNS text"
-    " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS"
-    " $$ SELECT replace(lower(regexp_replace(normalize(value, NFKD),"
-    f" '[{COMBINING_MARKS}]', '', 'g')), 'ς', 'σ') $$"
+    " LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 100 AS"
+    " $$ BEGIN RETURN replace(lower(regexp_replace(normalize(value, NFKD),"
+    f" '[{COMBINING_MARKS}]', '', 'g')), 'ς', 'σ'); END $$"
 )
 
 # (index name, table, indexed expression)
