@@ -303,6 +303,43 @@ def timed(client, path_for, repeat: int) -> tuple[float, float]:
     return percentile(times, 50), percentile(times, 95)
 
 
+def against_icontains(drawn: dict, repeat: int) -> None:
+    """The prospects list's queries (a page of 51, newest first, and its count up to 10 000) as
+    `crm.search` writes them and as Django's `icontains` on the same fields did before it,
+    interleaved, so a loaded machine slows both alike."""
+    from django.db.models import Q
+
+    from crm import search
+    from crm.models import Lead
+
+    def page_and_count(queryset) -> None:
+        list(queryset[:51])
+        queryset.order_by()[:10_001].count()
+
+    def old(query: str):
+        condition = Q()
+        for term in query.split():
+            condition &= Q(email__icontains=term) | Q(brand_name__icontains=term) | Q(phone__icontains=term)
+        return Lead.objects.filter(condition)
+
+    print(f"\nThe prospects list's queries, {repeat} each, p50 [p95] ms: crm.search against icontains")
+    for name, draw in drawn.items():
+        times: dict[str, list[float]] = {"ours": [], "icontains": []}
+        for _ in range(repeat):
+            query = draw()
+            for label, queryset in (
+                ("ours", Lead.objects.filter(search.matching(Lead, query))),
+                ("icontains", old(query)),
+            ):
+                started = time.perf_counter()
+                page_and_count(queryset)
+                times[label].append((time.perf_counter() - started) * 1000)
+        line = f"{name:<28}"
+        for label in ("ours", "icontains"):
+            line += f"{percentile(times[label], 50):>10.1f} [{percentile(times[label], 95):>6.1f}]"
+        print(line, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=1_000_000)
@@ -311,6 +348,7 @@ def main() -> None:
     parser.add_argument("--opportunities", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=30, help="views per page and query")
     parser.add_argument("--reuse", action="store_true", help="keep the filled database of an earlier run")
+    parser.add_argument("--compare-only", action="store_true", help="only crm.search against icontains")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/igv_bench_search")
     options = parser.parse_args()
     sizes = [options.leads, options.contacts, options.companies, options.opportunities]
@@ -344,6 +382,9 @@ def main() -> None:
 
         rng = random.Random(1)
         drawn = queries(options, rng)
+        against_icontains(queries(options, random.Random(2)), options.repeat)
+        if options.compare_only:
+            return
         print(f"\nIn one process, {options.repeat} views each: p50 [p95] ms")
         print(f"{'page':<16}{'query':<28}{'manager':>18}{'sales person':>18}")
         for page, (path, names) in PAGES.items():
