@@ -73,7 +73,11 @@ def plan(queryset) -> str:
         (Contact, "lumiere", ["contact_name_fold_trgm", "contact_email_trgm"]),
         (Contact, "0534687204", ["contact_phone_trgm"]),
         (Company, "lumiere", ["company_name_fold_trgm"]),
-        (Opportunity, "lumiere", ["opportunity_name_fold_trgm", "company_name_fold_trgm", "contact_email_trgm"]),
+        (
+            Opportunity,
+            "lumiere",
+            ["opportunity_name_fold_trgm", "company_name_fold_trgm", "contact_email_trgm"],
+        ),
     ],
 )
 def test_every_searched_field_is_answered_by_a_trigram_index(model, query, indexes):
