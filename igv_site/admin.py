@@ -47,9 +47,11 @@ class AdminSite(admin.AdminSite):
         # Imported here: `crm.admin` registers its ModelAdmins on this site, which must exist first.
         from crm.admin import my_day
         from crm.admin.profile import profile_view, switch_language_view
+        from crm.admin.search import search_view
 
         return [
             *my_day.urls(self),
+            path("search/", self.admin_view(search_view), name="crm_search"),
             path("profile/", self.admin_view(profile_view), {"admin_site": self}, name="profile"),
             path("language/", self.admin_view(switch_language_view), name="set_language"),
             path("administration/", self.admin_view(self.administration_view), name="administration"),

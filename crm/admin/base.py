@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mini_analysis.sectors import sector_choices
 
-from .. import display, visibility
+from .. import display, search, visibility
 
 HIDDEN_RECORD_LABEL = _("Not visible to you")
 
@@ -131,6 +131,12 @@ class VisibleToAdmin(PlainTitles, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return visibility.visible_to(request.user, super().get_queryset(request))
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """The list's search box (and its autocompletes) finds what the header's does: `crm.search`."""
+        if self.model not in search.SEARCHED_FIELDS or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(search.matching(self.model, search_term)), False
 
     def get_object(self, request: HttpRequest, object_id: str, from_field=None):
         record = super().get_object(request, object_id, from_field)

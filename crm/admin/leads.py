@@ -33,6 +33,7 @@ from mini_analysis.sectors import sector_label
 from .. import display, selectors, services, visibility
 from ..models import DisqualificationReason, Lead, LeadStage
 from ..pagination import EstimatedCountPaginator
+from ..search import SEARCHED_FIELDS
 from ..selectors import active_staff
 from . import lead_actions
 from .activities import ActivityInline, save_activities
@@ -89,7 +90,7 @@ class LeadAdmin(
         ("sector", SectorFilter),
         next_action_filter("next_action_at", _("next action")),
     ]
-    search_fields = ["email", "brand_name", "phone"]
+    search_fields = SEARCHED_FIELDS[Lead]  # answered by `crm.search` (VisibleToAdmin)
     date_hierarchy = "created_at"
     # The years, months and days of the date bar are drawn without a query over every lead
     # (django-admin-lightweight-date-hierarchy); see `get_date_hierarchy_drilldown`.

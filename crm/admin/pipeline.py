@@ -13,6 +13,7 @@ from mini_analysis.sectors import sector_label
 
 from .. import display, services
 from ..models import Company, Contact, DisqualificationReason, LossReason, Opportunity, OpportunityStage
+from ..search import SEARCHED_FIELDS
 from ..selectors import active_staff, contact_timeline
 from . import board
 from .activities import ActivityInline, save_activities
@@ -66,7 +67,7 @@ class CompanyAdmin(OwnedAdmin):
     list_display = ["name", "sector_name", "website_ltr", "country", "owner_name", "created"]
     list_filter = [("owner", SalesPersonFilter)]
     list_select_related = ["owner"]
-    search_fields = ["name"]
+    search_fields = SEARCHED_FIELDS[Company]
     fields = ["name", "sector", "website", "country", "owner", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
 
@@ -92,7 +93,7 @@ class ContactAdmin(OwnedAdmin):
     list_display_links = ["name", "email_ltr"]
     list_filter = [("owner", SalesPersonFilter), "language"]
     list_select_related = ["company", "owner"]
-    search_fields = ["email", "first_name", "last_name"]
+    search_fields = SEARCHED_FIELDS[Contact]
     autocomplete_fields = ["company"]
     inlines = [ActivityInline]
     fields = [
@@ -173,7 +174,7 @@ class OpportunityAdmin(OwnedAdmin):
         next_action_filter("next_step_at", _("next step")),
     ]
     list_select_related = ["company", "contact", "stage", "owner"]
-    search_fields = ["name", "company__name", "contact__email"]
+    search_fields = SEARCHED_FIELDS[Opportunity]
     autocomplete_fields = ["company", "contact"]
     inlines = [ActivityInline]
     fields = [
