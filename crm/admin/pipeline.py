@@ -1,5 +1,7 @@
 """Companies, contacts, opportunities, and the editable lists behind them (stages, reasons)."""
 
+from functools import partial
+
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import path, reverse
@@ -12,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .. import services
 from ..models import Company, Contact, DisqualificationReason, LossReason, Opportunity, OpportunityStage
 from ..selectors import active_staff, contact_timeline
-from . import board
+from . import board, email
 from .activities import ActivityInline, save_activities
 from .base import CrmMedia, VisibleToAdmin, due_date, next_action_filter, viewer_of
 
@@ -115,6 +117,10 @@ class ContactAdmin(OwnedAdmin):
             ),
         )
         return format_html('<ul class="crm-timeline">{}</ul>', rows)
+
+    def get_urls(self):
+        write = self.admin_site.admin_view(partial(email.compose_view, self))
+        return [path("<path:object_id>/email/", write, name="crm_contact_email"), *super().get_urls()]
 
 
 @admin.register(Opportunity)
