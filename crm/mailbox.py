@@ -131,8 +131,10 @@ def _import(raw: bytes, uid: int, folder: str) -> bool:
             )
             is not None
         )
-    except Exception:
-        logger.exception("Folder %s, UID %s: message skipped", folder, uid)
+    except Exception as error:  # one bad message must not stop the others
+        logger.warning(
+            "Folder %s, UID %s: message skipped (%s: %s)", folder, uid, type(error).__name__, error
+        )
         return False
 
 

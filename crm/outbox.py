@@ -65,7 +65,7 @@ def deliver(email_id: int) -> str:
         email.attempts += 1
         try:
             build_message(email).send()
-        except Exception as error:
+        except Exception as error:  # whatever the mail server says, it is recorded and retried
             email.status = DeliveryStatus.FAILED
             email.error = f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
         else:
