@@ -54,7 +54,7 @@ def deliver(email_id: int) -> str:
     the outcome. Returns the status written ('' when there was nothing to send)."""
     with transaction.atomic():
         email = (
-            EmailMessage.objects.select_for_update()
+            EmailMessage.objects.select_for_update(of=("self",))
             .select_related("activity__lead", "activity__contact", "sender")
             .filter(pk=email_id)
             .exclude(status=DeliveryStatus.SENT)
