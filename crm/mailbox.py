@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -87,15 +88,19 @@ def poll_folder(imap: imaplib.IMAP4, folder: str) -> PollResult:
     result = PollResult()
     for start in range(0, len(uids), BATCH):
         batch = uids[start : start + BATCH]
-        for uid, raw in _fetch(imap, batch):
-            result.read += 1
-            if _import(raw, uid, folder):
-                result.logged += 1
-            else:
-                result.skipped += 1
-        MailboxState.objects.filter(pk=state.pk, uid_validity=uid_validity, last_uid__lt=batch[-1]).update(
-            last_uid=batch[-1], polled_at=timezone.now()
-        )
+        messages = list(_fetch(imap, batch))
+        # One transaction per batch (each message in a savepoint): the replies and the UID they
+        # reach are written together, with one commit instead of one per message.
+        with transaction.atomic():
+            for uid, raw in messages:
+                result.read += 1
+                if _import(raw, uid, folder):
+                    result.logged += 1
+                else:
+                    result.skipped += 1
+            MailboxState.objects.filter(
+                pk=state.pk, uid_validity=uid_validity, last_uid__lt=batch[-1]
+            ).update(last_uid=batch[-1], polled_at=timezone.now())
     MailboxState.objects.filter(pk=state.pk).update(polled_at=timezone.now())
     return result
 
