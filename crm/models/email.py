@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mini_analysis.lengths import text_length_constraint
 from mini_analysis.models import Language
 
 
@@ -34,6 +35,9 @@ class EmailTemplate(models.Model):
         ordering = ["language", "name"]
         constraints = [
             models.UniqueConstraint(fields=["name", "language"], name="email_template_name_language"),
+            text_length_constraint(
+                "crm_emailtemplate_text_lengths", {"name": 100, "language": 2, "subject": 200, "body": 10000}
+            ),
         ]
 
     def __str__(self) -> str:
@@ -84,6 +88,10 @@ class EmailMessage(models.Model):
                 | models.Q(direction="in", status="received"),
                 name="email_message_status_of_direction",
             ),
+            text_length_constraint(
+                "crm_emailmessage_text_lengths",
+                {"direction": 3, "message_id": 255, "in_reply_to": 255, "status": 8, "error": 2000},
+            ),
         ]
 
     def __str__(self) -> str:
@@ -99,6 +107,7 @@ class EmailOptOut(models.Model):
     class Meta:
         verbose_name = _("email consent withdrawal")
         verbose_name_plural = _("email consent withdrawals")
+        constraints = [text_length_constraint("crm_emailoptout_text_lengths", {"email_key": 254})]
 
     def __str__(self) -> str:
         return self.email_key
@@ -117,6 +126,7 @@ class MailboxState(models.Model):
     class Meta:
         verbose_name = _("mailbox state")
         verbose_name_plural = _("mailbox states")
+        constraints = [text_length_constraint("crm_mailboxstate_text_lengths", {"folder": 200})]
 
     def __str__(self) -> str:
         return self.folder
