@@ -121,6 +121,8 @@ def _import(raw: bytes, uid: int, folder: str) -> bool:
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         reply = _read(message, raw)
+        if EmailMessage.objects.filter(message_id=reply.message_id).exists():
+            return False  # imported already (the unique Message-ID still decides under a race)
         original, record = _match(reply)
         if original is None and record is None:
             return False

@@ -39,7 +39,8 @@ def test_a_template_is_filled_in_for_the_person_and_the_sales_person(ana, settin
 
 
 def test_placeholders_evaluate_nothing():
-    assert fill_placeholders("{name.__class__} {0} {name!r}", {"name": "x"}) == "{name.__class__} {0} {name!r}"
+    text = "{name.__class__} {0} {name!r} {name:>10}"
+    assert fill_placeholders(text, {"name": "x"}) == text
 
 
 def test_the_email_is_on_the_timeline_when_queued_then_sent_by_the_worker(ana):
@@ -54,7 +55,7 @@ def test_the_email_is_on_the_timeline_when_queued_then_sent_by_the_worker(ana):
     (sent,) = mail.outbox
     email = EmailMessage.objects.get(activity__subject="Again")
     assert email.status == DeliveryStatus.SENT and email.attempts == 1 and email.sent_at
-    assert sent.from_email == '"Ana Cohen" <no-reply@localhost>' or sent.from_email.startswith("Ana Cohen")
+    assert sent.from_email == "Ana Cohen <no-reply@localhost>"
     assert sent.reply_to == ["seller@example.com"]
     assert sent.to == ["dana@example.com"]
     assert sent.extra_headers["Message-ID"] == email.message_id

@@ -20,6 +20,7 @@ from mini_analysis.tests.conftest import run_jobs
 from mini_analysis.tests.test_emails import Inbox, free_port
 
 from .factories import ContactFactory, LeadFactory, SalesPersonFactory
+from .test_concurrency import run_at_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.imap]
 
@@ -97,6 +98,21 @@ def test_a_message_is_imported_once_whatever_the_number_of_pollers(seller, folde
     assert inbound(lead=lead).count() == 1
 
 
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_pollers_running_at_once_import_each_message_once(folder):
+    seller = SalesPersonFactory(username="seller")
+    leads = [LeadFactory(assigned_to=seller) for _ in range(3)]
+    originals = [compose_email(lead, user=seller, subject="Hi", body="x").email for lead in leads]
+    for number in range(12):
+        lead, original = leads[number % 3], originals[number % 3]
+        deliver(folder, reply("seller@example.com", lead.email, in_reply_to=original.message_id))
+    results = []
+    assert run_at_once(lambda index: results.append(poll_mailbox(IMAP_URL, folder)), 4) == []
+    assert sum(result.logged for result in results) == 12
+    assert inbound().count() == 12
+
+
 def test_polling_resumes_after_the_last_uid_read(seller, folder):
     lead = LeadFactory(assigned_to=seller)
     original = compose_email(lead, user=seller, subject="Hi", body="x").email
@@ -133,7 +149,8 @@ def test_malformed_mail_is_logged_and_skipped(seller, folder, caplog):
         folder,
         b"From: =?utf-8?q?broken\r\nIn-Reply-To: "
         + original.message_id.encode()
-        + b"\r\nContent-Type: text/plain; charset=unknown-8bit-x\r\nDate: not a date\r\n\r\n\xe9\xe8 body\r\n",
+        + b"\r\nContent-Type: text/plain; charset=unknown-8bit-x\r\nDate: not a date\r\n"
+        + b"\r\n\xe9\xe8 body\r\n",
     )
     deliver(folder, reply("seller@example.com", lead.email, in_reply_to=original.message_id))
     result = poll_mailbox(IMAP_URL, folder)
