@@ -8,6 +8,7 @@ from django.utils.html import escape
 
 from crm.models import Activity, ActivityKind, DeliveryStatus, EmailMessage, EmailOptOut, EmailTemplate
 from crm.outbox import html_of
+from crm.privacy import erase_personal_data
 from crm.services import PipelineError
 from crm.services.email import compose_email, fill_placeholders, render_template, why_not_emailable
 from crm.tasks import CRM_EMAIL_MAX_ATTEMPTS
@@ -142,3 +143,9 @@ def test_a_seller_cannot_email_another_sellers_person(client, ana, route):
     assert client.get(url).status_code in (302, 404)
     assert client.post(url, {"subject": "Hi", "body": "x", "send": "1"}).status_code in (302, 404)
     assert not Activity.objects.exists()
+
+
+def test_erasing_a_person_forgets_their_withdrawal_too():
+    EmailOptOut.objects.create(email_key="gone@example.com")
+    erase_personal_data("Gone@Example.com")
+    assert not EmailOptOut.objects.exists()
