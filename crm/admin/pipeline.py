@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from .. import services
+from ..display import email_delivery
 from ..models import Company, Contact, DisqualificationReason, LossReason, Opportunity, OpportunityStage
 from ..selectors import active_staff, contact_timeline
 from . import board, email
@@ -104,13 +105,14 @@ class ContactAdmin(OwnedAdmin):
             return _("No activity yet.")
         rows = format_html_join(
             "",
-            '<li><time datetime="{}">{}</time> · {} · {}{}</li>',
+            '<li><time datetime="{}">{}</time> · {} · {}{}{}</li>',
             (
                 (
                     activity.created_at.isoformat(),
                     due_date(activity.done_at or activity.due_at),
                     activity.get_kind_display(),
                     activity.subject,
+                    email_delivery(activity),
                     f" ({activity.lead})" if activity.lead_id and activity.contact_id is None else "",
                 )
                 for activity in activities

@@ -149,3 +149,15 @@ def test_erasing_a_person_forgets_their_withdrawal_too():
     EmailOptOut.objects.create(email_key="gone@example.com")
     erase_personal_data("Gone@Example.com")
     assert not EmailOptOut.objects.exists()
+
+
+def test_the_contact_timeline_shows_whether_each_email_was_sent(client, ana):
+    client.force_login(ana)
+    contact = ContactFactory(owner=ana)
+    with run_jobs():
+        compose_email(contact, user=ana, subject="Proposal", body="x")
+    with run_jobs(execute=False):
+        compose_email(contact, user=ana, subject="Reminder", body="x")
+    page = client.get(reverse("admin:crm_contact_change", args=[contact.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Proposal · Sent" in page.text or "Proposal · Envoyé" in page.text
+    assert "Reminder · Queued" in page.text or "Reminder · En attente d&#x27;envoi" in page.text
