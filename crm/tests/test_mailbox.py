@@ -11,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from crm.mailbox import connect, poll_mailbox
 from crm.models import Activity, EmailDirection, EmailMessage, MailboxState
@@ -63,8 +64,15 @@ def inbound(**records):
     return Activity.objects.filter(email__direction=EmailDirection.INBOUND, **records)
 
 
-def test_a_reply_to_an_email_sent_through_smtp_lands_once_on_its_record(seller, settings, folder):
-    lead = LeadFactory(email="dana@example.com", assigned_to=seller)
+def test_a_template_email_sent_from_the_record_and_its_reply_land_on_its_timeline(
+    client, signed_in_seller, settings, folder
+):
+    seller = signed_in_seller
+    lead = LeadFactory(email="dana@example.com", brand_name="Maison Lumière", assigned_to=seller)
+    url = reverse("admin:crm_lead_email", args=[lead.pk])
+    form = client.get(url).context["form"]  # the French template, filled in for Dana
+    subject, body = form.initial["subject"], form.initial["body"]
+    assert "Maison Lumière" in subject
     inbox = Inbox()
     server = Controller(inbox, hostname="127.0.0.1", port=free_port())
     server.start()
@@ -72,11 +80,15 @@ def test_a_reply_to_an_email_sent_through_smtp_lands_once_on_its_record(seller, 
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = server.hostname, server.port, False
         with run_jobs():
-            compose_email(lead, user=seller, subject="Your analysis", body="Hello Dana")
+            client.post(
+                url, {"template": form.initial["template"], "subject": subject, "body": body, "send": "1"}
+            )
     finally:
         server.stop()
     (sent,) = inbox.messages
-    assert sent["Reply-To"] == "seller@example.com"
+    assert sent["Reply-To"] == "seller@example.com" and sent["To"] == "dana@example.com"
+    (queued,) = Activity.objects.filter(lead=lead, email__direction=EmailDirection.OUTBOUND)
+    assert (queued.subject, queued.body, queued.email.status) == (subject, body, "sent")
     assert sent["Message-ID"] == EmailMessage.objects.get().message_id
     deliver(folder, reply("seller@example.com", "Dana <dana@example.com>", in_reply_to=sent["Message-ID"]))
     deliver(folder, reply("seller@example.com", "stranger@example.net", subject="Unrelated"))
