@@ -26,8 +26,13 @@ class ComposeForm(forms.Form):
     template = forms.ModelChoiceField(
         label=_("Template"), queryset=EmailTemplate.objects.none(), required=False
     )
-    subject = forms.CharField(label=_("Subject"), max_length=200)
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 14, "cols": 80}))
+    # dir="auto": a Hebrew email reads right to left, a French one left to right, on any page.
+    subject = forms.CharField(
+        label=_("Subject"), max_length=200, widget=forms.TextInput(attrs={"dir": "auto", "size": 80})
+    )
+    body = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "dir": "auto"})
+    )
 
     def __init__(self, *args, templates, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ from crm.mailbox import connect, poll_mailbox
 from crm.models import Activity, EmailDirection, EmailMessage, MailboxState
 from crm.services.email import compose_email
 from igv_site.tests.servers import IMAP_URL
+from mini_analysis.management.commands import run_worker
 from mini_analysis.tests.conftest import run_jobs
 from mini_analysis.tests.test_emails import Inbox, free_port
 
@@ -179,3 +180,42 @@ def test_the_command_says_when_there_is_no_mailbox(settings):
 def test_the_command_says_when_the_mailbox_cannot_be_read():
     with pytest.raises(CommandError, match="could not be read"):
         call_command("poll_mailbox", url="imap://crm:wrong@127.0.0.1:1143", stdout=io.StringIO())
+
+
+class Stop(Exception):
+    pass
+
+
+def test_the_workers_poller_logs_a_failed_round_and_goes_on(monkeypatch, settings, caplog):
+    """`run_worker`'s thread: one round every CRM_IMAP_POLL_SECONDS; a mail server that refuses
+    the login is logged, and the next round comes."""
+    settings.CRM_IMAP_URL = "imap://crm:wrong@127.0.0.1:1143"
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) > 2:
+            raise Stop
+
+    monkeypatch.setattr(run_worker.time, "sleep", sleep)
+    monkeypatch.setattr(run_worker.connection, "close", lambda: None)  # the test's own connection
+    with pytest.raises(Stop):
+        run_worker.poll_mailbox_every(180)
+    assert sleeps == [180, 180, 180]
+    assert caplog.text.count("Polling the CRM mailbox failed") == 2
+
+
+def test_the_workers_poller_logs_replies(monkeypatch, settings, seller, folder):
+    lead = LeadFactory(assigned_to=seller)
+    original = compose_email(lead, user=seller, subject="Hi", body="x").email
+    deliver(folder, reply("seller@example.com", lead.email, in_reply_to=original.message_id))
+    settings.CRM_IMAP_URL, settings.CRM_IMAP_FOLDER = IMAP_URL, folder
+    monkeypatch.setattr(run_worker.time, "sleep", lambda seconds: None if not inbound().exists() else _stop())
+    monkeypatch.setattr(run_worker.connection, "close", lambda: None)
+    with pytest.raises(Stop):
+        run_worker.poll_mailbox_every(1)
+    assert inbound(lead=lead).count() == 1
+
+
+def _stop():
+    raise Stop
