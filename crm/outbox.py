@@ -6,6 +6,7 @@ sent as written (plain text) and as HTML where every character the sales person 
 Each header value is one line (`one_line`), and Django refuses a header with a line break anyway.
 """
 
+import re
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -28,6 +29,12 @@ def html_of(text: str) -> str:
     paragraphs = [urlize(escape(paragraph)) for paragraph in text.replace("\r\n", "\n").split("\n\n")]
     body = "".join(f"<p>{paragraph.replace(chr(10), '<br>')}</p>" for paragraph in paragraphs if paragraph)
     return f'<!DOCTYPE html><html><body dir="auto">{body}</body></html>'
+
+
+def without_address(error: str, address: str) -> str:
+    """The server's reason, without the recipient's address it often quotes: the reason outlives
+    an erasure that anonymises the activity (the record says who it was)."""
+    return re.sub(re.escape(address), "<recipient>", error, flags=re.IGNORECASE)[:ERROR_MAX_LENGTH]
 
 
 def build_message(email: EmailMessage) -> EmailMultiAlternatives:
@@ -63,11 +70,12 @@ def deliver(email_id: int) -> str:
         if email is None:
             return ""
         email.attempts += 1
+        message = build_message(email)
         try:
-            build_message(email).send()
+            message.send()
         except Exception as error:  # whatever the mail server says, it is recorded and retried
             email.status = DeliveryStatus.FAILED
-            email.error = f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
+            email.error = without_address(f"{type(error).__name__}: {error}", message.to[0])
         else:
             email.status, email.error, email.sent_at = DeliveryStatus.SENT, "", timezone.now()
         email.save(update_fields=["status", "error", "attempts", "sent_at"])

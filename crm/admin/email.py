@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mini_analysis.keys import normalize_key
+from mini_analysis.lengths import NOTES_MAX_LENGTH
 
 from ..models import EmailOptOut, EmailTemplate
 from ..services import PipelineError
@@ -31,7 +32,9 @@ class ComposeForm(forms.Form):
         label=_("Subject"), max_length=200, widget=forms.TextInput(attrs={"dir": "auto", "size": 80})
     )
     body = forms.CharField(
-        label=_("Message"), widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "dir": "auto"})
+        label=_("Message"),
+        max_length=NOTES_MAX_LENGTH,  # it is the email activity's text
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "dir": "auto"}),
     )
 
     def __init__(self, *args, templates, **kwargs) -> None:

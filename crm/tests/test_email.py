@@ -1,6 +1,8 @@
 """Email from a record: templates filled in for the person, queued on the timeline, sent by the
 worker with the sales person as sender and Reply-To, refused to whom may not be emailed."""
 
+from smtplib import SMTPRecipientsRefused
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -161,3 +163,16 @@ def test_the_contact_timeline_shows_whether_each_email_was_sent(client, ana):
     page = client.get(reverse("admin:crm_contact_change", args=[contact.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert "Proposal · Sent" in page.text or "Proposal · Envoyé" in page.text
     assert "Reminder · Queued" in page.text or "Reminder · En attente d&#x27;envoi" in page.text
+
+
+def test_a_failure_reason_does_not_keep_the_recipients_address(ana, monkeypatch):
+    def refuse(self, fail_silently=False):
+        raise SMTPRecipientsRefused({"Dana@Example.com": (550, b"no such user Dana@Example.com")})
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+    lead = LeadFactory(email="dana@example.com", assigned_to=ana)
+    with run_jobs():
+        compose_email(lead, user=ana, subject="Hi", body="x")
+    error = EmailMessage.objects.get().error
+    assert "SMTPRecipientsRefused" in error and "<recipient>" in error
+    assert "dana@example.com" not in error.lower()
