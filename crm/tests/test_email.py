@@ -176,3 +176,13 @@ def test_a_failure_reason_does_not_keep_the_recipients_address(ana, monkeypatch)
     error = EmailMessage.objects.get().error
     assert "SMTPRecipientsRefused" in error and "<recipient>" in error
     assert "dana@example.com" not in error.lower()
+
+
+def test_the_compose_page_reads_right_to_left_in_hebrew_with_the_address_isolated(client, ana):
+    client.force_login(ana)
+    lead = LeadFactory(email="dana@example.com", assigned_to=ana, language="he")
+    page = client.get(reverse("admin:crm_lead_email", args=[lead.pk]), HTTP_ACCEPT_LANGUAGE="he").text
+    assert 'dir="rtl"' in page and "כתיבת מייל" in page
+    assert "<bdi>dana@example.com</bdi>" in page
+    assert "מיני-אנליזה" in page  # the Hebrew template comes first for a Hebrew speaker
+    assert "style=" not in page.split('id="content-main"')[1].split("</form>")[0]
