@@ -15,6 +15,7 @@ from crm.services import PipelineError
 from crm.services.email import compose_email, fill_placeholders, render_template, why_not_emailable
 from crm.tasks import CRM_EMAIL_MAX_ATTEMPTS
 from mini_analysis.tests.conftest import run_jobs
+from mini_analysis.tests.factories import MiniAnalysisFactory
 
 from .factories import ContactFactory, LeadFactory, SalesPersonFactory
 
@@ -186,3 +187,14 @@ def test_the_compose_page_reads_right_to_left_in_hebrew_with_the_address_isolate
     assert "<bdi>dana@example.com</bdi>" in page
     assert "מיני-אנליזה" in page  # the Hebrew template comes first for a Hebrew speaker
     assert "style=" not in page.split('id="content-main"')[1].split("</form>")[0]
+
+
+def test_the_analysis_placeholder_links_the_persons_result_page_in_their_language(ana, settings):
+    settings.SITE_URL = "https://igv.example/"
+    request = MiniAnalysisFactory(email="dana@example.com", language="en")
+    lead = LeadFactory(email="dana@example.com", mini_analysis=request, language="en", assigned_to=ana)
+    template = EmailTemplate(subject="s", body="{analysis_url}")
+    assert (
+        render_template(template, lead, ana)[1]
+        == f"https://igv.example/en/mini-analysis/{request.request_id}/"
+    )
