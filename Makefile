@@ -12,9 +12,10 @@ PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 # axe-core, the accessibility checker the browser tests inject (package.json, pinned by its lock).
 AXE := node_modules/axe-core/axe.min.js
+DOVECOT := /usr/sbin/dovecot
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run serve test test-postgres lint format messages clean services chromium
+.PHONY: run serve test test-postgres lint format messages clean services chromium dovecot
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,10 +57,10 @@ serve: $(VENV)/.installed-run .env
 	@echo "igv-crm: gunicorn on port $(PORT) and one worker (run_worker). Ctrl+C stops both."
 	PATH=$(CURDIR)/$(BIN):$$PATH PORT=$(PORT) $(BIN)/honcho start -f Procfile.serve -p $(PORT)
 
-test: $(VENV)/.installed-dev services $(CHROMIUM) $(AXE)
+test: $(VENV)/.installed-dev $(DOVECOT) services $(CHROMIUM) $(AXE)
 	DATABASE_URL=sqlite:///$(CURDIR)/test-db.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-dev services $(CHROMIUM) $(AXE)
+test-postgres: $(VENV)/.installed-dev $(DOVECOT) services $(CHROMIUM) $(AXE)
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # The browser test drives Debian's Chromium (Playwright never downloads a browser). Installed only
@@ -75,7 +76,15 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Starts PostgreSQL and Redis when they are installed and not running; says in one line what is
+# The mailbox tests read replies from Debian's Dovecot IMAP server, which `services` starts on
+# loopback with its own configuration (scripts/start_services.sh). Installed only when missing.
+dovecot: $(DOVECOT)
+
+$(DOVECOT):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y dovecot-imapd
+
+# Starts PostgreSQL, Redis and Dovecot when they are installed and not running; says in one line what is
 # missing (its tests are then skipped; with CI=true a missing server is an error).
 services:
 	./scripts/start_services.sh

@@ -2,7 +2,7 @@
 
 People: `boss` (a superuser) and `seller` (a sales person) are users only; `signed_in_boss` and
 `signed_in_seller` are the same users with the test's `client` logged in as them.
-Markers: `redis` tests are skipped when the server is down (failed on CI), `postgres_only` tests
+Markers: `redis` and `imap` tests are skipped when their server is down (failed on CI), `postgres_only` tests
 are skipped on any other database, with the reason on their line of the report.
 """
 
@@ -13,15 +13,18 @@ from django.db import connection
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from igv_site.tests.servers import REDIS_HOST, REDIS_PORT, skip_when_down
+from igv_site.tests.servers import IMAP_HOST, IMAP_PORT, REDIS_HOST, REDIS_PORT, skip_when_down
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`@pytest.mark.redis` tests are skipped when the Redis server is down, except on CI;
+    """`@pytest.mark.redis` (`imap`) tests are skipped when the Redis (IMAP) server is down, except on CI;
     `@pytest.mark.postgres_only` tests when the suite runs on another database (`make test-postgres`
     runs them, and CI runs it)."""
     skip_when_down(
         [item for item in items if item.get_closest_marker("redis")], "Redis", REDIS_HOST, REDIS_PORT
+    )
+    skip_when_down(
+        [item for item in items if item.get_closest_marker("imap")], "The IMAP server", IMAP_HOST, IMAP_PORT
     )
     if connection.vendor != "postgresql":
         skip = pytest.mark.skip(reason=f"needs PostgreSQL, not {connection.vendor} (make test-postgres)")

@@ -155,3 +155,15 @@ def next_action_html(action: str, moment: datetime.datetime | None) -> SafeStrin
         title or formats.date_format(local, "SHORT_DATETIME_FORMAT"),
         formats.date_format(local, "SHORT_DATE_FORMAT"),
     )
+
+
+def email_delivery(activity) -> str:
+    """Where an email of the timeline stands: " · Sent", " · Queued", " · Failed: reason",
+    " · Received"; '' for any other activity (read through `select_related("email")`)."""
+    email = getattr(activity, "email", None) if activity.kind == "email" else None
+    if email is None:
+        return ""
+    label = email.get_status_display()
+    if email.status == "failed" and email.error:
+        return f" · {label}: {email.error}"
+    return f" · {label}"

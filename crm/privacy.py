@@ -26,7 +26,7 @@ from mini_analysis.models import MiniAnalysis
 from .erasure import plan_erasure
 from .erasure_files import delete_file, storage_name_of
 from .exports import spreadsheet_safe
-from .models import Contact, Lead
+from .models import Contact, EmailOptOut, Lead
 from .pending_imports import discard_pending_imports_of
 
 __all__ = ["Erasure", "erase_personal_data", "storage_name_of", "write_personal_data_csv"]
@@ -137,6 +137,8 @@ def erase_personal_data(email: str, *, anonymise: bool = False, dry_run: bool = 
             plan.apply()
         # Inside the transaction: the upload is discarded only if the rows are erased too.
         pending_imports = discard_pending_imports_of(plan.values.search_terms(), dry_run=dry_run)
+        if not dry_run:  # an erased address is refused anyway: its withdrawal need not outlive it
+            EmailOptOut.objects.filter(email_key=normalize_key(email)).delete()
     files = len(plan.files) if dry_run else sum(delete_file(name) for name in plan.files)
     return Erasure(
         anonymise=anonymise,

@@ -148,7 +148,7 @@ def contact_timeline(contact: Contact, user: AbstractBaseUser | AnonymousUser) -
     )
     return (
         visibility.visible_activities(user, activities)
-        .select_related("owner", "lead", "opportunity")
+        .select_related("owner", "lead", "opportunity", "email")
         .order_by("-created_at", "-pk")
     )
 

@@ -1,15 +1,20 @@
 """Background work of the CRM, run by the django-tasks worker rather than during a visitor's request."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from mini_analysis.tasks import enqueue_task
+
 from .imports.background import run_import
-from .models import ImportRun, Lead, SalesProfile
+from .models import DeliveryStatus, EmailMessage, ImportRun, Lead, SalesProfile
+from .outbox import deliver
 from .pending_imports import discard_expired_pending_imports
 
 # First Strong Isolate / Pop Directional Isolate: the plain-text twin of `<bdi>`, so that a
@@ -88,3 +93,21 @@ def _assignment_email(lead: Lead) -> tuple[str, str]:
         _("Open it in the CRM: %(url)s") % {"url": isolate(url)},
     ]
     return subject, "\n".join(lines) + "\n"
+
+
+# A CRM email: attempts, and the wait before each retry (1 min, 2 min, 4 min …).
+CRM_EMAIL_MAX_ATTEMPTS = 5
+CRM_EMAIL_RETRY_BASE = timedelta(minutes=1)
+
+
+@task()
+def send_crm_email(email_id: int) -> str:
+    """Send an email written in the CRM; on a failure (recorded with its reason) try again later,
+    up to CRM_EMAIL_MAX_ATTEMPTS attempts in all."""
+    status = deliver(email_id)
+    if status == DeliveryStatus.FAILED:
+        attempts = EmailMessage.objects.filter(pk=email_id).values_list("attempts", flat=True).first() or 0
+        if attempts < CRM_EMAIL_MAX_ATTEMPTS:
+            run_after = timezone.now() + CRM_EMAIL_RETRY_BASE * 2 ** (attempts - 1)
+            enqueue_task(send_crm_email, email_id, run_after=run_after)
+    return status

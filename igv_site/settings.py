@@ -236,6 +236,15 @@ vars().update(env.email("EMAIL_URL", default="consolemail://" if DEBUG else "smt
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IGV <no-reply@localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
+# Email from the CRM (`crm.services.email`): the domain of the Message-IDs it writes, so replies
+# are matched to what it sent. Replies are read over IMAP (`crm.mailbox`) when CRM_IMAP_URL is set
+# (`imap://USER:PASSWORD@HOST:143` or `imaps://…:993`), from CRM_IMAP_FOLDER, by the worker every
+# CRM_IMAP_POLL_SECONDS (`manage.py poll_mailbox` runs one round by hand).
+CRM_EMAIL_DOMAIN = env.str("CRM_EMAIL_DOMAIN", default="crm.localhost")
+CRM_IMAP_URL = env.str("CRM_IMAP_URL", default="")
+CRM_IMAP_FOLDER = env.str("CRM_IMAP_FOLDER", default="INBOX")
+CRM_IMAP_POLL_SECONDS = env.int("CRM_IMAP_POLL_SECONDS", default=180)
+
 # Fair automatic assignment of new form leads to the Sales group (`crm.assignment`); off by default.
 CRM_AUTO_ASSIGN = env.bool("CRM_AUTO_ASSIGN", default=False)
 # The site's public address, for absolute links in emails (no request to read it from in a worker).

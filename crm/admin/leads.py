@@ -6,6 +6,7 @@ stage, its next action (the earliest open task of its activities, inline), and a
 """
 
 import datetime
+from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -35,7 +36,7 @@ from ..models import DisqualificationReason, Lead, LeadStage
 from ..pagination import EstimatedCountPaginator
 from ..search import SEARCHED_FIELDS
 from ..selectors import active_staff
-from . import lead_actions
+from . import email, lead_actions
 from .activities import ActivityInline, save_activities
 from .base import (
     HIDDEN_RECORD_LABEL,
@@ -195,7 +196,12 @@ class LeadAdmin(
 
     def get_urls(self):
         convert = self.admin_site.admin_view(self.convert_view)
-        return [path("<path:object_id>/convert/", convert, name="crm_lead_convert"), *super().get_urls()]
+        write = self.admin_site.admin_view(partial(email.compose_view, self))
+        return [
+            path("<path:object_id>/convert/", convert, name="crm_lead_convert"),
+            path("<path:object_id>/email/", write, name="crm_lead_email"),
+            *super().get_urls(),
+        ]
 
     def save_model(self, request: HttpRequest, obj: Lead, form, change: bool) -> None:
         """`services.save_lead`: a stage changed by hand through `set_lead_stage` (the row lock, the

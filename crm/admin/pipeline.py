@@ -1,5 +1,7 @@
 """Companies, contacts, opportunities, and the editable lists behind them (stages, reasons)."""
 
+from functools import partial
+
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import path, reverse
@@ -12,10 +14,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from mini_analysis.sectors import sector_label
 
 from .. import display, services
+from ..display import email_delivery
 from ..models import Company, Contact, DisqualificationReason, LossReason, Opportunity, OpportunityStage
 from ..search import SEARCHED_FIELDS
 from ..selectors import active_staff, contact_timeline
-from . import board
+from . import board, email
 from .activities import ActivityInline, save_activities
 from .base import (
     CrmMedia,
@@ -137,13 +140,14 @@ class ContactAdmin(OwnedAdmin):
             return _("No activity yet.")
         rows = format_html_join(
             "",
-            '<li><time datetime="{}">{}</time> · {} · {}{} · {}</li>',
+            '<li><time datetime="{}">{}</time> · {} · {}{}{} · {}</li>',
             (
                 (
                     activity.created_at.isoformat(),
                     activity_date(activity),
                     activity.get_kind_display(),
                     activity.subject,
+                    email_delivery(activity),
                     f" ({activity.lead})" if activity.lead_id and activity.contact_id is None else "",
                     display.user_name(activity.owner) or display.EMPTY,
                 )
@@ -151,6 +155,10 @@ class ContactAdmin(OwnedAdmin):
             ),
         )
         return format_html('<ul class="crm-timeline">{}</ul>', rows)
+
+    def get_urls(self):
+        write = self.admin_site.admin_view(partial(email.compose_view, self))
+        return [path("<path:object_id>/email/", write, name="crm_contact_email"), *super().get_urls()]
 
 
 @admin.register(Opportunity)

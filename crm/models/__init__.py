@@ -3,6 +3,7 @@ assignment, imports, the API's tokens, and where the bridge from the legacy Mong
 
 from .activities import Activity, ActivityKind, ActivityOutcome
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
+from .email import DeliveryStatus, EmailDirection, EmailMessage, EmailOptOut, EmailTemplate, MailboxState
 from .imports import ImportRun, PendingImport
 from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
 from .legacy import LegacySyncState
@@ -28,7 +29,12 @@ __all__ = [
     "Company",
     "Contact",
     "Currency",
+    "DeliveryStatus",
     "DisqualificationReason",
+    "EmailDirection",
+    "EmailMessage",
+    "EmailOptOut",
+    "EmailTemplate",
     "ImportRun",
     "Lead",
     "LeadQuerySet",
@@ -36,6 +42,7 @@ __all__ = [
     "LeadSyncFailure",
     "LegacySyncState",
     "LossReason",
+    "MailboxState",
     "Opportunity",
     "OpportunityStage",
     "OpportunityStageEntry",

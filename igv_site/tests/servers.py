@@ -1,4 +1,4 @@
-"""The servers some tests need (Redis), and what a test does when one is down.
+"""The servers some tests need (Redis, the IMAP server), and what a test does when one is down.
 
 On a newcomer's machine without Redis, `make test` skips those tests with one line each saying
 why; on CI (`CI=true`), where `scripts/start_services.sh` starts every server, they are never
@@ -14,6 +14,9 @@ import pytest
 # Database 15, out of the way of a developer's data; TEST_REDIS_URL points elsewhere.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REDIS_HOST, REDIS_PORT = urlsplit(REDIS_URL).hostname or "127.0.0.1", urlsplit(REDIS_URL).port or 6379
+# The loopback Dovecot that `scripts/start_services.sh` configures and starts; TEST_IMAP_URL elsewhere.
+IMAP_URL = os.environ.get("TEST_IMAP_URL", "imap://crm:crm@127.0.0.1:1143")
+IMAP_HOST, IMAP_PORT = urlsplit(IMAP_URL).hostname or "127.0.0.1", urlsplit(IMAP_URL).port or 143
 
 
 def reachable(host: str, port: int, timeout: float = 0.5) -> bool:

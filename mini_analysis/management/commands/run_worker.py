@@ -7,8 +7,9 @@ whose loop logs a database error, waits and starts again instead of ending; a th
 heartbeat while the loop runs (`/healthz` answers 503 without a recent one). At start, then every
 `--sweep-interval` seconds, a thread runs `requeue_lost_generations`, so a request whose job was
 never enqueued (the web process died right after its commit) or whose worker died mid-generation
-is generated anyway. Any number of workers may run, on any machine that reaches the database: the
-sweeps are idempotent.
+is generated anyway. With CRM_IMAP_URL set, a thread runs `poll_mailbox` (the CRM's replies)
+every CRM_IMAP_POLL_SECONDS: django-tasks has no scheduler. Any number of workers may run, on any
+machine that reaches the database: the sweeps and the polls are idempotent.
 
 `handle` builds the worker itself: the library's builds its own `Worker` class, with no hook to
 give it another. What it repeats of the library's is its reading of the options.
@@ -19,6 +20,8 @@ import os
 import threading
 import time
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
@@ -76,6 +79,10 @@ class Command(DatabaseWorkerCommand):
         if not batch:
             threading.Thread(target=sweep_every, args=(sweep_interval,), daemon=True).start()
             threading.Thread(target=beat_while_looping, args=(worker,), daemon=True).start()
+            if settings.CRM_IMAP_URL:
+                threading.Thread(
+                    target=poll_mailbox_every, args=(settings.CRM_IMAP_POLL_SECONDS,), daemon=True
+                ).start()
         worker.configure_signals()
         if reload:
             run_with_reloader(worker.run)
@@ -96,6 +103,19 @@ def sweep() -> None:
         close_old_connections()
     if requeued:
         logger.warning("Re-queued %s lost generation jobs", requeued)
+
+
+def poll_mailbox_every(interval: float) -> None:
+    """The CRM's reply poller (`crm.mailbox`), every `interval` seconds while the worker runs; a
+    failed round (the mail server down) is logged and the next one tries again."""
+    while True:
+        time.sleep(interval)
+        try:
+            call_command("poll_mailbox", verbosity=0)
+        except Exception:  # the worker outlives a mail server that is down
+            logger.exception("Polling the CRM mailbox failed")
+        finally:
+            connection.close()
 
 
 def sweep_every(interval: float) -> None:
