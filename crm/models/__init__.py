@@ -15,6 +15,7 @@ from .pipeline import (
     OpportunityStage,
     OpportunityStageEntry,
 )
+from .reminders import Reminder, ReminderKind
 from .tokens import ApiToken
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "OpportunityStage",
     "OpportunityStageEntry",
     "PendingImport",
+    "Reminder",
+    "ReminderKind",
     "SalesProfile",
     "Source",
 ]
