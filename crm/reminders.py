@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .assignment import sales_people
 from .models import Activity, ActivityKind, Lead, Reminder, ReminderKind, SalesProfile
@@ -249,7 +250,11 @@ def _digest_email(user, content: dict) -> EmailMultiAlternatives:
         "site_url": settings.SITE_URL.rstrip("/"),
         "zone": local_zone(user),
     }
-    subject = _("Your day: %(overdue)s overdue, %(today)s due today, %(new)s new prospects") % {
+    subject = ngettext(
+        "Your day: %(overdue)s overdue, %(today)s due today, %(new)s new prospect",
+        "Your day: %(overdue)s overdue, %(today)s due today, %(new)s new prospects",
+        len(content["leads"]),
+    ) % {
         "overdue": context["overdue_count"],
         "today": context["today_count"],
         "new": len(content["leads"]),

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 # Monday 7 December 2026. Paris is UTC+1, Jerusalem UTC+2 in winter.
 MONDAY = datetime(2026, 12, 7, tzinfo=UTC)
+SUNDAY = MONDAY - timedelta(days=1)
 
 
 def person(username: str, zone: str, **profile) -> object:
@@ -30,7 +31,7 @@ def person(username: str, zone: str, **profile) -> object:
 
 
 def overdue_task(user, subject: str = "Call back") -> Activity:
-    lead = LeadFactory(assigned_to=user)
+    lead = LeadFactory(assigned_to=user, created_at=MONDAY - timedelta(days=9))
     return Activity.objects.create(
         kind=ActivityKind.TASK, subject=subject, lead=lead, owner=user, due_at=MONDAY - timedelta(days=2)
     )
@@ -112,14 +113,18 @@ def test_the_digest_lists_overdue_then_due_today_then_new_prospects_with_a_link_
     ana = person("ana", "Europe/Paris", language="en")
     overdue_task(ana, "Send the proposal")
     Activity.objects.create(
-        kind=ActivityKind.TASK, subject="Call Maison", owner=ana, due_at=MONDAY + timedelta(hours=15)
+        kind=ActivityKind.TASK,
+        subject="Call Maison",
+        lead=LeadFactory(assigned_to=ana, created_at=MONDAY - timedelta(days=9)),
+        owner=ana,
+        due_at=MONDAY + timedelta(hours=15),
     )
     LeadFactory(assigned_to=ana, brand_name="Brand New", created_at=MONDAY - timedelta(hours=3))
 
     send_reminders(now=MONDAY + timedelta(hours=7))
 
     (message,) = sent_to(ana)
-    assert message.subject == "Your day: 1 overdue, 1 due today, 2 new prospects"
+    assert message.subject == "Your day: 1 overdue, 1 due today, 1 new prospect"
     body = message.body
     assert body.index("Send the proposal") < body.index("Call Maison") < body.index("Brand New")
     assert "16:00" in body  # due today at 15:00 UTC, said in Paris time
@@ -176,7 +181,11 @@ def test_the_owner_of_a_task_who_asked_is_alerted_15_minutes_before_once():
     ben = person("ben", "Europe/Paris", daily_digest=False)
     for owner in (ana, ben):
         Activity.objects.create(
-            kind=ActivityKind.TASK, subject="Demo call", owner=owner, due_at=MONDAY + timedelta(hours=10)
+            kind=ActivityKind.TASK,
+            subject="Demo call",
+            lead=LeadFactory(assigned_to=owner),
+            owner=owner,
+            due_at=MONDAY + timedelta(hours=10),
         )
     for minutes in (40, 46, 50, 55):
         send_reminders(now=MONDAY + timedelta(hours=9, minutes=minutes))
