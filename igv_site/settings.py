@@ -244,6 +244,8 @@ CRM_EMAIL_DOMAIN = env.str("CRM_EMAIL_DOMAIN", default="crm.localhost")
 CRM_IMAP_URL = env.str("CRM_IMAP_URL", default="")
 CRM_IMAP_FOLDER = env.str("CRM_IMAP_FOLDER", default="INBOX")
 CRM_IMAP_POLL_SECONDS = env.int("CRM_IMAP_POLL_SECONDS", default=180)
+# The worker sends the reminders due every this many seconds (0: never; `send_reminders` by hand).
+CRM_REMINDERS_SECONDS = env.int("CRM_REMINDERS_SECONDS", default=300)
 
 # Fair automatic assignment of new form leads to the Sales group (`crm.assignment`); off by default.
 CRM_AUTO_ASSIGN = env.bool("CRM_AUTO_ASSIGN", default=False)

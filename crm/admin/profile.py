@@ -33,7 +33,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = SalesProfile
-        fields = ["language", "time_zone"]
+        fields = ["language", "time_zone", "daily_digest", "task_alerts"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -50,7 +50,10 @@ class ProfileForm(forms.ModelForm):
         )
 
 
-SECTIONS = [(_("Language and time"), ["language", "time_zone"])]
+SECTIONS = [
+    (_("Language and time"), ["language", "time_zone"]),
+    (_("Reminders"), ["daily_digest", "task_alerts"]),
+]
 
 
 @require_http_methods(["GET", "POST"])

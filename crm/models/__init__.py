@@ -17,6 +17,7 @@ from .pipeline import (
     OpportunityStage,
     OpportunityStageEntry,
 )
+from .reminders import Reminder, ReminderKind
 from .tokens import ApiToken
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "OpportunityStage",
     "OpportunityStageEntry",
     "PendingImport",
+    "Reminder",
+    "ReminderKind",
     "SalesProfile",
     "Source",
 ]

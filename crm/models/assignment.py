@@ -56,6 +56,14 @@ class SalesProfile(models.Model):
         _("language of the interface"), max_length=8, blank=True, choices=settings.LANGUAGES
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_time_zone])
+    daily_digest = models.BooleanField(
+        _("morning email"),
+        default=True,
+        help_text=_("At 8:00 on working days: what is overdue, due today, and your new prospects."),
+    )
+    task_alerts = models.BooleanField(
+        _("task alerts"), default=False, help_text=_("An email 15 minutes before each task of yours is due.")
+    )
 
     class Meta:
         verbose_name = _("sales profile")

@@ -8,7 +8,8 @@ heartbeat while the loop runs (`/healthz` answers 503 without a recent one). At 
 `--sweep-interval` seconds, a thread runs `requeue_lost_generations`, so a request whose job was
 never enqueued (the web process died right after its commit) or whose worker died mid-generation
 is generated anyway. With CRM_IMAP_URL set, a thread runs `poll_mailbox` (the CRM's replies)
-every CRM_IMAP_POLL_SECONDS: django-tasks has no scheduler. Any number of workers may run, on any
+every CRM_IMAP_POLL_SECONDS, and one runs `send_reminders` (the sales people's morning digests and
+task alerts) every CRM_REMINDERS_SECONDS: django-tasks has no scheduler. Any number of workers may run, on any
 machine that reaches the database: the sweeps and the polls are idempotent.
 
 `handle` builds the worker itself: the library's builds its own `Worker` class, with no hook to
@@ -83,6 +84,10 @@ class Command(DatabaseWorkerCommand):
                 threading.Thread(
                     target=poll_mailbox_every, args=(settings.CRM_IMAP_POLL_SECONDS,), daemon=True
                 ).start()
+            if settings.CRM_REMINDERS_SECONDS:
+                threading.Thread(
+                    target=command_every, args=("send_reminders", settings.CRM_REMINDERS_SECONDS), daemon=True
+                ).start()
         worker.configure_signals()
         if reload:
             run_with_reloader(worker.run)
@@ -114,6 +119,19 @@ def poll_mailbox_every(interval: float) -> None:
             call_command("poll_mailbox", verbosity=0)
         except Exception:  # the worker outlives a mail server that is down
             logger.exception("Polling the CRM mailbox failed")
+        finally:
+            connection.close()
+
+
+def command_every(name: str, interval: float) -> None:
+    """A management command every `interval` seconds while the worker runs (one round of it: each is
+    safe to run any number of times, by any number of workers); a failed round is logged."""
+    while True:
+        time.sleep(interval)
+        try:
+            call_command(name, verbosity=0)
+        except Exception:  # a mail server down, a locked database: the next round tries again
+            logger.exception("The periodic %s failed", name)
         finally:
             connection.close()
 
