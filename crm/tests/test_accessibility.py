@@ -43,6 +43,10 @@ PAGES = [
     ("contact", "/admin/crm/contact/{rows.contact.pk}/change/", SIGNED_IN),
     ("company", "/admin/crm/company/{rows.company.pk}/change/", SIGNED_IN),
     ("board", "/admin/crm/opportunity/board/", SIGNED_IN),
+    ("my day", "/admin/crm/my-day/", SIGNED_IN),
+    ("search", "/admin/search/?q=lumiere", SIGNED_IN),
+    ("profile", "/admin/profile/", SIGNED_IN),
+    ("email a prospect", "/admin/crm/lead/{rows.lead.pk}/email/", SIGNED_IN),
 ]
 
 
