@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mini_analysis.lengths import text_length_constraint
 from mini_analysis.models import Language
 
 # The profile's flag for each language a lead can have.
@@ -74,7 +75,8 @@ class SalesProfile(models.Model):
                 condition=models.Q(language="")
                 | models.Q(language__in=[code for code, _name in settings.LANGUAGES]),
                 name="salesprofile_language_known",
-            )
+            ),
+            text_length_constraint("crm_salesprofile_text_lengths", {"language": 8, "time_zone": 64}),
         ]
 
     def __str__(self) -> str:

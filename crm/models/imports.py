@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mini_analysis.lengths import text_length_constraint
+
 
 class PendingImport(models.Model):
     """The uploaded file, as it was sent, until the import is confirmed.
@@ -61,6 +63,7 @@ class ImportRun(models.Model):
     class Meta:
         verbose_name = _("import run")
         verbose_name_plural = _("import runs")
+        constraints = [text_length_constraint("crm_importrun_text_lengths", {"state": 8})]
 
     def __str__(self) -> str:
         return str(self.id)

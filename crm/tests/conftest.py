@@ -29,10 +29,8 @@ def _chromium() -> Iterator[Browser]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    """A Chromium for one test. A test whose database is flushed and restored between tests
-    (`serialized_rollback`: the stages, reasons and groups the migrations seed) needs its own: with
-    Playwright's loop left running from an earlier test, Django restores them on another
-    connection and the next test finds none."""
+    """A Chromium for one test: Playwright's loop, left running from an earlier test, would run
+    this test's database setup on another connection."""
     yield from _chromium()
 
 

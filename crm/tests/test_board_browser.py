@@ -14,9 +14,17 @@ from crm.models import LossReason, Opportunity, OpportunityStage
 
 from .browser import TIMEOUT_MS, screenshot
 from .factories import OpportunityFactory, UserFactory
+from .reference_rows import restore_reference_rows
 from .test_admin_browser import LOCALES, SCREEN, assert_no_csp_violation, open_admin  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _reference_rows(transactional_db):
+    """The stages, reasons and groups the migrations seed (a transactional test's flush empties them)."""
+    restore_reference_rows()
+
 
 # What the reader sees, by language: the reason picked, the announcements, amounts as written there.
 READER = {

@@ -19,10 +19,18 @@ from mini_analysis.models import MiniAnalysis, Status
 
 from .browser import TIMEOUT_MS, screenshot
 from .factories import LeadFactory, SalesPersonFactory
+from .reference_rows import restore_reference_rows
 from .test_admin_browser import CSP_LISTENER, LOCALES, assert_no_csp_violation
 
 # The sales group and the reasons are seeded by migrations: kept across the flushes.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _reference_rows(transactional_db):
+    """The stages, reasons and groups the migrations seed (a transactional test's flush empties them)."""
+    restore_reference_rows()
+
 
 SCREEN = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}

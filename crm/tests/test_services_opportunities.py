@@ -81,7 +81,7 @@ def test_a_lost_deal_lost_again_for_another_reason_keeps_its_date_and_takes_the_
 
 
 def test_saving_a_lost_deal_without_a_reason_is_refused_by_the_form_and_the_service():
-    opportunity = OpportunityFactory.build(stage=stage("Lost"))
+    opportunity = OpportunityFactory.build(stage=stage("Lost"), loss_reason=None)
     with pytest.raises(ValidationError) as error:
         opportunity.clean()
     assert "loss_reason" in error.value.message_dict
