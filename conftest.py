@@ -84,3 +84,21 @@ def signed_in_seller(client, seller):
 def api_client():
     """DRF's test client, with no credentials."""
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rows_in_transactional_tests(request):
+    """A transactional test (a live server, threads, migrations) starts with the rows the
+    migrations seed (the Sales group, stages, reasons, templates), whatever an earlier one flushed:
+    the flush at the end of each such test empties every table, and the order of the tests on an
+    xdist worker is not the file's."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        from crm.tests.reference_rows import restore_reference_rows
+
+        restore_reference_rows()
+    yield

@@ -22,6 +22,7 @@ from mini_analysis.tests.conftest import run_jobs
 from mini_analysis.tests.test_emails import Inbox, free_port
 
 from .factories import ContactFactory, LeadFactory, SalesPersonFactory
+from .reference_rows import restore_reference_rows
 from .test_concurrency import run_at_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.imap]
@@ -114,6 +115,7 @@ def test_a_message_is_imported_once_whatever_the_number_of_pollers(seller, folde
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_pollers_running_at_once_import_each_message_once(folder):
+    restore_reference_rows()  # transactional: an earlier test's flush may have emptied them
     seller = SalesPersonFactory(username="seller")
     leads = [LeadFactory(assigned_to=seller) for _ in range(3)]
     originals = [compose_email(lead, user=seller, subject="Hi", body="x").email for lead in leads]

@@ -16,6 +16,7 @@ from crm.models import Activity, ActivityKind, Reminder, SalesProfile
 from crm.reminders import digest_day, send_reminders
 
 from .factories import LeadFactory, SalesPersonFactory
+from .reference_rows import restore_reference_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +89,7 @@ def test_two_workers_across_a_day_boundary_in_two_time_zones_send_one_digest_per
 
 @pytest.mark.postgres_only
 def test_rounds_racing_in_two_workers_send_one_digest(transactional_db):
+    restore_reference_rows()  # an earlier transactional test's flush may have emptied them
     people = [person(f"p{number}", "Europe/Paris") for number in range(5)]
     for user in people:
         overdue_task(user)
