@@ -47,6 +47,20 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+def watched_page(browser, base_url: str, language: str, viewport: dict, contexts: list) -> Page:
+    """A page in a context of its own (added to `contexts`, for the fixture to close), in `language`
+    at `viewport`, keeping its console errors (`page.console_errors`) and CSP violations."""
+    context = browser.new_context(base_url=base_url, locale=LOCALES[language], viewport=viewport)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(CSP_LISTENER)
+    contexts.append(context)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    return page
+
+
 @pytest.fixture
 def open_admin(browser, settings, live_server) -> Iterator:
     """A logged-in admin page at 1366x768 in a language, recording console errors and CSP violations."""
@@ -55,16 +69,7 @@ def open_admin(browser, settings, live_server) -> Iterator:
     contexts = []
 
     def open_admin(language: str) -> Page:
-        context = browser.new_context(base_url=live_server.url, locale=LOCALES[language], viewport=SCREEN)
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(CSP_LISTENER)
-        contexts.append(context)
-        page = context.new_page()
-        page.console_errors = []
-        page.on(
-            "console", lambda message: message.type == "error" and page.console_errors.append(message.text)
-        )
-        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+        page = watched_page(browser, live_server.url, language, SCREEN, contexts)
         UserFactory(username="boss", is_superuser=True)
         page.goto("/admin/login/")
         expect(page.locator("html")).to_have_attribute("lang", language)

@@ -16,9 +16,9 @@ from playwright.sync_api import Page, expect
 from crm import services
 from crm.models import Activity, ActivityKind
 
-from .browser import TIMEOUT_MS, screenshot
+from .browser import screenshot
 from .factories import ContactFactory, LeadFactory, UserFactory
-from .test_admin_browser import CSP_LISTENER, LOCALES, assert_no_csp_violation
+from .test_admin_browser import assert_no_csp_violation, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,16 +75,7 @@ def open_as_alice(browser, settings, live_server) -> Iterator:
     contexts = []
 
     def open_as_alice(language: str, viewport: dict) -> Page:
-        context = browser.new_context(base_url=live_server.url, locale=LOCALES[language], viewport=viewport)
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(CSP_LISTENER)
-        contexts.append(context)
-        page = context.new_page()
-        page.console_errors = []
-        page.on(
-            "console", lambda message: message.type == "error" and page.console_errors.append(message.text)
-        )
-        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+        page = watched_page(browser, live_server.url, language, viewport, contexts)
         page.goto("/admin/login/")
         page.fill("#id_username", "alice")
         page.fill("#id_password", "correct horse battery staple")

@@ -17,10 +17,10 @@ from crm import services
 from crm.models import Activity, ActivityKind, Lead, LeadStage
 from mini_analysis.models import MiniAnalysis, Status
 
-from .browser import TIMEOUT_MS, screenshot
+from .browser import screenshot
 from .factories import LeadFactory, SalesPersonFactory
 from .reference_rows import restore_reference_rows
-from .test_admin_browser import CSP_LISTENER, LOCALES, assert_no_csp_violation
+from .test_admin_browser import assert_no_csp_violation, watched_page
 
 # The sales group and the reasons are seeded by migrations: kept across the flushes.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,16 +48,7 @@ def sales_person_page(browser, settings, live_server) -> Iterator:
     contexts = []
 
     def open_page(language: str, viewport: dict) -> Page:
-        context = browser.new_context(base_url=live_server.url, locale=LOCALES[language], viewport=viewport)
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(CSP_LISTENER)
-        contexts.append(context)
-        page = context.new_page()
-        page.console_errors = []
-        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-        page.on(
-            "console", lambda message: message.type == "error" and page.console_errors.append(message.text)
-        )
+        page = watched_page(browser, live_server.url, language, viewport, contexts)
         page.loads = 0
 
         def loaded(_page) -> None:
