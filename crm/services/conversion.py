@@ -22,7 +22,7 @@ from ..models import (
     Opportunity,
     OpportunityStage,
 )
-from .activities import hand_over_open_tasks, refresh_contact_last_contacted
+from .activities import hand_over_open_tasks
 from .common import PipelineError
 from .opportunities import save_opportunity
 
@@ -117,9 +117,10 @@ def convert_lead(
                 *named,
             ]
         )
+        # Its open tasks go to the deal, and the contact's last contact is recomputed with them (the
+        # person was contacted on this lead before it converted): the returned contact says so.
         hand_over_open_tasks(lead, user=user)
-        # The person was contacted on this lead before it converted: the contact says so.
-        contact.last_contacted_at = refresh_contact_last_contacted(contact.pk, user)
+        contact.refresh_from_db(fields=["last_contacted_at"])
         return Conversion(lead, contact, company, opportunity, created=True)
 
 
