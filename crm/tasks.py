@@ -12,8 +12,9 @@ from django_tasks import task
 
 from mini_analysis.tasks import enqueue_task
 
+from .export_runs import build_export, discard_expired_exports, new_export_run
 from .imports.background import run_import
-from .models import DeliveryStatus, EmailMessage, ImportRun, Lead, SalesProfile
+from .models import DeliveryStatus, EmailMessage, ExportRun, ImportRun, Lead, SalesProfile
 from .outbox import deliver
 from .pending_imports import discard_expired_pending_imports
 
@@ -65,6 +66,37 @@ def start_background_import(user, pending_name: str, mapping: list[str], rows: i
     """The run a big file's import reports its progress on, and its job, queued once the run is saved."""
     run = ImportRun.objects.create(user=user, rows_total=rows)
     transaction.on_commit(lambda: import_in_background.enqueue(str(run.pk), pending_name, mapping))
+    return run
+
+
+@task()
+def export_in_background(run_id: str) -> int:
+    """Build a big export's file (`crm.export_runs`), queue its deletion for when it expires, and
+    email the user who asked; how many prospects it holds."""
+    run = build_export(run_id)
+    if run is None or run.state != ExportRun.State.DONE:
+        return 0
+    enqueue_task(expire_exports, run_after=run.expires_at)
+    if run.user is not None and run.user.email:
+        url = settings.SITE_URL.rstrip("/") + reverse("admin:crm_lead_export_run", args=[run.pk])
+        with translation.override(settings.LANGUAGE_CODE):
+            body = _(
+                "Your export of %(count)s prospects is ready. Download it within %(hours)s hours: %(url)s\n"
+            ) % {"count": run.rows_done, "hours": settings.EXPORT_RETENTION // 3600, "url": url}
+            send_mail(_("Your export of prospects is ready"), body, None, [run.user.email])
+    return run.rows_done
+
+
+@task()
+def expire_exports() -> int:
+    """Delete the exports whose time is over, and their files (enqueued for when each one expires)."""
+    return discard_expired_exports()
+
+
+def start_background_export(user, *, format: str, query: str, selected: list[int] | None) -> ExportRun:
+    """The run a big export reports its progress on, and its job, queued once the run is saved."""
+    run = new_export_run(user, format=format, query=query, selected=selected)
+    transaction.on_commit(lambda: export_in_background.enqueue(str(run.pk)))
     return run
 
 

@@ -126,6 +126,11 @@ CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 IMPORT_CONFIRMATION_TIMEOUT = env.int("IMPORT_CONFIRMATION_TIMEOUT", default=30 * 60)
 # A confirmed import of more rows than this is run by the worker, with a progress page (crm.tasks).
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=2000)
+# An export of more prospects than this is built by the worker into a file of MEDIA_ROOT (the
+# default storage), offered as a download link to the user who asked and deleted
+# EXPORT_RETENTION seconds after it was built (crm.export_runs).
+EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=10_000)
+EXPORT_RETENTION = env.int("EXPORT_RETENTION", default=24 * 60 * 60)
 # Limits of an uploaded spreadsheet (`crm.uploads`), checked before it is parsed or while it is
 # streamed: the file's size (bytes), an .xlsx's size once unpacked (bytes), its rows (the preview
 # and the confirmation each run in a web request, at about 13 ms a row: 1 000 rows stay well

@@ -46,6 +46,7 @@ from .base import (
     next_action_filter,
     viewer_of,
 )
+from .exports import LeadExportMixin
 from .imports import LeadImportMixin
 from .lead_filters import SalesPersonFilter, SectorFilter
 from .lead_forms import AssignActionForm, ConvertForm, LeadForm
@@ -57,12 +58,17 @@ MINI_ANALYSES_SHOWN = 20
 
 @admin.register(Lead)
 class LeadAdmin(
-    LeadRecordMixin, LeadImportMixin, display.BidiFormFieldsMixin, VisibleToAdmin, SimpleHistoryAdmin
+    LeadRecordMixin,
+    LeadImportMixin,
+    LeadExportMixin,
+    display.BidiFormFieldsMixin,
+    VisibleToAdmin,
+    SimpleHistoryAdmin,
 ):
     form = LeadForm
     add_title = _("New prospect")
     # Django's changelist whose rows are drawn in one pass (crm/admin/rows.py), with the import
-    # button (crm/admin/imports.py).
+    # button (crm/admin/imports.py); a big export's pages are crm/admin/exports.py.
     change_list_template = "admin/crm/lead/change_list.html"
     # The record page (crm/admin/record.py), the stock form folded at its end.
     change_form_template = "admin/crm/record/lead.html"

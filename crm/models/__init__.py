@@ -1,9 +1,10 @@
 """The CRM's models, one module per concept: leads, the pipeline they become, activities,
-assignment, imports, the API's tokens, and where the bridge from the legacy MongoDB stands."""
+assignment, imports and exports, the API's tokens, and where the bridge from the legacy MongoDB stands."""
 
 from .activities import Activity, ActivityKind, ActivityOutcome
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
 from .email import DeliveryStatus, EmailDirection, EmailMessage, EmailOptOut, EmailTemplate, MailboxState
+from .exports import ExportRun
 from .imports import ImportRun, PendingImport
 from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
 from .legacy import LegacySyncState
@@ -36,6 +37,7 @@ __all__ = [
     "EmailMessage",
     "EmailOptOut",
     "EmailTemplate",
+    "ExportRun",
     "ImportRun",
     "Lead",
     "LeadQuerySet",
