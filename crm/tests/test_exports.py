@@ -10,10 +10,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from crm.exports import CSV_COLUMNS, FORMULA_PREFIXES, lead_csv_lines, lead_xlsx_file, spreadsheet_safe
+from crm.exports import (
+    CSV_COLUMNS,
+    FORMULA_PREFIXES,
+    lead_csv_lines,
+    lead_xlsx_file,
+    spreadsheet_safe,
+    write_lead_csv,
+    write_lead_xlsx,
+)
 from crm.models import DisqualificationReason, Lead, LeadStage
 
-from .factories import LeadFactory, UserFactory
+from .factories import ContactFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +210,44 @@ def test_the_xlsx_export_holds_every_cell_as_text_so_no_formula_runs_and_no_phon
         "שוקולד",
     )
     assert not {cell.data_type for cell in row} & {"f", "n"}  # no formula, no number
+
+
+def test_the_rows_are_read_as_tuples_never_as_lead_objects(monkeypatch):
+    """A million `Lead` objects would be a million models built for nothing: the file is text."""
+    LeadFactory.create_batch(2)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a Lead object was built")
+
+    monkeypatch.setattr(Lead, "from_db", classmethod(refused))
+    assert len(list(lead_csv_lines(Lead.objects.all()))) == 3
+
+
+def test_the_owner_is_named_by_their_login_without_a_name_and_the_contact_by_first_and_last_name():
+    lead = LeadFactory(assigned_to=UserFactory(username="noname", first_name="", last_name=""))
+    Lead.objects.filter(pk=lead.pk).update(contact=ContactFactory(first_name="Yael", last_name="Cohen"))
+
+    (row,) = exported()
+
+    assert (row["assigned_to"], row["assigned_to_name"], row["contact"]) == ("noname", "noname", "Yael Cohen")
+
+
+def test_the_csv_writer_reports_its_progress_every_so_many_rows_then_at_the_end(monkeypatch):
+    monkeypatch.setattr("crm.exports.PROGRESS_ROWS", 2)
+    LeadFactory.create_batch(5)
+    progress, target = [], io.StringIO()
+
+    count = write_lead_csv(Lead.objects.order_by("pk"), target, progress.append)
+
+    assert (count, progress) == (5, [2, 4, 5])
+    assert target.getvalue() == "".join(lead_csv_lines(Lead.objects.order_by("pk")))
+
+
+def test_the_xlsx_writer_reports_its_rows_without_the_header():
+    LeadFactory.create_batch(3)
+    progress, target = [], io.BytesIO()
+
+    assert write_lead_xlsx(Lead.objects.all(), target, progress.append) == 3
+
+    assert progress == [3]
+    assert len(list(openpyxl.load_workbook(target).worksheets[0].iter_rows())) == 4
