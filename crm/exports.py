@@ -72,6 +72,7 @@ READ = {
 }
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+GUARDED_STARTS = frozenset(FORMULA_PREFIXES)
 # "+972502345678" or "-3" is a number to a spreadsheet, not a formula: written as it is.
 PLAIN_NUMBER = re.compile(r"[+-]\d+(\.\d+)?")
 BOM = "\ufeff"
@@ -146,7 +147,10 @@ def lead_csv_lines(leads: QuerySet[Lead], *, bom: bool = True) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield (BOM if bom else "") + writer.writerow(CSV_COLUMNS)
     for row in lead_rows(leads):
-        yield writer.writerow([spreadsheet_safe(value) for value in row])
+        # Most cells start with a letter or a digit: only the others go through the guard.
+        yield writer.writerow(
+            [spreadsheet_safe(value) if value[:1] in GUARDED_STARTS else value for value in row]
+        )
 
 
 def write_lead_csv(
