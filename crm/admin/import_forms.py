@@ -1,10 +1,12 @@
-"""The forms of the prospects' import page: the upload, and the mapping of each column to a field."""
+"""The forms of the prospects' import page: the upload (with a saved mapping to start from), and
+the mapping of each column to a field (which a manager may save for the next file)."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ..imports import FIELDS
+from ..models import ImportMapping
 from ..uploads import UploadRefused, check_file_size
 
 
@@ -13,6 +15,18 @@ class ImportUploadForm(forms.Form):
         label=_("File to import"),
         help_text=_("CSV (any encoding, separated by commas, semicolons or tabs), .xlsx or .xls."),
     )
+    saved_mapping = forms.ModelChoiceField(
+        label=_("Saved mapping"),
+        queryset=ImportMapping.objects.all(),
+        required=False,
+        empty_label=_("(none: columns matched by their headers)"),
+        help_text=_("Columns this mapping does not know are matched by their headers."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not ImportMapping.objects.exists():
+            del self.fields["saved_mapping"]
 
     def clean_import_file(self):
         """Refused by its size alone, before anything reads it."""
@@ -27,7 +41,14 @@ class ImportUploadForm(forms.Form):
 class MappingForm(forms.Form):
     """One choice per column of the file: the field it fills, or nothing (the column is ignored)."""
 
-    def __init__(self, headers: list[str], *args, initial_mapping: list[str] | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        headers: list[str],
+        *args,
+        initial_mapping: list[str] | None = None,
+        may_save: bool = False,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.headers = headers
         choices = [("", _("(ignored)")), *FIELDS.items()]
@@ -39,9 +60,31 @@ class MappingForm(forms.Form):
                 initial=(initial_mapping or [""] * len(headers))[index],
             )
 
+        if may_save:
+            self.fields["save_as"] = forms.CharField(
+                label=_("Save this mapping as"),
+                max_length=ImportMapping._meta.get_field("name").max_length,
+                required=False,
+                help_text=_(
+                    "Optional: a name, to offer these columns for the next file (a mapping of that name "
+                    "is replaced)."
+                ),
+            )
+
     def mapping(self) -> list[str]:
         return [self.cleaned_data.get(f"column_{index}", "") for index in range(len(self.headers))]
 
     def columns(self) -> list:
         """The bound fields with their header, for the template."""
         return [self[f"column_{index}"] for index in range(len(self.headers))]
+
+
+class SavedMappingChoiceForm(forms.Form):
+    """The preview's choice of a saved mapping (a GET form: it only fills the columns' choices)."""
+
+    mapping = forms.ModelChoiceField(
+        label=_("Saved mapping"),
+        queryset=ImportMapping.objects.all(),
+        required=False,
+        empty_label=_("(none: columns matched by their headers)"),
+    )

@@ -4,7 +4,7 @@ assignment, imports, the API's tokens, and where the bridge from the legacy Mong
 from .activities import Activity, ActivityKind, ActivityOutcome
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
 from .email import DeliveryStatus, EmailDirection, EmailMessage, EmailOptOut, EmailTemplate, MailboxState
-from .imports import ImportRun, PendingImport
+from .imports import ImportMapping, ImportRun, LifecycleStageMapping, PendingImport
 from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
 from .legacy import LegacySyncState
 from .pipeline import (
@@ -36,12 +36,14 @@ __all__ = [
     "EmailMessage",
     "EmailOptOut",
     "EmailTemplate",
+    "ImportMapping",
     "ImportRun",
     "Lead",
     "LeadQuerySet",
     "LeadStage",
     "LeadSyncFailure",
     "LegacySyncState",
+    "LifecycleStageMapping",
     "LossReason",
     "MailboxState",
     "Opportunity",
