@@ -46,7 +46,6 @@ class MappingForm(forms.Form):
         headers: list[str],
         *args,
         initial_mapping: list[str] | None = None,
-        may_save: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -60,23 +59,25 @@ class MappingForm(forms.Form):
                 initial=(initial_mapping or [""] * len(headers))[index],
             )
 
-        if may_save:
-            self.fields["save_as"] = forms.CharField(
-                label=_("Save this mapping as"),
-                max_length=ImportMapping._meta.get_field("name").max_length,
-                required=False,
-                help_text=_(
-                    "Optional: a name, to offer these columns for the next file (a mapping of that name "
-                    "is replaced)."
-                ),
-            )
-
     def mapping(self) -> list[str]:
         return [self.cleaned_data.get(f"column_{index}", "") for index in range(len(self.headers))]
 
     def columns(self) -> list:
         """The bound fields with their header, for the template."""
         return [self[f"column_{index}"] for index in range(len(self.headers))]
+
+
+class MappingNameForm(forms.Form):
+    """The name a manager saves the preview's mapping under as they confirm (optional)."""
+
+    save_as = forms.CharField(
+        label=_("Save this mapping as"),
+        max_length=ImportMapping._meta.get_field("name").max_length,
+        required=False,
+        help_text=_(
+            "Optional: a name, to offer these columns for the next file (a mapping of that name is replaced)."
+        ),
+    )
 
 
 class SavedMappingChoiceForm(forms.Form):

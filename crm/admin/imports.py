@@ -39,7 +39,7 @@ from ..pending_imports import (
 )
 from ..tasks import expire_pending_imports, start_background_import
 from ..uploads import UploadLimits, UploadRefused, read_table
-from .import_forms import ImportUploadForm, MappingForm, SavedMappingChoiceForm
+from .import_forms import ImportUploadForm, MappingForm, MappingNameForm, SavedMappingChoiceForm
 
 logger = logging.getLogger(__name__)
 SESSION_KEY = "crm_pending_imports"
@@ -119,23 +119,22 @@ class LeadImportMixin:
         choice = SavedMappingChoiceForm(request.GET)
         saved = choice.cleaned_data["mapping"] if choice.is_valid() else None
         guessed = guess_mapping(table.headers, saved.columns if saved else None)
-        form = MappingForm(
-            table.headers,
-            request.POST if posted else None,
-            initial_mapping=guessed,
-            may_save=request.user.has_perm("crm.add_importmapping")
-            or request.user.has_perm("crm.change_importmapping"),
-        )
+        form = MappingForm(table.headers, request.POST if posted else None, initial_mapping=guessed)
         mapping = form.mapping() if posted and form.is_valid() else guessed
+        may_save = request.user.has_perm("crm.add_importmapping") or request.user.has_perm(
+            "crm.change_importmapping"
+        )
+        save_form = MappingNameForm(request.POST if posted else None) if may_save else None
         forms_context = {
             "mapping_form": form,
+            "save_mapping_form": save_form,
             "saved_mapping_form": choice if ImportMapping.objects.exists() else None,
             "step": "preview",
         }
         try:
             if posted and "_confirm" in request.POST and form.is_valid():
                 check_mapping(mapping)  # before the file is taken: a wrong mapping keeps it
-                if self._save_mapping(request, form, table.headers, mapping):
+                if save_form is None or self._save_mapping(request, save_form, table.headers, mapping):
                     return self._confirm(request, name, mapping, len(table))
             plan = plan_import(table, mapping, request.user)
         except UploadRefused as refusal:
@@ -178,10 +177,12 @@ class LeadImportMixin:
         return self._render(request, context)
 
     def _save_mapping(
-        self, request: HttpRequest, form: MappingForm, headers: list[str], mapping: list[str]
+        self, request: HttpRequest, form: MappingNameForm, headers: list[str], mapping: list[str]
     ) -> bool:
         """The mapping saved under the name given, if any; False (the form says why) if it cannot be."""
-        name = form.cleaned_data.get("save_as", "").strip()
+        if not form.is_valid():
+            return False
+        name = form.cleaned_data["save_as"].strip()
         if not name:
             return True
         replaces = ImportMapping.objects.filter(name=name).exists()
