@@ -41,13 +41,7 @@ class ImportUploadForm(forms.Form):
 class MappingForm(forms.Form):
     """One choice per column of the file: the field it fills, or nothing (the column is ignored)."""
 
-    def __init__(
-        self,
-        headers: list[str],
-        *args,
-        initial_mapping: list[str] | None = None,
-        **kwargs,
-    ) -> None:
+    def __init__(self, headers: list[str], *args, initial_mapping: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.headers = headers
         choices = [("", _("(ignored)")), *FIELDS.items()]
