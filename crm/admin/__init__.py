@@ -3,6 +3,6 @@
 Importing the modules registers their ModelAdmins (Django's autodiscover imports `crm.admin`).
 """
 
-from . import activities, assignment, email, leads, pipeline, requests
+from . import activities, assignment, email, import_settings, leads, pipeline, requests
 
-__all__ = ["activities", "assignment", "email", "leads", "pipeline", "requests"]
+__all__ = ["activities", "assignment", "email", "import_settings", "leads", "pipeline", "requests"]

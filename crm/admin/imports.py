@@ -1,6 +1,10 @@
 """The prospects' import page, inside the admin (`get_urls`): upload, preview with the mapping of
 columns, confirmation. The work is `crm.imports`; this module keeps the file between the steps.
 
+A saved mapping (`ImportMapping`), chosen at the upload or on the preview, fills the columns'
+choices; a manager may save the preview's mapping under a name as they confirm
+(`crm.admin.import_settings` says who may do what).
+
 The uploaded file waits in the database (`crm.pending_imports`) for its confirmation, named in the
 uploader's session only; it is deleted when the import is confirmed (before it runs, so a
 confirmation sent twice imports once) or cancelled, or by the worker when it expires. The refused
@@ -13,7 +17,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,9 +26,10 @@ from django.utils.translation import gettext as _
 
 from mini_analysis.tasks import enqueue_task
 
+from .. import services
 from ..imports import ImportPlan, check_mapping, guess_mapping, import_table, plan_import
 from ..imports.background import refused_csv
-from ..models import ImportRun
+from ..models import ImportMapping, ImportRun
 from ..pending_imports import (
     PendingImportGone,
     discard_pending_import,
@@ -34,7 +39,7 @@ from ..pending_imports import (
 )
 from ..tasks import expire_pending_imports, start_background_import
 from ..uploads import UploadLimits, UploadRefused, read_table
-from .import_forms import ImportUploadForm, MappingForm
+from .import_forms import ImportUploadForm, MappingForm, MappingNameForm, SavedMappingChoiceForm
 
 logger = logging.getLogger(__name__)
 SESSION_KEY = "crm_pending_imports"
@@ -88,7 +93,10 @@ class LeadImportMixin:
                 form.add_error("import_file", _("This file cannot be read. Check the format chosen for it."))
             else:
                 name = self._keep(request, content)
-                return HttpResponseRedirect(self._url("crm_lead_import_preview", name))
+                url = self._url("crm_lead_import_preview", name)
+                if saved := form.cleaned_data.get("saved_mapping"):
+                    url += f"?mapping={saved.pk}"
+                return HttpResponseRedirect(url)
         return self._render(request, {"form": form, "step": "upload"})
 
     def import_preview_view(self, request: HttpRequest, name: uuid.UUID) -> HttpResponse:
@@ -108,19 +116,29 @@ class LeadImportMixin:
             messages.error(request, refusal.message)
             return HttpResponseRedirect(self._url("crm_lead_import"))
         posted = request.method == "POST"
-        form = MappingForm(
-            table.headers, request.POST if posted else None, initial_mapping=guess_mapping(table.headers)
+        choice = SavedMappingChoiceForm(request.GET)
+        saved = choice.cleaned_data["mapping"] if choice.is_valid() else None
+        guessed = guess_mapping(table.headers, saved.columns if saved else None)
+        form = MappingForm(table.headers, request.POST if posted else None, initial_mapping=guessed)
+        mapping = form.mapping() if posted and form.is_valid() else guessed
+        may_save = request.user.has_perm("crm.add_importmapping") or request.user.has_perm(
+            "crm.change_importmapping"
         )
-        mapping = form.mapping() if posted and form.is_valid() else guess_mapping(table.headers)
+        save_form = MappingNameForm(request.POST if posted else None) if may_save else None
+        forms_context = {
+            "mapping_form": form,
+            "save_mapping_form": save_form,
+            "saved_mapping_form": choice if ImportMapping.objects.exists() else None,
+            "step": "preview",
+        }
         try:
             if posted and "_confirm" in request.POST and form.is_valid():
                 check_mapping(mapping)  # before the file is taken: a wrong mapping keeps it
-                return self._confirm(request, name, mapping, len(table))
+                if save_form is None or self._save_mapping(request, save_form, table.headers, mapping):
+                    return self._confirm(request, name, mapping, len(table))
             plan = plan_import(table, mapping, request.user)
         except UploadRefused as refusal:
-            return self._render(
-                request, {"mapping_form": form, "mapping_error": refusal.message, "step": "preview"}
-            )
+            return self._render(request, {**forms_context, "mapping_error": refusal.message})
         except Exception:
             logger.exception("The import of a file failed")
             discard_pending_import(name)
@@ -132,7 +150,7 @@ class LeadImportMixin:
                 ),
             )
             return HttpResponseRedirect(self._url("crm_lead_import"))
-        return self._render(request, {"mapping_form": form, "step": "preview", **_plan_context(plan)})
+        return self._render(request, {**forms_context, **_plan_context(plan)})
 
     def import_refused_view(self, request: HttpRequest, name: uuid.UUID) -> HttpResponse:
         """The refused rows of a confirmed import, with their reason: kept until they expire."""
@@ -157,6 +175,27 @@ class LeadImportMixin:
             request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), refused_name]
         context = {"step": "run", "run": run, "counts": run.counts or None, "refused_name": refused_name}
         return self._render(request, context)
+
+    def _save_mapping(
+        self, request: HttpRequest, form: MappingNameForm, headers: list[str], mapping: list[str]
+    ) -> bool:
+        """The mapping saved under the name given, if any; False (the form says why) if it cannot be."""
+        if not form.is_valid():
+            return False
+        name = form.cleaned_data["save_as"].strip()
+        if not name:
+            return True
+        replaces = ImportMapping.objects.filter(name=name).exists()
+        if not request.user.has_perm("crm.change_importmapping" if replaces else "crm.add_importmapping"):
+            form.add_error("save_as", _("You may not replace this mapping: choose another name."))
+            return False
+        try:
+            services.keep_import_mapping(name=name, headers=headers, fields=mapping, actor=request.user)
+        except ValidationError as error:
+            form.add_error("save_as", " ".join(error.messages))
+            return False
+        messages.success(request, _("The mapping “%(name)s” was saved.") % {"name": name})
+        return True
 
     def _confirm(self, request: HttpRequest, name: str, mapping: list[str], rows: int) -> HttpResponse:
         if rows > settings.IMPORT_BACKGROUND_ROWS:

@@ -1,5 +1,7 @@
 """What a column of an imported file can be: the CRM's fields, the headers other tools give them
-(HubSpot, Pipedrive, Salesforce, Zoho, Excel, ours), and the stage table of other tools' lifecycles.
+(HubSpot, Pipedrive, Salesforce, Zoho, Excel, ours), and a mapping saved by a manager
+(`ImportMapping`). Other tools' lifecycle stages are a table the managers edit
+(`LifecycleStageMapping`, read by `values.RowReader`).
 
 Headers and values are compared by `simple_key`: case, accents, punctuation and spacing aside.
 """
@@ -7,8 +9,6 @@ Headers and values are compared by `simple_key`: case, accents, punctuation and 
 import unicodedata
 
 from django.utils.translation import gettext_lazy as _
-
-from ..models import LeadStage
 
 # The fields a column can fill, in the order of the mapping form. `full_name` is split into the
 # first and last name (`crm.names.split_name`); `owner` is a user, `created_at` the lead's date.
@@ -218,66 +218,6 @@ HEADER_SUFFIXES = [
     " main",
 ]
 
-# Another tool's lifecycle stage or lead status -> our sales stage (and, for a disqualification, the
-# reason given when the file gives none). A value not in the table refuses its row; our own stages
-# are matched by code and by name in every language.
-LIFECYCLE_STAGES = {
-    **dict.fromkeys(
-        [
-            "subscriber",
-            "lead",
-            "new",
-            "open",
-            "open not contacted",
-            "not contacted",
-            "nouveau",
-            "marketing qualified lead",
-            "mql",
-            "other",
-        ],
-        (LeadStage.NEW, ""),
-    ),
-    **dict.fromkeys(
-        [
-            "attempted to contact",
-            "attempting",
-            "attempting contact",
-            "in progress",
-            "working",
-            "working contacted",
-            "en cours",
-        ],
-        (LeadStage.ATTEMPTING, ""),
-    ),
-    **dict.fromkeys(
-        ["connected", "contacted", "open deal", "bad timing", "contact in future", "contacte"],
-        (LeadStage.CONNECTED, ""),
-    ),
-    **dict.fromkeys(
-        [
-            "sales qualified lead",
-            "sql",
-            "qualified",
-            "opportunity",
-            "customer",
-            "evangelist",
-            "closed converted",
-            "converted",
-            "pre qualified",
-            "qualifie",
-            "client",
-        ],
-        (LeadStage.QUALIFIED, ""),
-    ),
-    **dict.fromkeys(
-        ["unqualified", "disqualified", "junk", "junk lead", "non qualifie"],
-        (LeadStage.DISQUALIFIED, "Not a fit"),
-    ),
-    **dict.fromkeys(
-        ["closed not converted", "lost", "lost lead", "perdu"], (LeadStage.DISQUALIFIED, "Not interested")
-    ),
-}
-
 
 def simple_key(text: str) -> str:
     """“Prénom ”, “PRENOM” and “prénom” as one: accents off, case folded, punctuation as spaces."""
@@ -316,10 +256,16 @@ def _variants(key: str) -> list[str]:
     return variants
 
 
-def guess_mapping(headers: list[str]) -> list[str]:
-    """A field (or "" to ignore) for each column: the first column of a field wins."""
+def guess_mapping(headers: list[str], saved: dict[str, str] | None = None) -> list[str]:
+    """A field (or "" to ignore) for each column: a saved mapping's choice (`ImportMapping.columns`,
+    by folded header) first, then the header's own field; the first column of a field wins."""
+    saved = saved or {}
+    chosen = [saved.get(simple_key(header)) for header in headers]
+    chosen = [field if field == "" or field in FIELDS else None for field in chosen]  # a field since gone
     mapping: list[str] = []
-    for header in headers:
-        field = field_of_header(header) or ""
+    for header, field in zip(headers, chosen, strict=True):
+        if field is None:
+            field = field_of_header(header) or ""
+            field = "" if field in mapping or field in chosen else field
         mapping.append("" if field in mapping else field)
     return mapping

@@ -18,9 +18,9 @@ from phonenumber_field.phonenumber import PhoneNumber
 from mini_analysis.models import Language, Status
 
 from ..exports import FORMULA_PREFIXES
-from ..models import DisqualificationReason, Lead, LeadStage, Source
+from ..models import DisqualificationReason, Lead, LeadStage, LifecycleStageMapping, Source
 from ..names import split_name
-from .fields import LIFECYCLE_STAGES, simple_key
+from .fields import simple_key
 
 TEXT_FIELDS = ["email", "first_name", "last_name", "brand_name", "sector", "notes"]
 DATE_FORMATS = ["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d"]
@@ -51,15 +51,20 @@ def cell_text(value) -> str:
 
 
 class RowReader:
-    """Reads rows for one import: the users, reasons and stage names are looked up once."""
+    """Reads rows for one import: the users, reasons, stage names and the lifecycle table
+    (`LifecycleStageMapping`, edited by managers) are looked up once, never per row."""
 
     def __init__(self) -> None:
         self.users = _users_by_name()
         self.reasons = {simple_key(str(reason)): reason for reason in DisqualificationReason.objects.all()}
         self.reasons.update({simple_key(reason.name): reason for reason in self.reasons.values()})
-        # Our own stages (code or name) before another tool's words for them.
-        lifecycle = {key: stage for key, (stage, _reason) in LIFECYCLE_STAGES.items()}
-        self.stages = lifecycle | _choices_by_name(LeadStage)
+        # Our own stages (code or name) before another tool's words for them; another tool's
+        # "Unqualified" or "Lost" also says why (`lifecycle_reasons`).
+        lifecycle = list(LifecycleStageMapping.objects.select_related("disqualification_reason"))
+        self.stages = {row.key: row.stage for row in lifecycle} | _choices_by_name(LeadStage)
+        self.lifecycle_reasons = {
+            row.key: row.disqualification_reason for row in lifecycle if row.disqualification_reason
+        }
         self.languages = _choices_by_name(Language) | {
             "iw": "he",
             "hebreu": "he",
@@ -105,8 +110,7 @@ class RowReader:
         elif name == "stage":
             values["stage"] = self._choice(self.stages, text, _("Unknown sales stage “%(value)s”."))
             # Another tool's "Unqualified" or "Lost" says why in the table (an explicit reason wins).
-            reason = self.reasons.get(simple_key(LIFECYCLE_STAGES.get(simple_key(text), ("", ""))[1]))
-            if reason is not None:
+            if (reason := self.lifecycle_reasons.get(simple_key(text))) is not None:
                 values.setdefault("disqualification_reason", reason)
         elif name == "disqualification_reason":
             reason = self._choice(self.reasons, text, _("Unknown disqualification reason “%(value)s”."))

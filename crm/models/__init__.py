@@ -5,7 +5,7 @@ from .activities import Activity, ActivityKind, ActivityOutcome
 from .assignment import SPOKEN_LANGUAGE_FIELDS, SalesProfile
 from .email import DeliveryStatus, EmailDirection, EmailMessage, EmailOptOut, EmailTemplate, MailboxState
 from .exports import ExportRun
-from .imports import ImportRun, PendingImport
+from .imports import ImportMapping, ImportRun, LifecycleStageMapping, PendingImport
 from .leads import ANALYSIS_PREVIEW_LENGTH, Lead, LeadQuerySet, LeadStage, LeadSyncFailure, Source
 from .legacy import LegacySyncState
 from .pipeline import (
@@ -38,12 +38,14 @@ __all__ = [
     "EmailOptOut",
     "EmailTemplate",
     "ExportRun",
+    "ImportMapping",
     "ImportRun",
     "Lead",
     "LeadQuerySet",
     "LeadStage",
     "LeadSyncFailure",
     "LegacySyncState",
+    "LifecycleStageMapping",
     "LossReason",
     "MailboxState",
     "Opportunity",

@@ -1,4 +1,5 @@
-"""A spreadsheet uploaded for an import, kept between its preview and its confirmation."""
+"""An import's own rows: the uploaded file kept between its preview and its confirmation, the run
+the worker does, the mappings of columns saved for the next file, and the lifecycle stages table."""
 
 import uuid
 
@@ -8,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mini_analysis.lengths import text_length_constraint
+
+from .leads import LeadStage
 
 
 class PendingImport(models.Model):
@@ -67,3 +70,89 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class ImportMapping(models.Model):
+    """A mapping of columns saved at an import's preview, to offer again for the next file of the
+    same tool: each column's field (or "" to ignore it), keyed by its header as
+    `crm.imports.fields.simple_key` folds it (“E-mail” and “email” are one column). Columns it does
+    not know are matched by their header as usual. Written by `crm.services.imports`."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    columns = models.JSONField(_("columns"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(name=""),
+                name="importmapping_name_not_blank",
+                violation_error_message=_("Give the mapping a name."),
+            ),
+            text_length_constraint("crm_importmapping_text_lengths", {"name": 100}),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Stages another tool's label may give: a conversion is never imported (`convert_lead` makes one).
+LIFECYCLE_STAGE_CHOICES = [
+    (value, label) for value, label in LeadStage.choices if value != LeadStage.CONVERTED
+]
+
+
+class LifecycleStageMapping(models.Model):
+    """A lifecycle stage or lead status of another tool (HubSpot, Pipedrive, Salesforce, Zoho, a
+    spreadsheet) as people type it, and the sales stage an import gives it; for a disqualification,
+    the reason given when the file gives none. Managers edit the table; `key` is the label folded
+    (`simple_key`), set by `crm.services.imports.save_lifecycle_stage`."""
+
+    label = models.CharField(_("label in the file"), max_length=100)
+    key = models.CharField(max_length=100, unique=True, editable=False)
+    stage = models.CharField(_("sales stage"), max_length=16, choices=LIFECYCLE_STAGE_CHOICES)
+    disqualification_reason = models.ForeignKey(
+        "crm.DisqualificationReason",
+        verbose_name=_("disqualification reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("For a disqualification: the reason when the file gives none."),
+    )
+
+    class Meta:
+        verbose_name = _("lifecycle stage")
+        verbose_name_plural = _("lifecycle stages")
+        ordering = ["stage", "key"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(key=""), name="lifecyclestage_key_not_blank"),
+            models.CheckConstraint(
+                condition=models.Q(stage__in=[value for value, _label in LIFECYCLE_STAGE_CHOICES]),
+                name="lifecyclestage_stage_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stage=LeadStage.DISQUALIFIED) | models.Q(disqualification_reason=None),
+                name="lifecyclestage_reason_only_when_disqualified",
+                violation_error_message=_("A reason is only given with the stage Disqualified."),
+            ),
+            text_length_constraint(
+                "crm_lifecyclestagemapping_text_lengths", {"label": 100, "key": 100, "stage": 16}
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label

@@ -7,6 +7,7 @@ commands call these, and every write names its actor in the history (`crm.histor
 - `opportunities`: an opportunity saved, moved on the board;
 - `activities`: calls, emails, meetings, notes, tasks (one submit of the record page: `log_contact`),
   and the next action and last contact they keep up to date;
+- `imports`: the import's saved mappings of columns and its lifecycle stages table;
 - `common`: the refusal a user reads (`PipelineError`) and `model_update`.
 
 `from crm import services` then `services.convert_lead(...)`: the names below are the public ones.
@@ -28,6 +29,7 @@ from .activities import (
 )
 from .common import PipelineError, model_update, save_record
 from .conversion import HIDDEN_RECORDS_MESSAGE, Conversion, convert_lead
+from .imports import keep_import_mapping, save_import_mapping, save_lifecycle_stage
 from .leads import (
     CONTACT_FIELDS,
     COPIED_FIELDS,
@@ -58,6 +60,7 @@ __all__ = [
     "delete_activities",
     "due_on",
     "hand_over_open_tasks",
+    "keep_import_mapping",
     "lead_expressions_from",
     "lead_fields_from",
     "lead_stage_error",
@@ -68,7 +71,9 @@ __all__ = [
     "refresh_contact_last_contacted",
     "refresh_next_action",
     "reschedule_task",
+    "save_import_mapping",
     "save_lead",
+    "save_lifecycle_stage",
     "save_opportunity",
     "save_record",
     "set_lead_stage",

@@ -1,7 +1,8 @@
 """The rows the migrations seed (the Sales group and its permissions, the stages, the reasons, the
-email templates), written again: a transactional test's flush empties every table, and Django's
-`serialized_rollback` restores them only where no earlier test left rows behind (under xdist a
-worker's order mixes both, and the restore then collides with rows still there)."""
+email templates, the lifecycle stages), written again: a transactional test's flush empties every
+table, and Django's `serialized_rollback` restores them only where no earlier test left rows
+behind (under xdist a worker's order mixes both, and the restore then collides with rows still
+there)."""
 
 import importlib
 
@@ -12,6 +13,7 @@ SEEDS = [
     ("0005_pipeline_reference_rows", "seed"),
     ("0019_loss_reasons", "seed"),
     ("0026_email", "seed_templates"),
+    ("0030_import_mappings_and_lifecycle_stages", "seed"),
 ]
 
 

@@ -47,6 +47,10 @@ PAGES = [
     ("search", "/admin/search/?q=lumiere", SIGNED_IN),
     ("profile", "/admin/profile/", SIGNED_IN),
     ("email a prospect", "/admin/crm/lead/{rows.lead.pk}/email/", SIGNED_IN),
+    ("import mappings", "/admin/crm/importmapping/", SIGNED_IN),
+    ("import mapping", "/admin/crm/importmapping/{rows.import_mapping.pk}/change/", SIGNED_IN),
+    ("lifecycle stages", "/admin/crm/lifecyclestagemapping/", SIGNED_IN),
+    ("lifecycle stage", "/admin/crm/lifecyclestagemapping/{rows.lifecycle_stage.pk}/change/", SIGNED_IN),
 ]
 
 

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from crm.models import Lead
+from crm.models import ImportMapping, Lead
 
 from .factories import LeadFactory, SalesPersonFactory, UserFactory
 
@@ -82,6 +82,35 @@ def test_as_a_sales_person_a_prospect_they_may_not_see_is_refused(tmp_path):
 def test_bad_input_is_a_clear_error(prospects_file, args, message):
     with pytest.raises(CommandError, match=message):
         run("import_prospects", str(prospects_file), *args)
+    assert Lead.objects.count() == 0
+
+
+def test_a_mapping_saved_in_the_admin_maps_the_columns_and_map_changes_it_further(prospects_file):
+    ImportMapping.objects.create(name="Notre outil", columns={"enseigne": "brand_name", "fax": "notes"})
+
+    out, _err = run("import_prospects", str(prospects_file), "--mapping", "Notre outil", "--map", "Fax=")
+
+    assert "Courriel -> email, Enseigne -> brand_name, Fax -> (ignored)" in out
+    assert sorted(Lead.objects.values_list("brand_name", "notes")) == [("Dov", ""), ("Maison", "")]
+
+
+def test_a_saved_mapping_is_the_same_as_in_the_admin_columns_it_does_not_know_matched_by_headers(
+    prospects_file,
+):
+    ImportMapping.objects.create(name="Outil", columns={"enseigne": "brand_name"})
+
+    out, _err = run("import_prospects", str(prospects_file), "--mapping", "Outil", "--dry-run")
+
+    assert "Courriel -> email, Enseigne -> brand_name, Fax -> (ignored)" in out
+    assert "Would import prospects.csv: 2 new" in out
+
+
+def test_an_unknown_saved_mapping_is_a_clear_error_naming_the_saved_ones(prospects_file):
+    ImportMapping.objects.create(name="Zoho", columns={})
+
+    with pytest.raises(CommandError, match=r"No saved mapping 'HubSpot' \(saved mappings: Zoho\)\."):
+        run("import_prospects", str(prospects_file), "--mapping", "HubSpot")
+
     assert Lead.objects.count() == 0
 
 

@@ -5,12 +5,14 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.exports import lead_csv_lines
-from crm.imports import guess_mapping, import_table
-from crm.models import Lead, LeadStage
+from crm.imports import guess_mapping, import_table, plan_import
+from crm.models import Lead, LeadStage, LifecycleStageMapping
 from crm.uploads import read_table
 
 from .factories import LeadFactory, UserFactory
@@ -192,3 +194,37 @@ def test_a_stage_the_rules_forbid_refuses_the_row_with_the_rules_own_reason(boss
         (2, [("stage", "Utilisez la conversion pour marquer un prospect comme converti.")]),
         (3, [("stage", "Étape commerciale inconnue « Nowhere ».")]),
     ]
+
+
+def test_the_lifecycle_table_is_read_once_per_import_whatever_the_number_of_rows(boss):
+    header = ["email", "brand_name", "Lifecycle Stage"]
+    labels = ["Lead", "Working - Contacted", "Contacted", "Customer", "Unqualified", "Lost"]
+
+    def queries_of(count: int) -> list[str]:
+        rows = [[f"p{index}@example.com", f"Brand {index}", labels[index % 6]] for index in range(count)]
+        table = read_table(csv_content(header, rows))
+        with CaptureQueriesContext(connection) as captured:
+            plan = plan_import(table, guess_mapping(table.headers), boss)
+        assert plan.counts["new"] == count
+        return [query["sql"] for query in captured.captured_queries]
+
+    one, sixty = queries_of(1), queries_of(60)
+
+    assert len(sixty) == len(one)
+    assert sum(LifecycleStageMapping._meta.db_table in sql for sql in sixty) == 1
+
+
+def test_a_label_not_in_the_lifecycle_table_refuses_its_row_and_leaves_the_prospects_stage(boss):
+    LeadFactory(email="ana@example.com", brand_name="Maison", stage=LeadStage.ATTEMPTING)
+    LifecycleStageMapping.objects.filter(key="lost lead").delete()
+    header = ["email", "brand_name", "Lead Status"]
+    rows = [["ana@example.com", "Maison", "Lost Lead"], ["bob@example.com", "Bob", "Lost"]]
+
+    plan = import_file(csv_content(header, rows), boss)
+
+    assert [(row.line, row.reasons) for row in plan.refused] == [
+        (2, [("Lead Status", "Étape commerciale inconnue « Lost Lead ».")])
+    ]
+    assert Lead.objects.get(email="ana@example.com").stage == LeadStage.ATTEMPTING
+    bob = Lead.objects.get(email="bob@example.com")
+    assert (bob.stage, bob.disqualification_reason.name) == (LeadStage.DISQUALIFIED, "Not interested")

@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from crm.imports.fields import simple_key
+
 from .factories import UserFactory
 
 BEFORE_TOKENS = [("crm", "0016_legacy_sync_state_text_length")]
@@ -79,4 +81,31 @@ def test_a_contact_s_single_name_becomes_first_and_last_name_and_back(transactio
         "c@x.com": "",
         "d@x.com": long_name,
     }
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+BEFORE_LIFECYCLE = [("crm", "0028_profile_and_import_run_text_lengths")]
+AFTER_LIFECYCLE = [("crm", "0030_import_mappings_and_lifecycle_stages")]
+
+
+def test_the_lifecycle_table_is_seeded_with_other_tools_labels_in_three_languages(transactional_db):
+    migrate(BEFORE_LIFECYCLE)
+
+    apps = migrate(AFTER_LIFECYCLE)
+
+    rows = apps.get_model("crm", "LifecycleStageMapping").objects.select_related("disqualification_reason")
+    seeded = {
+        row.label: (row.key, row.stage, getattr(row.disqualification_reason, "name", None)) for row in rows
+    }
+    assert seeded["Working - Contacted"] == ("working contacted", "ATTEMPTING", None)
+    assert seeded["Sales Qualified Lead"] == ("sales qualified lead", "QUALIFIED", None)
+    assert seeded["Unqualified"] == ("unqualified", "DISQUALIFIED", "Not a fit")
+    assert seeded["Closed - Not Converted"] == ("closed not converted", "DISQUALIFIED", "Not interested")
+    assert seeded["Non qualifié"] == ("non qualifie", "DISQUALIFIED", "Not a fit")
+    assert seeded["לקוח"] == ("לקוח", "QUALIFIED", None)
+    assert len(seeded) == 53 and all(key == simple_key(label) for label, (key, *_rest) in seeded.items())
+    sales = apps.get_model("auth", "Group").objects.get(name="Sales")
+    assert {"view_importmapping", "view_lifecyclestagemapping"} <= set(
+        sales.permissions.values_list("codename", flat=True)
+    )
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

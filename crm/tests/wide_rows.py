@@ -12,14 +12,17 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from crm import services
 from crm.models import (
     Activity,
     ActivityKind,
     Company,
     Contact,
     DisqualificationReason,
+    ImportMapping,
     Lead,
     LeadStage,
+    LifecycleStageMapping,
     Opportunity,
     OpportunityStage,
     Source,
@@ -76,6 +79,8 @@ class WideRows:
     opportunity: Opportunity
     activity: Activity
     mini_analysis: MiniAnalysis
+    import_mapping: ImportMapping
+    lifecycle_stage: LifecycleStageMapping
 
 
 def add_wide_rows() -> WideRows:
@@ -201,4 +206,28 @@ def add_wide_rows() -> WideRows:
         status=Status.GENERATED,
         analysis_text=longest(WORDS["fr"] + "\n", 3000),
     )
-    return WideRows(leads[0], contacts[0], companies[0], opportunities[0], activities[0], mini_analysis)
+    import_mapping = services.save_import_mapping(
+        ImportMapping(
+            name=longest(WORDS["he"], 100),
+            columns={longest(WORDS[language], 100): "brand_name" for language in WORDS},
+            created_by=owners[0],
+        ),
+        actor=None,
+    )
+    lifecycle_stage = services.save_lifecycle_stage(
+        LifecycleStageMapping(
+            label=longest(WORDS["he"], 100),
+            stage=LeadStage.DISQUALIFIED,
+            disqualification_reason=DisqualificationReason.objects.order_by("pk").first(),
+        )
+    )
+    return WideRows(
+        leads[0],
+        contacts[0],
+        companies[0],
+        opportunities[0],
+        activities[0],
+        mini_analysis,
+        import_mapping,
+        lifecycle_stage,
+    )

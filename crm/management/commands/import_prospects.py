@@ -1,7 +1,9 @@
 """Import prospects from a file at the shell: the admin's import (`crm.imports.import_table`),
-the same mapping guessed from the headers (or given with `--map`), the same refusals.
+the same mapping guessed from the headers, or a mapping saved in the admin (`--mapping NAME`), with
+columns given with `--map` on top; the same refusals.
 
     manage.py import_prospects export.csv --map "Company=brand_name" --map "Fax=" --dry-run
+    manage.py import_prospects hubspot.csv --mapping HubSpot
 
 Exits non-zero when rows are refused (they are listed on stderr; `--refused FILE` writes them with
 their reason, ready to fix and import again).
@@ -16,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from crm.exports import BOM
 from crm.imports import FIELDS, guess_mapping, plan_import, refused_rows
 from crm.imports.background import import_in_chunks
+from crm.models import ImportMapping
 from crm.uploads import UploadRefused, read_table
 
 
@@ -24,6 +27,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--mapping",
+            dest="saved_mapping",
+            metavar="NAME",
+            help="Start from the mapping saved under this name in the admin (columns it does not "
+            "know are matched by their headers); --map changes it further.",
+        )
         parser.add_argument(
             "--map",
             action="append",
@@ -45,6 +55,7 @@ class Command(BaseCommand):
         self,
         *args,
         file: Path,
+        saved_mapping: str | None,
         map: list[str],
         dry_run: bool,
         username: str | None,
@@ -52,13 +63,14 @@ class Command(BaseCommand):
         **options,
     ):
         user = _user(username)
+        saved = _saved_mapping(saved_mapping)
         try:
             table = read_table(file.read_bytes())
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         except UploadRefused as refusal:
             raise CommandError(refusal.message) from None
-        mapping = _mapping(table.headers, map)
+        mapping = _mapping(table.headers, map, saved)
         self.stdout.write(
             "Columns: "
             + ", ".join(
@@ -100,8 +112,18 @@ def _user(username: str | None):
     return user
 
 
-def _mapping(headers: list[str], overrides: list[str]) -> list[str]:
-    mapping = guess_mapping(headers)
+def _saved_mapping(name: str | None) -> dict[str, str] | None:
+    if name is None:
+        return None
+    saved = ImportMapping.objects.filter(name=name).first()
+    if saved is None:
+        names = ", ".join(ImportMapping.objects.values_list("name", flat=True)) or "none"
+        raise CommandError(f"No saved mapping {name!r} (saved mappings: {names}).")
+    return saved.columns
+
+
+def _mapping(headers: list[str], overrides: list[str], saved: dict[str, str] | None) -> list[str]:
+    mapping = guess_mapping(headers, saved)
     for override in overrides:
         column, separator, field = override.partition("=")
         if not separator:
