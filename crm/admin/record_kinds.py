@@ -58,7 +58,7 @@ def link_to(user, record: Model | None) -> str:
     if not visibility.can_see(user, record):
         return str(HIDDEN_RECORD_LABEL)
     url = reverse(f"admin:crm_{record._meta.model_name}_change", args=[record.pk])
-    return format_html('<a href="{}"><bdi dir="auto">{}</bdi></a>', url, record)
+    return format_html('<a href="{}"><bdi dir="auto">{}</bdi></a>', url, display.record_label(record))
 
 
 def next_task_facts(timeline: list[TimelineEntry]) -> dict:
