@@ -36,6 +36,9 @@ class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
 
     list_per_page = 50
     show_facets = admin.ShowFacets.NEVER
+    # An existing record's page is its record page (each admin's `change_form_template`); a new
+    # record is the stock form.
+    add_form_template = "admin/change_form.html"
     Media = CrmMedia
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
