@@ -27,7 +27,7 @@ from mini_analysis.display import (
     status_badge_html,
 )
 
-from .models import LeadStage, Source
+from .models import Contact, LeadStage, Source
 from .models.pipeline import Currency
 from .money import format_money
 
@@ -45,11 +45,20 @@ __all__ = [
     "ltr_html",
     "next_action_html",
     "phone_html",
+    "record_label",
     "source_label",
     "stage_badge_html",
     "status_badge_html",
     "user_name",
 ]
+
+
+def record_label(record) -> str:
+    """How a record is named in a link or a timeline: a contact by their name (their email until
+    they have one), not its `str` ("name <email>"), whose mixed directions garble in Hebrew."""
+    if isinstance(record, Contact):
+        return record.full_name or record.email
+    return str(record)
 
 
 def user_name(user) -> str:

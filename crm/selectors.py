@@ -1,5 +1,5 @@
 """Reads of the CRM: the audit's set-based queries, shared by `check_mini_analyses` and the backfill;
-a contact's timeline; the staff a prospect or an activity may be given to.
+the staff a prospect or an activity may be given to.
 
 "Without lead" means no lead with the same stored identity (`email_key`, `brand_key`, see
 `mini_analysis.keys`): one indexed anti-join (`NOT EXISTS`), never a Python loop over the rows.
@@ -10,15 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from mini_analysis.keys import KEYED
 from mini_analysis.models import MiniAnalysis
 
-from . import visibility
-from .models import Activity, Contact, Lead, LeadSyncFailure
+from .models import Lead, LeadSyncFailure
 
 
 def lead_of_same_identity() -> Exists:
@@ -137,19 +134,6 @@ def backfill_audit(limit: int = 50) -> BackfillAudit:
         lead_sync_failures=LeadSyncFailure.objects.count(),
         failures_without_lead=failures.count(),
         failed=failed,
-    )
-
-
-def contact_timeline(contact: Contact, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Activity]:
-    """A contact's activities and those of its leads and opportunities that `user` may see, newest
-    first: another sales person's call on their own prospect of the same person stays theirs."""
-    activities = Activity.objects.filter(
-        Q(contact=contact) | Q(lead__contact=contact) | Q(opportunity__contact=contact)
-    )
-    return (
-        visibility.visible_activities(user, activities)
-        .select_related("owner", "lead", "opportunity", "email")
-        .order_by("-created_at", "-pk")
     )
 
 

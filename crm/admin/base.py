@@ -258,14 +258,6 @@ def due_date(moment: datetime | None) -> str:
     return text
 
 
-def activity_date(activity) -> str:
-    """When an activity is: an open task's due date (red once past, `due_date`); a done task's or a
-    logged call's date, never red (it is history, not late)."""
-    if activity.is_open_task:
-        return due_date(activity.due_at)
-    return date_format(timezone.localtime(activity.done_at), "SHORT_DATETIME_FORMAT")
-
-
 class CrmMedia:
     css = {"all": ["crm/admin.css"]}
     js = ["crm/autocomplete_names.js"]

@@ -50,7 +50,8 @@ from .exports import LeadExportMixin
 from .imports import LeadImportMixin
 from .lead_filters import SalesPersonFilter, SectorFilter
 from .lead_forms import AssignActionForm, ConvertForm, LeadForm
-from .record import LeadRecordMixin, NewActivityInline
+from .record import NewActivityInline
+from .record_kinds import LeadRecordMixin
 
 # The newest requests listed on a prospect's page; the others are one link away.
 MINI_ANALYSES_SHOWN = 20
@@ -228,8 +229,6 @@ class LeadAdmin(
             and obj.stage != LeadStage.CONVERTED
             and (self.has_convert_permission(request, obj))
         )
-        if change and obj is not None:
-            context.update(self.record_context(request, obj, context.get("log_form")))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description=_("next action date"), ordering="next_action_at")

@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
@@ -14,28 +13,22 @@ from simple_history.admin import SimpleHistoryAdmin
 from mini_analysis.sectors import sector_label
 
 from .. import display, services
-from ..display import email_delivery
 from ..models import Company, Contact, DisqualificationReason, LossReason, Opportunity, OpportunityStage
 from ..search import SEARCHED_FIELDS
-from ..selectors import active_staff, contact_timeline
+from ..selectors import active_staff
 from . import board, email
 from .activities import ActivityInline, save_activities
-from .base import (
-    CrmMedia,
-    PlainTitles,
-    VisibleToAdmin,
-    activity_date,
-    due_date,
-    next_action_filter,
-    viewer_of,
-)
+from .base import CrmMedia, PlainTitles, VisibleToAdmin, due_date, next_action_filter
 from .lead_filters import SalesPersonFilter
-
-TIMELINE_LENGTH = 50
+from .record import NewActivityInline
+from .record_kinds import CompanyRecordMixin, ContactRecordMixin, OpportunityRecordMixin
 
 
 class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
-    """A record with an owner (a staff account, the creator by default) and activities inline."""
+    """A record with an owner (a staff account, the creator by default) and activities inline.
+
+    Its change page is its record page (crm/admin/record.py), the stock form folded at its end
+    with the one empty activity row (`NewActivityInline`): the timeline shows the others."""
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, record) -> str:
@@ -43,6 +36,9 @@ class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
 
     list_per_page = 50
     show_facets = admin.ShowFacets.NEVER
+    # An existing record's page is its record page (each admin's `change_form_template`); a new
+    # record is the stock form.
+    add_form_template = "admin/change_form.html"
     Media = CrmMedia
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
@@ -65,8 +61,9 @@ class OwnedAdmin(VisibleToAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Company)
-class CompanyAdmin(OwnedAdmin):
+class CompanyAdmin(CompanyRecordMixin, OwnedAdmin):
     add_title = _("New company")
+    change_form_template = "admin/crm/record/company.html"
     list_display = ["name", "sector_name", "website_ltr", "country", "owner_name", "created"]
     list_filter = [("owner", SalesPersonFilter)]
     list_select_related = ["owner"]
@@ -89,8 +86,9 @@ class CompanyAdmin(OwnedAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(OwnedAdmin):
+class ContactAdmin(ContactRecordMixin, OwnedAdmin):
     add_title = _("New contact")
+    change_form_template = "admin/crm/record/contact.html"
     # The name and the email, once each (the record's `__str__` is both).
     list_display = ["name", "email_ltr", "phone_ltr", "company", "owner_name", "last_contacted", "created"]
     list_display_links = ["name", "email_ltr"]
@@ -98,7 +96,7 @@ class ContactAdmin(OwnedAdmin):
     list_select_related = ["company", "owner"]
     search_fields = SEARCHED_FIELDS[Contact]
     autocomplete_fields = ["company"]
-    inlines = [ActivityInline]
+    inlines = [NewActivityInline]
     fields = [
         ("first_name", "last_name"),
         "email",
@@ -107,9 +105,8 @@ class ContactAdmin(OwnedAdmin):
         "company",
         "owner",
         "last_contacted_at",
-        "timeline",
     ]
-    readonly_fields = ["last_contacted_at", "timeline"]
+    readonly_fields = ["last_contacted_at"]
 
     @admin.display(description=_("name"), ordering="last_name")
     def name(self, contact: Contact) -> str:
@@ -130,40 +127,15 @@ class ContactAdmin(OwnedAdmin):
     def last_contacted(self, contact: Contact) -> str:
         return display.date_html(contact.last_contacted_at)
 
-    @admin.display(description=_("timeline"))
-    def timeline(self, contact: Contact) -> str:
-        """Its own activities and those of its prospects and opportunities, newest first."""
-        if contact.pk is None:
-            return "-"
-        activities = contact_timeline(contact, viewer_of(contact))[:TIMELINE_LENGTH]
-        if not activities:
-            return _("No activity yet.")
-        rows = format_html_join(
-            "",
-            '<li><time datetime="{}">{}</time> · {} · {}{}{} · {}</li>',
-            (
-                (
-                    activity.created_at.isoformat(),
-                    activity_date(activity),
-                    activity.get_kind_display(),
-                    activity.subject,
-                    email_delivery(activity),
-                    f" ({activity.lead})" if activity.lead_id and activity.contact_id is None else "",
-                    display.user_name(activity.owner) or display.EMPTY,
-                )
-                for activity in activities
-            ),
-        )
-        return format_html('<ul class="crm-timeline">{}</ul>', rows)
-
     def get_urls(self):
         write = self.admin_site.admin_view(partial(email.compose_view, self))
         return [path("<path:object_id>/email/", write, name="crm_contact_email"), *super().get_urls()]
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(OwnedAdmin):
+class OpportunityAdmin(OpportunityRecordMixin, OwnedAdmin):
     add_title = _("New opportunity")
+    change_form_template = "admin/crm/record/opportunity.html"
     list_display = [
         "name",
         "company",
@@ -184,7 +156,7 @@ class OpportunityAdmin(OwnedAdmin):
     list_select_related = ["company", "contact", "stage", "owner"]
     search_fields = SEARCHED_FIELDS[Opportunity]
     autocomplete_fields = ["company", "contact"]
-    inlines = [ActivityInline]
+    inlines = [NewActivityInline]
     fields = [
         "name",
         "company",

@@ -61,11 +61,12 @@ class QuickLogForm(forms.Form):
             self.add_error("next_action_due", _("Give the task a due date."))
         return cleaned
 
-    def log(self, lead, user) -> services.LoggedContact:
+    def log(self, record, user) -> services.LoggedContact:
+        """Log on `record`: a prospect, a contact or an opportunity."""
         data = self.cleaned_data
         day = data["next_action_due"]
         return services.log_contact(
-            lead,
+            record,
             user=user,
             kind=data["kind"],
             note=data["note"],

@@ -25,6 +25,8 @@ CONTACTING_KINDS = [ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING]
 # A next action given a day but no time is due that morning, local time.
 DUE_HOUR = 9
 SUBJECT_LENGTH = Activity._meta.get_field("subject").max_length
+# The field of `Activity` that points to each kind of record an activity can be logged on.
+LOGGED_ON = {Lead: "lead", Contact: "contact", Opportunity: "opportunity"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ def due_on(day: datetime.date) -> datetime.datetime:
 
 
 def log_contact(
-    lead: Lead,
+    record: Lead | Contact | Opportunity,
     *,
     user: AbstractBaseUser | None,
     kind: str = ActivityKind.CALL,
@@ -51,10 +53,12 @@ def log_contact(
 ) -> LoggedContact:
     """The record page's one submit: what was done (dated now unless `at`) and, when given, what
     comes next (a task due `next_action_due`, default tomorrow morning), in one transaction, so
-    the prospect's next action and last contact follow both or neither.
+    the record's next action and last contact follow both or neither. `record` is the prospect,
+    contact or opportunity both activities are on (an activity has no company).
 
     A task logged here is planned, not done: due `at`, or `next_action_due`.
     """
+    on = {LOGGED_ON[type(record)]: record}
     note = note.strip()
     subject = _subject(note) or str(ActivityKind(kind).label)
     activity = Activity(
@@ -62,7 +66,7 @@ def log_contact(
         subject=subject,
         body=note if note != subject else "",
         outcome="" if kind in (ActivityKind.TASK, ActivityKind.NOTE) else outcome,
-        lead=lead,
+        **on,
     )
     if kind == ActivityKind.TASK:
         activity.due_at = at or next_action_due
@@ -73,7 +77,7 @@ def log_contact(
     next_task = None
     if next_action := next_action.strip():
         due = next_action_due or due_on(timezone.localdate() + datetime.timedelta(days=1))
-        next_task = Activity(kind=ActivityKind.TASK, subject=_subject(next_action), due_at=due, lead=lead)
+        next_task = Activity(kind=ActivityKind.TASK, subject=_subject(next_action), due_at=due, **on)
     with transaction.atomic():
         record_activity(activity, user=user)
         if next_task is not None:
@@ -197,7 +201,7 @@ def refresh_contact_last_contacted(
     contact_id: int, user: AbstractBaseUser | None
 ) -> datetime.datetime | None:
     """A contact was last contacted at the latest call, email or meeting of its timeline: on it, on
-    its leads or on its opportunities (`selectors.contact_timeline`'s rows, whoever may see them)."""
+    its leads or on its opportunities (`timeline.record_activities`' rows, whoever may see them)."""
     contact = Contact.objects.select_for_update().get(pk=contact_id)
     last = Activity.objects.filter(
         Q(contact_id=contact_id) | Q(lead__contact_id=contact_id) | Q(opportunity__contact_id=contact_id),

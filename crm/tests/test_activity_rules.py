@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from crm import services
 from crm.models import Activity, ActivityKind, Contact
-from crm.selectors import contact_timeline
+from crm.timeline import record_activities
 
 from .factories import ContactFactory, LeadFactory, OpportunityFactory, UserFactory
 
@@ -22,7 +22,7 @@ def record(kind, subject, **fields) -> Activity:
 
 def timeline_items(client, contact: Contact) -> list[str]:
     page = client.get(reverse("admin:crm_contact_change", args=[contact.pk])).content.decode()
-    return page.split('<ul class="crm-timeline">')[1].split("</ul>")[0].split("<li>")[1:]
+    return page.split('<ol class="crm-timeline-entries">')[1].split("</ol>")[0].split("<li ")[1:]
 
 
 def test_only_an_open_task_past_its_date_is_red_on_the_contacts_timeline(client, signed_in_boss):
@@ -54,7 +54,7 @@ def test_last_contacted_is_the_latest_call_email_or_meeting_of_the_timeline_oppo
     contact.refresh_from_db()
     contacting = [
         activity.done_at
-        for activity in contact_timeline(contact, signed_in_user())
+        for activity in record_activities(contact, signed_in_user())
         if activity.kind in services.CONTACTING_KINDS
     ]
     assert contact.last_contacted_at == max(contacting) == now - timedelta(days=1)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from crm import services
 from crm.models import Activity, ActivityKind, ActivityOutcome
-from crm.timeline import lead_timeline
+from crm.timeline import record_timeline
 from mini_analysis.tests.factories import MiniAnalysisFactory
 
 from .factories import LeadFactory, SalesPersonFactory
@@ -121,7 +121,7 @@ def test_the_timeline_is_every_activity_and_request_of_the_person_and_brand_newe
     second = services.log_contact(lead, user=seller, note="Talked", next_action="Call back")
     MiniAnalysisFactory(email="someone@else.example", brand_name="Shop")
 
-    entries = lead_timeline(lead, seller)
+    entries = record_timeline(lead, seller)
 
     # The task planned for tomorrow leads: what happens next comes first.
     expected = [second.next_task, second.activity, first_call, old_request]
@@ -148,7 +148,7 @@ def test_the_timeline_hides_an_activity_of_a_contact_the_user_may_not_see(seller
     mine = services.log_contact(lead, user=seller, note="Mine").activity
     lead.refresh_from_db()
 
-    assert [entry.activity for entry in lead_timeline(lead, seller)] == [mine]
+    assert [entry.activity for entry in record_timeline(lead, seller)] == [mine]
 
 
 def test_the_timeline_reads_the_same_number_of_queries_for_10_or_200_activities(seller):
@@ -162,7 +162,7 @@ def test_the_timeline_reads_the_same_number_of_queries_for_10_or_200_activities(
             for n in range(count)
         )
         with CaptureQueriesContext(connection) as queries:
-            entries = lead_timeline(lead, seller)
+            entries = record_timeline(lead, seller)
             [entry.activity.owner for entry in entries if entry.activity]
         assert len(entries) == count + 1
         return len(queries)

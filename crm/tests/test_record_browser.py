@@ -1,6 +1,8 @@
-"""The prospect's record page in a real browser, at 1366x768 with the navigation sidebar open:
-a sales person logs a call with its next action, moves the stage and disqualifies, each within
-the clicks the sales workspace allows, without scrolling, in French, English and Hebrew.
+"""The record pages in a real browser, at 1366x768 with the navigation sidebar open: on a
+prospect a sales person logs a call with its next action, moves the stage and disqualifies, each
+within the clicks the sales workspace allows, without scrolling, in French, English and Hebrew;
+a contact's, a company's and an opportunity's header and quick log fit the same screen, and a
+deal is logged on and lost (with its reason) the same way.
 
 Same set-up as `test_admin_browser.py`. A click counts once; a dropdown would count twice (none
 is needed). Before each click, the element must be inside the screen and the page unscrolled.
@@ -14,11 +16,11 @@ from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from crm import services
-from crm.models import Activity, ActivityKind, Lead, LeadStage
+from crm.models import Activity, ActivityKind, Lead, LeadStage, LossReason, Opportunity, OpportunityStage
 from mini_analysis.models import MiniAnalysis, Status
 
 from .browser import screenshot
-from .factories import LeadFactory, SalesPersonFactory
+from .factories import CompanyFactory, ContactFactory, LeadFactory, OpportunityFactory, SalesPersonFactory
 from .reference_rows import restore_reference_rows
 from .test_admin_browser import assert_no_csp_violation, watched_page
 
@@ -194,3 +196,89 @@ def test_an_open_task_is_done_or_moved_in_one_click(sales_person_page):
     task.refresh_from_db()
     assert task.done_at is not None
     assert_no_csp_violation(page)
+
+
+def worked_opportunity() -> Opportunity:
+    """A deal as a sales person finds it: long names, a Hebrew contact, a history, a late task."""
+    seller = SalesPersonFactory(username="dana")
+    company = CompanyFactory(name="Boulangerie Lumière du Marais et Fils", sector="food", owner=seller)
+    contact = ContactFactory(
+        company=company,
+        owner=seller,
+        first_name="יעל",
+        last_name="כהן",
+        email="contact.commercial@boulangerie-lumiere-marais.example",
+    )
+    opportunity = OpportunityFactory(
+        company=company, contact=contact, owner=seller, name="Abonnement premium Lumière", amount=36000
+    )
+    services.log_contact(
+        contact, user=seller, note="Left a message with the assistant", outcome="left_message"
+    )
+    services.log_contact(opportunity, user=seller, note="Demo done", next_action="Send the quote")
+    Activity.objects.filter(subject="Send the quote").update(due_at=timezone.now() - timedelta(days=2))
+    services.refresh_next_action(opportunity=opportunity, user=seller)
+    return opportunity
+
+
+RECORD_KINDS = ["contact", "company", "opportunity"]
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "he"])
+@pytest.mark.parametrize("kind", RECORD_KINDS)
+def test_a_contact_company_or_deal_shows_its_header_and_quick_log_without_scrolling(
+    sales_person_page, kind, language
+):
+    opportunity = worked_opportunity()
+    record = {"contact": opportunity.contact, "company": opportunity.company, "opportunity": opportunity}[
+        kind
+    ]
+    page = sales_person_page(language, SCREEN)
+    page.goto(f"/admin/crm/{kind}/{record.pk}/change/")
+    assert_no_csp_violation(page)
+    expect(page.locator("#nav-sidebar")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "he" else "ltr")
+    card = page.locator(".crm-record-card")
+    # The whole header (facts, stage buttons, tools) and the quick log (or a company's lists).
+    beside = page.locator(".crm-record-related" if kind == "company" else ".crm-record-log")
+    for element in [page.locator("h1.crm-record-title"), card, beside]:
+        expect(element).to_be_in_viewport(ratio=1)
+    assert page.evaluate("window.scrollY") == 0
+    expect(card.locator(".crm-overdue")).to_be_visible()  # the late "Send the quote"
+    if kind == "contact":
+        expect(card.locator("a[href^='tel:'] bdi[dir=ltr]")).to_have_text("+972 50-234-5678")
+        expect(card.locator("a[href^='mailto:'] bdi[dir=ltr]")).to_be_visible()
+    if kind == "company":
+        expect(beside.locator("a[href*='/crm/contact/']")).to_be_visible()
+        expect(beside.locator("a[href*='/crm/opportunity/']")).to_be_visible()
+    expect(page.locator(".crm-timeline-entries")).to_contain_text("Demo done")
+    screenshot(page, f"record-{kind}-{language}")
+
+
+@pytest.mark.parametrize("language", ["fr", "he"])
+def test_a_deal_is_logged_on_and_lost_with_its_reason_without_scrolling(sales_person_page, language):
+    opportunity = worked_opportunity()
+    page = sales_person_page(language, SCREEN)
+    page.goto(f"/admin/crm/opportunity/{opportunity.pk}/change/")
+
+    # A call with its note: 2 clicks, 1 load.
+    loads = page.loads
+    click_without_scrolling(page, page.locator("#id_note"))
+    page.keyboard.type("Negotiated the price")
+    click_without_scrolling(page, page.locator(".crm-log-save"), submits=True)
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    assert page.loads == loads + 1
+    assert opportunity.activities.filter(subject="Negotiated the price", kind=ActivityKind.CALL).exists()
+
+    # Lost with a reason: 2 clicks (the reasons open inline, each one submits).
+    lost = OpportunityStage.objects.get(is_lost=True)
+    reason = LossReason.objects.filter(is_active=True).first()
+    loads = page.loads
+    click_without_scrolling(page, page.locator(".crm-disqualify summary"))
+    click_without_scrolling(page, page.locator(f".crm-reason-button[value='{reason.pk}']"), submits=True)
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    assert page.loads == loads + 1
+    opportunity.refresh_from_db()
+    assert (opportunity.stage, opportunity.loss_reason) == (lost, reason)
+    assert_no_csp_violation(page)
+    screenshot(page, f"record-opportunity-lost-{language}")

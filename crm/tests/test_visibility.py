@@ -18,12 +18,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from crm import selectors, services, visibility
+from crm import services, visibility
 from crm.admin.activities import ActivityAdmin
 from crm.admin.leads import LeadAdmin
 from crm.admin.pipeline import CompanyAdmin, ContactAdmin, OpportunityAdmin
 from crm.dashboard import clear_figures_cache, dashboard_figures
 from crm.models import Activity, ActivityKind, ApiToken, Company, Contact, Lead, Opportunity
+from crm.timeline import record_activities
 from mini_analysis.services import submit_mini_analysis
 
 from .factories import (
@@ -517,10 +518,10 @@ def test_autocomplete(seller_client, world, target, model_name, field_name):
 def test_the_contact_timeline_shows_only_visible_activities(people, world):
     """The other's contact has the seller's look-alike nowhere; the seller's own contact page too."""
     theirs = world["hidden"]["contact"]
-    assert list(selectors.contact_timeline(theirs, people.seller)) == []
-    assert selectors.contact_timeline(theirs, people.boss).count() == 1
+    assert list(record_activities(theirs, people.seller)) == []
+    assert record_activities(theirs, people.boss).count() == 1
     contact = world["visible"]["contact"]
-    assert set(selectors.contact_timeline(contact, people.seller)) == {world["visible"]["activity"]}
+    assert set(record_activities(contact, people.seller)) == {world["visible"]["activity"]}
 
 
 def test_the_contact_page_timeline_and_inline_show_only_visible_activities(seller_client, people):
