@@ -9,8 +9,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -249,13 +247,11 @@ def next_action_filter(field_name: str, title: str, among: Q | None = None) -> t
 
 
 def due_date(moment: datetime | None) -> str:
-    """A due date, marked with the `crm-overdue` class (static CSS) once it is past."""
+    """A due date (`display.datetime_html`), marked with the `crm-overdue` class (static CSS) once it
+    is past."""
     if moment is None:
         return "-"
-    text = date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
-    if moment < timezone.now():
-        return format_html('<span class="crm-overdue">{}</span>', text)
-    return text
+    return display.datetime_html(moment, "crm-overdue" if moment < timezone.now() else "")
 
 
 def activity_date(activity) -> str:
@@ -263,7 +259,7 @@ def activity_date(activity) -> str:
     logged call's date, never red (it is history, not late)."""
     if activity.is_open_task:
         return due_date(activity.due_at)
-    return date_format(timezone.localtime(activity.done_at), "SHORT_DATETIME_FORMAT")
+    return display.datetime_html(activity.done_at)
 
 
 class CrmMedia:

@@ -140,10 +140,9 @@ class ContactAdmin(OwnedAdmin):
             return _("No activity yet.")
         rows = format_html_join(
             "",
-            '<li><time datetime="{}">{}</time> · {} · {}{}{} · {}</li>',
+            "<li>{} · {} · {}{}{} · {}</li>",
             (
                 (
-                    activity.created_at.isoformat(),
                     activity_date(activity),
                     activity.get_kind_display(),
                     activity.subject,
