@@ -227,8 +227,11 @@ def laptop(browser, settings, live_server) -> Iterator:
 def test_a_sales_persons_day_takes_the_clicks_the_workspace_allows_and_no_scroll(laptop, language):
     day = a_sales_persons_day()
     page = laptop(language, day.seller)
-    page.goto("/admin/crm/lead/")
+    page.goto("/admin/")
     walk = Walk(page, language)
+    # The home page (no sidebar there): My day is on the screen, one click away.
+    walk.on_screen(page.locator("#content-main").get_by_role("link", name=MY_DAY[language], exact=True))
+    page.goto("/admin/crm/lead/")
     sidebar_my_day = page.locator("#nav-sidebar").get_by_role("link", name=MY_DAY[language], exact=True)
 
     # 1. What is overdue or due today: one click from anywhere (here the prospects list).
@@ -313,4 +316,5 @@ def test_a_sales_persons_day_takes_the_clicks_the_workspace_allows_and_no_scroll
         "No budget",
     )
     assert_no_csp_violation(page)
+    walk.on_screen(sidebar_my_day)
     print(f"\nThe day in {language} (screenshots in {SHOTS}):\n{walk.report()}")
