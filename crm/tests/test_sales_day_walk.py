@@ -10,7 +10,7 @@ inside the screen, the page unscrolled, before it is clicked; this test never sc
 are the main frame's `load` events (a POST answered by a redirect is one).
 
 | task | target |
-| find what is overdue or due today | 1 click from anywhere |
+| find what is overdue or due today | 1 click from anywhere (My day, in the header) |
 | call a prospect and log the call | <= 3 clicks + the note, 1 load, no scroll |
 | set the next action | in the same submit as the call |
 | move the stage | 1 click, no scroll |
@@ -229,14 +229,12 @@ def test_a_sales_persons_day_takes_the_clicks_the_workspace_allows_and_no_scroll
     page = laptop(language, day.seller)
     page.goto("/admin/")
     walk = Walk(page, language)
-    # The home page (no sidebar there): My day is on the screen, one click away.
-    walk.on_screen(page.locator("#content-main").get_by_role("link", name=MY_DAY[language], exact=True))
-    page.goto("/admin/crm/lead/")
-    sidebar_my_day = page.locator("#nav-sidebar").get_by_role("link", name=MY_DAY[language], exact=True)
+    # My day in the header: on the screen of every page the walk sees, the home page included.
+    my_day = page.locator("#header").get_by_role("link", name=MY_DAY[language], exact=True)
 
-    # 1. What is overdue or due today: one click from anywhere (here the prospects list).
+    # 1. What is overdue or due today: one click from anywhere (here the home page).
     with walk.step("my-day") as step:
-        walk.click(sidebar_my_day, loads_a_page=True)
+        walk.click(my_day, loads_a_page=True)
         overdue = page.locator("#my-day-overdue").locator("xpath=..")
         walk.on_screen(page.locator("#my-day-overdue"))
         walk.on_screen(page.locator("#my-day-today"))
@@ -249,7 +247,7 @@ def test_a_sales_persons_day_takes_the_clicks_the_workspace_allows_and_no_scroll
         row = overdue.locator(".crm-my-day-row", has_text="Rappeler au sujet")
         walk.click(row.locator("a.crm-my-day-about"), loads_a_page=True)
     assert (step.clicks, step.loads) == (1, 1)
-    walk.on_screen(sidebar_my_day)  # My day stays one click away
+    walk.on_screen(my_day)  # My day stays one click away
 
     # 2. The call and its log: the phone, the note, Save; 3. its next action in the same submit.
     with walk.step("call-and-next-action") as step:
@@ -268,7 +266,7 @@ def test_a_sales_persons_day_takes_the_clicks_the_workspace_allows_and_no_scroll
     call = day.called.activities.get(subject=NOTE[language])
     assert (call.kind, call.done_at is not None) == (ActivityKind.CALL, True)
     assert day.called.activities.filter(kind=ActivityKind.TASK, subject=NEXT_ACTION[language], done_at=None)
-    walk.on_screen(sidebar_my_day)
+    walk.on_screen(my_day)
 
     # 4. The stage: one click.
     with walk.step("stage") as step:
@@ -279,10 +277,11 @@ def test_a_sales_persons_day_takes_the_clicks_the_workspace_allows_and_no_scroll
     assert day.called.stage == LeadStage.CONNECTED
 
     # To the board: the sidebar's Opportunities, then the board.
+    expect(page.locator("#nav-sidebar")).to_be_visible()
     with walk.step("open-the-board"):
         walk.click(page.locator("#nav-sidebar a[href='/admin/crm/opportunity/']"), loads_a_page=True)
         walk.click(page.get_by_role("link", name=BOARD[language], exact=True), loads_a_page=True)
-    walk.on_screen(sidebar_my_day)
+    walk.on_screen(my_day)
 
     # 5. An opportunity lost with its reason, from the board: the card dragged to Lost, the reason.
     lost_column = page.locator("section[data-lost]")
@@ -300,7 +299,7 @@ def test_a_sales_persons_day_takes_the_clicks_the_workspace_allows_and_no_scroll
 
     # To another prospect: My day, its task due today.
     with walk.step("open-another-prospect"):
-        walk.click(sidebar_my_day, loads_a_page=True)
+        walk.click(my_day, loads_a_page=True)
         today = page.locator("#my-day-today").locator("xpath=..")
         walk.click(today.locator("a.crm-my-day-about").first, loads_a_page=True)
 
@@ -316,5 +315,5 @@ def test_a_sales_persons_day_takes_the_clicks_the_workspace_allows_and_no_scroll
         "No budget",
     )
     assert_no_csp_violation(page)
-    walk.on_screen(sidebar_my_day)
+    walk.on_screen(my_day)
     print(f"\nThe day in {language} (screenshots in {SHOTS}):\n{walk.report()}")
