@@ -41,6 +41,8 @@ __all__ = [
     "badge_html",
     "bidi_widget_attrs",
     "date_html",
+    "datetime_html",
+    "datetime_text",
     "day_html",
     "ltr_html",
     "next_action_html",
@@ -104,6 +106,29 @@ def _date_html(moment: datetime.datetime, zone: str, language: str | None) -> Sa
         formats.date_format(local, "DATETIME_FORMAT"),
         formats.date_format(local, "SHORT_DATE_FORMAT"),
     )
+
+
+def datetime_html(moment: datetime.datetime | None, css_class: str = "") -> SafeString | str:
+    """A date and time (short format) as one left-to-right run, wherever one is shown.
+
+    "05/12/2026 17:45" is two numbers and a space: in a right-to-left page the bidi algorithm
+    orders the numbers right to left, the time before the date. `dir="ltr"` isolates the run (the
+    HTML rule for any element with `dir`), so it reads as in French and English."""
+    if moment is None:
+        return EMPTY
+    local = timezone.localtime(moment)
+    return format_html(
+        '<time datetime="{}"{} dir="ltr">{}</time>',
+        local.isoformat(),
+        format_html(' class="{}"', css_class) if css_class else "",
+        formats.date_format(local, "SHORT_DATETIME_FORMAT"),
+    )
+
+
+def datetime_text(moment: datetime.datetime) -> str:
+    """The same in plain text (a message, an email): the date and time between Unicode's
+    left-to-right isolate and its end (U+2066, U+2069), which no reader sees."""
+    return "\u2066" + formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") + "\u2069"
 
 
 def day_html(day: datetime.date | None) -> SafeString | str:

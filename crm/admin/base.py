@@ -9,9 +9,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.utils.text import capfirst, format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mini_analysis.sectors import sector_choices
@@ -87,17 +86,27 @@ def _keep_current_value(field: forms.ModelChoiceField, value) -> None:
 
 class PlainTitles:
     """A list is titled by what it lists ("Prospects"), an empty form by what it creates ("New
-    prospect"), not Django's "Select prospect to change" / "Add prospect" (in French "Sélectionnez
-    l'objet prospect à changer"). `add_title` is written per admin: French nouns have a gender."""
+    prospect"), a record by its name, not Django's "Select prospect to change" / "Add prospect" /
+    "Change prospect" (in French "Sélectionnez l'objet prospect à changer", "Modification de
+    prospect"). The list's add button says `add_title` too (`admin/change_list_object_tools.html`).
+    `add_title` is written per admin: French nouns have a gender."""
 
     add_title = _("New record")
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         title = capfirst(self.opts.verbose_name_plural)
-        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+        context = {"title": title, "add_title": self.add_title, **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         return super().add_view(request, form_url, {"title": self.add_title, **(extra_context or {})})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """A record's page is titled by the record, unless its admin titled it already."""
+        stock = {gettext(pattern) % self.opts.verbose_name for pattern in ("Change %s", "View %s")}
+        if obj is not None and not add and str(context.get("title")) in stock:
+            context["title"], context["subtitle"] = str(obj), None
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -249,13 +258,11 @@ def next_action_filter(field_name: str, title: str, among: Q | None = None) -> t
 
 
 def due_date(moment: datetime | None) -> str:
-    """A due date, marked with the `crm-overdue` class (static CSS) once it is past."""
+    """A due date (`display.datetime_html`), marked with the `crm-overdue` class (static CSS) once it
+    is past."""
     if moment is None:
         return "-"
-    text = date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
-    if moment < timezone.now():
-        return format_html('<span class="crm-overdue">{}</span>', text)
-    return text
+    return display.datetime_html(moment, "crm-overdue" if moment < timezone.now() else "")
 
 
 class CrmMedia:

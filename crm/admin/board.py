@@ -122,7 +122,8 @@ def board_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         "title": gettext("Pipeline board"),
         "opts": model_admin.opts,
         "columns": board_columns(board_opportunities(request, owner), stages),
-        "owner_form": owner_form,
+        # A sales person sees only their own deals: whose board to show is a manager's choice.
+        "owner_form": owner_form if visibility.sees_everything(request.user) else None,
         "owner": owner,
         "stages": stages,
         "loss_reasons": list(LossReason.objects.filter(is_active=True)),

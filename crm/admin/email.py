@@ -20,7 +20,7 @@ from mini_analysis.lengths import NOTES_MAX_LENGTH
 from ..models import EmailOptOut, EmailTemplate
 from ..services import PipelineError
 from ..services import email as email_services
-from .base import TypedTextForm
+from .base import PlainTitles, TypedTextForm
 
 
 class ComposeForm(forms.Form):
@@ -113,7 +113,8 @@ class EmailTemplateForm(TypedTextForm):
 
 
 @admin.register(EmailTemplate)
-class EmailTemplateAdmin(admin.ModelAdmin):
+class EmailTemplateAdmin(PlainTitles, admin.ModelAdmin):
+    add_title = _("New email template")
     form = EmailTemplateForm
     list_display = ["name", "language", "subject", "is_active"]
     list_filter = ["language", "is_active"]
@@ -130,7 +131,8 @@ class EmailOptOutForm(forms.ModelForm):
 
 
 @admin.register(EmailOptOut)
-class EmailOptOutAdmin(admin.ModelAdmin):
+class EmailOptOutAdmin(PlainTitles, admin.ModelAdmin):
+    add_title = _("New email consent withdrawal")
     form = EmailOptOutForm
     list_display = ["email_key", "withdrawn_at"]
     search_fields = ["email_key"]

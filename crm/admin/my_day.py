@@ -14,13 +14,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from .. import services, visibility
+from .. import display, services, visibility
 from ..models import Activity
 from ..my_day import (
     EVERYONE,
@@ -181,6 +179,6 @@ def reschedule_view(request: HttpRequest) -> HttpResponse:
         return _back(request)
     due_at = rescheduled(task.due_at, days=days)
     services.reschedule_task(task, user=request.user, due_at=due_at)
-    when = date_format(timezone.localtime(due_at), "SHORT_DATETIME_FORMAT")
+    when = display.datetime_text(due_at)
     messages.success(request, gettext("“%(task)s” moved to %(when)s.") % {"task": task.subject, "when": when})
     return _back(request)

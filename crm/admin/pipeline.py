@@ -231,8 +231,10 @@ class DisqualificationReasonAdmin(PlainTitles, admin.ModelAdmin):
 
 
 @admin.register(LossReason)
-class LossReasonAdmin(admin.ModelAdmin):
+class LossReasonAdmin(PlainTitles, admin.ModelAdmin):
     """Managers edit the list; a reason in use is deactivated rather than deleted (it is protected)."""
+
+    add_title = _("New loss reason")
 
     list_display = ["__str__", "order", "is_active"]
     list_editable = ["order", "is_active"]

@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -122,9 +122,7 @@ class RecordMixin:
         if logged.next_task is not None:
             text += " " + gettext("Next action: %(action)s, %(due)s.") % {
                 "action": logged.next_task.subject,
-                "due": formats.date_format(
-                    timezone.localtime(logged.next_task.due_at), "SHORT_DATETIME_FORMAT"
-                ),
+                "due": display.datetime_text(logged.next_task.due_at),
             }
         self.message_user(request, text, messages.SUCCESS)
         return self.back_to(record)
@@ -155,7 +153,7 @@ class RecordMixin:
             self.message_user(request, gettext("Done: %(task)s.") % {"task": task.subject}, messages.SUCCESS)
         else:
             services.reschedule_task(task, user=request.user, due_at=due)
-            when = formats.date_format(timezone.localtime(due), "SHORT_DATETIME_FORMAT")
+            when = display.datetime_text(due)
             self.message_user(
                 request,
                 gettext("Moved: %(task)s, %(due)s.") % {"task": task.subject, "due": when},

@@ -191,6 +191,23 @@ def test_my_day_is_one_click_from_the_navigation_of_every_admin_page(client, tea
         assert f'href="{MY_DAY}"' in client.get(url).content.decode(), url
 
 
+def test_my_day_is_in_the_header_of_every_admin_page_for_who_may_see_it(client, team):
+    lead = LeadFactory(assigned_to=team["alice"])
+    client.force_login(team["alice"])
+    pages = [
+        reverse("admin:index"),
+        reverse("admin:crm_lead_changelist"),
+        reverse("admin:crm_lead_change", args=[lead.pk]),
+        reverse("admin:crm_opportunity_board"),
+        MY_DAY,
+    ]
+    for url in pages:
+        assert f'<a class="crm-header-my-day" href="{MY_DAY}">' in client.get(url).content.decode(), url
+
+    client.force_login(UserFactory(username="no-tasks"))
+    assert "crm-header-my-day" not in client.get(reverse("admin:index")).content.decode()
+
+
 def _permissions(*codenames):
     from django.contrib.auth.models import Permission
 

@@ -141,3 +141,33 @@ def test_my_day_fits_a_390_by_844_phone(open_as_alice, language):
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
     screenshot(page, f"my-day-390-{language}")
     assert_no_csp_violation(page)
+
+
+# The left and right edges of a date-time's date and of its time, as the screen shows them.
+DATE_AND_TIME_EDGES = """(element) => {
+  const text = element.firstChild;
+  const space = text.data.indexOf(" ");
+  const range = document.createRange();
+  range.setStart(text, 0);
+  range.setEnd(text, space);
+  const date = range.getBoundingClientRect();
+  range.setStart(text, space + 1);
+  range.setEnd(text, text.data.length);
+  const time = range.getBoundingClientRect();
+  return {text: text.data, date: [date.left, date.right], time: [time.left, time.right]};
+}"""
+
+
+def test_in_hebrew_a_due_date_reads_date_then_time_as_in_french(open_as_alice):
+    alices_day()
+    page = open_as_alice("he", WIDE)
+    for url, due in [
+        ("/admin/crm/my-day/", ".crm-my-day-row time.crm-overdue"),
+        ("/admin/crm/activity/", "#result_list td.field-due time.crm-overdue"),
+    ]:
+        page.goto(url)
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        edges = page.locator(due).first.evaluate(DATE_AND_TIME_EDGES)
+        assert edges["date"][1] <= edges["time"][0], edges  # the date on the left, as in French
+        screenshot(page, f"due-date-he-{url.strip('/').replace('/', '-')}")
+    assert_no_csp_violation(page)
