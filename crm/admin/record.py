@@ -25,7 +25,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from .. import services
+from .. import display, services
 from ..models import ActivityKind
 from ..timeline import TimelineEntry, record_activities, record_timeline
 from .activities import ActivityInline
