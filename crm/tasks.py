@@ -12,7 +12,7 @@ from django_tasks import task
 
 from mini_analysis.tasks import enqueue_task
 
-from .imports.background import run_import
+from .imports.background import requeue, run_import, run_preview
 from .models import DeliveryStatus, EmailMessage, ImportRun, Lead, SalesProfile
 from .outbox import deliver
 from .pending_imports import discard_expired_pending_imports
@@ -61,11 +61,31 @@ def import_in_background(run_id: str, pending_name: str, mapping: list[str]) -> 
     return run.counts
 
 
-def start_background_import(user, pending_name: str, mapping: list[str], rows: int) -> ImportRun:
-    """The run a big file's import reports its progress on, and its job, queued once the run is saved."""
-    run = ImportRun.objects.create(user=user, rows_total=rows)
-    transaction.on_commit(lambda: import_in_background.enqueue(str(run.pk), pending_name, mapping))
+@task()
+def preview_in_background(run_id: str) -> dict:
+    """Read and preview a big file (`crm.imports.background`): its run waits for the confirmation."""
+    return run_preview(run_id).counts
+
+
+def start_background_preview(user, pending_name: str) -> ImportRun:
+    """The run a big file goes through the worker on, from its upload, and its preview's job,
+    queued once the run is saved."""
+    run = ImportRun.objects.create(user=user, pending_file=pending_name)
+    transaction.on_commit(lambda: preview_in_background.enqueue(str(run.pk)))
     return run
+
+
+def preview_again(run: ImportRun, mapping: list[str]) -> None:
+    """The run's file previewed again by the worker, with other columns."""
+    requeue(run, mapping)
+    transaction.on_commit(lambda: preview_in_background.enqueue(str(run.pk)))
+
+
+def start_background_import(run: ImportRun, mapping: list[str]) -> None:
+    """The previewed run confirmed: its import's job, queued once the run says so."""
+    requeue(run, mapping)
+    pending_name = str(run.pending_file)
+    transaction.on_commit(lambda: import_in_background.enqueue(str(run.pk), pending_name, mapping))
 
 
 def email_language(lead: Lead, profile: SalesProfile | None) -> str:
