@@ -66,7 +66,7 @@ def test_a_file_of_20000_rows_goes_through_the_worker_with_its_progress_and_an_e
 ):
     settings.IMPORT_MAX_ROWS = ROWS
     settings.IMPORT_MAX_FILE_SIZE = 10 * 1024 * 1024
-    lines = prospects(ROWS - 1) + ["not-an-email,Bad,"]
+    lines = [*prospects(ROWS - 1), "not-an-email,Bad,"]
     progress = []
     update = background.ImportRun.objects.filter
 
@@ -174,14 +174,15 @@ def test_a_big_file_without_its_email_or_brand_column_asks_for_them_on_its_previ
     run_the_worker(callbacks)
 
     page = client.get(response.url)
-    assert ImportRun.objects.get().state == "preview" and "Choisissez les colonnes" in page.context["mapping_error"]
+    assert ImportRun.objects.get().state == "preview"
+    assert "Choisissez les colonnes" in page.context["mapping_error"]
     assert 'name="_confirm"' not in page.content.decode() and 'name="_preview"' in page.content.decode()
 
 
 def test_cancelling_a_big_files_preview_deletes_its_file_its_refused_rows_and_its_run(
     client, signed_in_boss, small_runs, django_capture_on_commit_callbacks
 ):
-    lines = prospects(5) + ["not-an-email,Bad,"]
+    lines = [*prospects(5), "not-an-email,Bad,"]
     response, callbacks = upload(client, lines, django_capture_on_commit_callbacks)
     run_the_worker(callbacks)
     assert PendingImport.objects.count() == 2  # the file, and its refused rows
