@@ -124,7 +124,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 # (`crm.models.PendingImport`), not on one web server's disk: the confirmation may reach another
 # worker or instance. Seconds it waits at most (it is deleted once confirmed or cancelled).
 IMPORT_CONFIRMATION_TIMEOUT = env.int("IMPORT_CONFIRMATION_TIMEOUT", default=30 * 60)
-# A confirmed import of more rows than this is run by the worker, with a progress page (crm.tasks).
+# An uploaded file of more rows than this is read, previewed and imported by the worker, with a
+# progress page (crm.imports.jobs); the upload reads no further than these rows.
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=2000)
 # Limits of an uploaded spreadsheet (`crm.uploads`), checked before it is parsed or while it is
 # streamed: the file's size (bytes), an .xlsx's size once unpacked (bytes), its rows (the preview

@@ -24,6 +24,7 @@ from mini_analysis.tasks import enqueue_task
 
 from ..imports import ImportPlan, check_mapping, guess_mapping, import_table, plan_import
 from ..imports.background import SHOWN_ROWS, cancel_run, needs_worker, refused_csv
+from ..imports.jobs import preview_again, start_background_import, start_background_preview
 from ..models import ImportRun
 from ..pending_imports import (
     PendingImportGone,
@@ -33,7 +34,7 @@ from ..pending_imports import (
     pending_import_waiting,
     take_pending_import,
 )
-from ..tasks import expire_pending_imports, preview_again, start_background_import, start_background_preview
+from ..tasks import expire_pending_imports
 from ..uploads import UploadLimits, UploadRefused, read_table
 from .import_forms import ImportUploadForm, MappingForm
 

@@ -7,7 +7,7 @@ import is its own transaction. `import_prospects` imports this way too.
 Rows of one person and brand are merged within a chunk; across chunks the later row updates the
 prospect the earlier one wrote (the same outcome, without the warning; its preview counts it new).
 The state changes of a run are functions here, called by the admin's pages and the worker's jobs
-(`crm.tasks`).
+(`crm.imports.jobs`).
 """
 
 import csv

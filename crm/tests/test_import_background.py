@@ -1,4 +1,4 @@
-"""A big file goes through the worker from its upload (`crm.imports.background`, `crm.tasks`): read
+"""A big file goes through the worker from its upload (`crm.imports.background`, `crm.imports.jobs`): read
 and previewed, then imported once confirmed, its progress on a page that refreshes itself, and an
 email when it is done. The web requests return at once."""
 

@@ -394,7 +394,7 @@ def test_an_error_while_writing_writes_nothing_is_told_in_a_sentence_and_its_tra
     def broken(*args, **kwargs):
         raise DatabaseError("value too long for /srv/igv/column")
 
-    monkeypatch.setattr("crm.imports.writes.bulk_create_with_history", broken)
+    monkeypatch.setattr("crm.services.leads.insert_history", broken)  # after the leads are inserted
     done = confirm(client, response)
 
     page = page_of(done)
