@@ -72,6 +72,7 @@ class RowReader:
         # A file repeats its dates, and a person's phone on each of their brands: each read once.
         self.phones: dict[str, CheckedPhoneNumber | None] = {}
         self.dates: dict[str, datetime.datetime | None] = {}
+        self.texts: dict[tuple[str, str], tuple[str | None, list[str]]] = {}  # value, refusals
 
     def read(self, cells: dict[str, tuple[str, object]]) -> RowValues:
         """`cells`: field -> (column header, cell value) for the mapped columns."""
@@ -93,7 +94,7 @@ class RowReader:
             values.setdefault("first_name", first)
             values.setdefault("last_name", last)
         elif name in TEXT_FIELDS:
-            values[name] = _checked(name, text)
+            values[name] = self.checked(name, text)
         elif name == "phone":
             try:
                 values["phone"] = self.phone(text)
@@ -122,6 +123,20 @@ class RowReader:
                 values["assigned_to"] = owner
         elif name == "created_at":
             values["created_at"] = self.date(text, value)
+
+    def checked(self, name: str, text: str) -> str:
+        """The text, checked by the model's field (length, email form) with its own message; a
+        name, a sector, a brand repeated down the file is checked once."""
+        key = (name, text)
+        if key not in self.texts:
+            try:
+                self.texts[key] = (Lead._meta.get_field(name).clean(text, None), [])
+            except ValidationError as error:
+                self.texts[key] = (None, error.messages)
+        value, refusals = self.texts[key]
+        if refusals:
+            raise ValidationError(refusals)
+        return value
 
     def phone(self, text: str) -> PhoneNumber:
         """The number as typed, national or international, or a spreadsheet's number that lost its
@@ -201,11 +216,6 @@ def _parsed_date(text: str) -> datetime.datetime | None:
         except ValueError:
             continue
     return moment
-
-
-def _checked(name: str, text: str) -> str:
-    """The text, checked by the model's field (length, email form) with its own message."""
-    return Lead._meta.get_field(name).clean(text, None)
 
 
 def _choices_by_name(choices) -> dict[str, str]:
