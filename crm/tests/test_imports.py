@@ -326,7 +326,7 @@ def assert_nothing_kept_or_written() -> None:
 def test_the_import_page_states_the_limits_of_a_file(client, signed_in_boss):
     page = page_of(client.get(IMPORT_URL))
 
-    assert "Un fichier de 5,0 Mio au plus, 1000 lignes et 10000 caractères par cellule." in page
+    assert "Un fichier de 16,0 Mio au plus, 100000 lignes et 10000 caractères par cellule." in page
 
 
 @pytest.mark.parametrize(
