@@ -156,13 +156,11 @@ class RowReader:
             moment = datetime.datetime.combine(value, datetime.time())
         else:
             if text not in self.dates:
-                self.dates[text] = _parsed_date(text)
+                self.dates[text] = _aware(_parsed_date(text))
             moment = self.dates[text]
         if moment is None:
             raise ValidationError(_("“%(value)s” is not a date.") % {"value": text})
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment)
-        return moment
+        return _aware(moment)
 
     def _choice(self, choices: dict, text: str, message: str):
         found = choices.get(simple_key(text))
@@ -201,6 +199,10 @@ def _read_phone(text: str, region: str) -> CheckedPhoneNumber | None:
             number.checked = True
             return number
     return None
+
+
+def _aware(moment: datetime.datetime | None) -> datetime.datetime | None:
+    return timezone.make_aware(moment) if moment is not None and timezone.is_naive(moment) else moment
 
 
 def _parsed_date(text: str) -> datetime.datetime | None:
