@@ -161,7 +161,7 @@ class LeadImportMixin:
         if request.method == "POST" and run.state == ImportRun.State.PREVIEW:
             return self._run_answer(request, run)
         refused_name = str(run.refused_file) if run.refused_file else None
-        if refused_name:
+        if refused_name and refused_name not in request.session.get(SESSION_KEY, []):
             request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), refused_name]
         context = {"step": "run", "run": run, "counts": run.counts or None, "refused_name": refused_name}
         if run.state == ImportRun.State.PREVIEW:

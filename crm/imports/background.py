@@ -16,10 +16,12 @@ from dataclasses import replace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 from ..exports import BOM
 from ..models import ImportRun
 from ..pending_imports import (
+    PendingImportGone,
     discard_pending_import,
     keep_pending_import,
     pending_import_content,
@@ -101,6 +103,13 @@ def run_preview(run_id: str) -> ImportRun:
     except UploadRefused as refusal:  # past the rows the upload read: said on the page
         _discard_file(run)
         _set(run, state=ImportRun.State.FAILED, error=refusal.message[:2000])
+        return _fresh(run)
+    except PendingImportGone:  # expired while it waited for the worker
+        gone = _(
+            "This file is no longer waiting for confirmation (imported, cancelled or expired): "
+            "upload it again."
+        )
+        _set(run, state=ImportRun.State.FAILED, error=gone)
         return _fresh(run)
     mapping = run.mapping or guess_mapping(table.headers)
     _set(run, rows_total=len(table), headers=table.headers, mapping=mapping)

@@ -212,3 +212,14 @@ def test_a_run_is_shown_only_to_the_user_who_confirmed_it(client, signed_in_boss
     run = ImportRun.objects.create(user=boss, rows_total=10)
 
     assert client.get(reverse("admin:crm_lead_import_run", args=[run.pk])).status_code == 404
+
+
+def test_a_big_file_expired_before_the_worker_read_it_fails_its_run_with_a_sentence(
+    client, signed_in_boss, small_runs, django_capture_on_commit_callbacks
+):
+    response, callbacks = upload(client, prospects(5), django_capture_on_commit_callbacks)
+    PendingImport.objects.all().delete()
+    run_the_worker(callbacks)
+
+    page = client.get(response.url).content.decode()
+    assert ImportRun.objects.get().state == "failed" and "n’attend plus" in page and REFRESH not in page
