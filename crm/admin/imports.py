@@ -6,6 +6,10 @@ uploader's session only; it is deleted when the import is confirmed (before it r
 confirmation sent twice imports once) or cancelled, or by the worker when it expires. The refused
 rows of a confirmed import wait the same way, as a CSV file to download, fix and import again.
 Every error is a sentence on the page; tracebacks go to the log.
+
+A file of more than `IMPORT_BACKGROUND_ROWS` rows is not planned here: its upload starts an
+`ImportRun` (`crm.imports.jobs`), and the run's page (`import_run_view`) follows the worker's
+preview, takes the confirmation (or other columns, or the cancel) and follows the import.
 """
 
 import logging
