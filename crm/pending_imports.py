@@ -37,6 +37,11 @@ def pending_import_content(name: str) -> bytes:
     return bytes(content)
 
 
+def pending_import_waiting(name: str) -> bool:
+    """Whether the file kept under `name` is still waiting (its content not read)."""
+    return _waiting(name).exists()
+
+
 def take_pending_import(name: str) -> bytes:
     """The file kept under `name`, deleted as it is taken: a confirmation sent twice imports once."""
     with transaction.atomic():

@@ -13,8 +13,7 @@ from django_tasks import task
 from mini_analysis.tasks import enqueue_task
 
 from .export_runs import build_export, discard_expired_exports, new_export_run
-from .imports.background import run_import
-from .models import DeliveryStatus, EmailMessage, ExportRun, ImportRun, Lead, SalesProfile
+from .models import DeliveryStatus, EmailMessage, ExportRun, Lead, SalesProfile
 from .outbox import deliver
 from .pending_imports import discard_expired_pending_imports
 
@@ -44,29 +43,6 @@ def notify_assignee(lead_id: int, assignee_id: int) -> bool:
 def expire_pending_imports() -> int:
     """Delete the uploads whose confirmation time is over (enqueued for when each one expires)."""
     return discard_expired_pending_imports()
-
-
-@task()
-def import_in_background(run_id: str, pending_name: str, mapping: list[str]) -> dict:
-    """Import a big file (`crm.imports.background`), then email the user who confirmed it."""
-    run = run_import(run_id, pending_name, mapping)
-    if run.user is not None and run.user.email:
-        url = settings.SITE_URL.rstrip("/") + reverse("admin:crm_lead_import_run", args=[run.pk])
-        with translation.override(settings.LANGUAGE_CODE):
-            counts = run.counts
-            body = _(
-                "Your import is done: %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
-                "%(refused)s refused.\n\nSee it (and download the refused rows): %(url)s\n"
-            ) % {**counts, "url": url}
-            send_mail(_("Your import of prospects is done"), body, None, [run.user.email])
-    return run.counts
-
-
-def start_background_import(user, pending_name: str, mapping: list[str], rows: int) -> ImportRun:
-    """The run a big file's import reports its progress on, and its job, queued once the run is saved."""
-    run = ImportRun.objects.create(user=user, rows_total=rows)
-    transaction.on_commit(lambda: import_in_background.enqueue(str(run.pk), pending_name, mapping))
-    return run
 
 
 @task()

@@ -62,6 +62,10 @@ class UploadRefused(Exception):
         self.message = message
 
 
+class TooManyRows(UploadRefused):
+    """The file has more rows than the limit (a big file's upload reads no further: the worker does)."""
+
+
 @dataclass(frozen=True)
 class UploadLimits:
     max_file_size: int
@@ -234,7 +238,7 @@ def _table(numbered_rows: Iterable[tuple[int, Iterable]], limits: UploadLimits) 
             header = ["" if value is None else str(value).strip() for value in cells]
             continue
         if len(rows) == limits.max_rows:
-            raise UploadRefused(
+            raise TooManyRows(
                 _("This file has more than %(limit)s rows: split it into files of at most %(limit)s rows.")
                 % {"limit": number_format(limits.max_rows, force_grouping=True)}
             )

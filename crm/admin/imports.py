@@ -10,6 +10,10 @@ uploader's session only; it is deleted when the import is confirmed (before it r
 confirmation sent twice imports once) or cancelled, or by the worker when it expires. The refused
 rows of a confirmed import wait the same way, as a CSV file to download, fix and import again.
 Every error is a sentence on the page; tracebacks go to the log.
+
+A file of more than `IMPORT_BACKGROUND_ROWS` rows is not planned here: its upload starts an
+`ImportRun` (`crm.imports.jobs`), and the run's page (`import_run_view`) follows the worker's
+preview, takes the confirmation (or other columns, or the cancel) and follows the import.
 """
 
 import logging
@@ -28,22 +32,23 @@ from mini_analysis.tasks import enqueue_task
 
 from .. import services
 from ..imports import ImportPlan, check_mapping, guess_mapping, import_table, plan_import
-from ..imports.background import refused_csv
+from ..imports.background import SHOWN_ROWS, cancel_run, needs_worker, refused_csv
+from ..imports.jobs import preview_again, start_background_import, start_background_preview
 from ..models import ImportMapping, ImportRun
 from ..pending_imports import (
     PendingImportGone,
     discard_pending_import,
     keep_pending_import,
     pending_import_content,
+    pending_import_waiting,
     take_pending_import,
 )
-from ..tasks import expire_pending_imports, start_background_import
+from ..tasks import expire_pending_imports
 from ..uploads import UploadLimits, UploadRefused, read_table
 from .import_forms import ImportUploadForm, MappingForm, MappingNameForm, SavedMappingChoiceForm
 
 logger = logging.getLogger(__name__)
 SESSION_KEY = "crm_pending_imports"
-REFUSED_SHOWN = 200  # refused rows listed on the page; all of them are in the file to download
 
 
 class LeadImportMixin:
@@ -85,7 +90,7 @@ class LeadImportMixin:
         if request.method == "POST" and form.is_valid():
             content = b"".join(form.cleaned_data["import_file"].chunks())
             try:
-                read_table(content)
+                big = needs_worker(content)
             except UploadRefused as refusal:
                 form.add_error("import_file", refusal.message)
             except Exception:
@@ -93,8 +98,13 @@ class LeadImportMixin:
                 form.add_error("import_file", _("This file cannot be read. Check the format chosen for it."))
             else:
                 name = self._keep(request, content)
+                saved = form.cleaned_data.get("saved_mapping")
+                if big:  # read, previewed and imported by the worker: this page follows it
+                    run = start_background_preview(request.user, name, saved.columns if saved else None)
+                    request.session[SESSION_KEY] = [*request.session[SESSION_KEY], str(run.pk)]
+                    return HttpResponseRedirect(self._url("crm_lead_import_run", run.pk))
                 url = self._url("crm_lead_import_preview", name)
-                if saved := form.cleaned_data.get("saved_mapping"):
+                if saved:
                     url += f"?mapping={saved.pk}"
                 return HttpResponseRedirect(url)
         return self._render(request, {"form": form, "step": "upload"})
@@ -121,10 +131,7 @@ class LeadImportMixin:
         guessed = guess_mapping(table.headers, saved.columns if saved else None)
         form = MappingForm(table.headers, request.POST if posted else None, initial_mapping=guessed)
         mapping = form.mapping() if posted and form.is_valid() else guessed
-        may_save = request.user.has_perm("crm.add_importmapping") or request.user.has_perm(
-            "crm.change_importmapping"
-        )
-        save_form = MappingNameForm(request.POST if posted else None) if may_save else None
+        save_form = self._save_form(request)
         forms_context = {
             "mapping_form": form,
             "save_mapping_form": save_form,
@@ -135,7 +142,7 @@ class LeadImportMixin:
             if posted and "_confirm" in request.POST and form.is_valid():
                 check_mapping(mapping)  # before the file is taken: a wrong mapping keeps it
                 if save_form is None or self._save_mapping(request, save_form, table.headers, mapping):
-                    return self._confirm(request, name, mapping, len(table))
+                    return self._confirm(request, name, mapping)
             plan = plan_import(table, mapping, request.user)
         except UploadRefused as refusal:
             return self._render(request, {**forms_context, "mapping_error": refusal.message})
@@ -165,16 +172,30 @@ class LeadImportMixin:
         return response
 
     def import_run_view(self, request: HttpRequest, run: uuid.UUID) -> HttpResponse:
-        """An import the worker runs: its progress (the page refreshes itself), then its outcome."""
+        """A big file the worker reads, previews and imports: its progress (the page refreshes
+        itself), its preview to confirm (or map again, or cancel), then its outcome."""
         self._check_permission(request)
         run = ImportRun.objects.filter(pk=self._owned(request, run), user=request.user).first()
         if run is None:
             raise Http404
+        if request.method == "POST" and run.state == ImportRun.State.PREVIEW:
+            return self._run_answer(request, run)
         refused_name = str(run.refused_file) if run.refused_file else None
-        if refused_name:
+        if refused_name and refused_name not in request.session.get(SESSION_KEY, []):
             request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), refused_name]
         context = {"step": "run", "run": run, "counts": run.counts or None, "refused_name": refused_name}
+        if run.state == ImportRun.State.PREVIEW:
+            form = MappingForm(run.headers, initial_mapping=run.mapping)
+            context.update(_run_preview_context(run, form), save_mapping_form=self._save_form(request))
         return self._render(request, context)
+
+    def _save_form(self, request: HttpRequest) -> MappingNameForm | None:
+        """ "Save this mapping as …", for those who may save one."""
+        if request.user.has_perm("crm.add_importmapping") or request.user.has_perm(
+            "crm.change_importmapping"
+        ):
+            return MappingNameForm(request.POST if request.method == "POST" else None)
+        return None
 
     def _save_mapping(
         self, request: HttpRequest, form: MappingNameForm, headers: list[str], mapping: list[str]
@@ -197,13 +218,43 @@ class LeadImportMixin:
         messages.success(request, _("The mapping “%(name)s” was saved.") % {"name": name})
         return True
 
-    def _confirm(self, request: HttpRequest, name: str, mapping: list[str], rows: int) -> HttpResponse:
-        if rows > settings.IMPORT_BACKGROUND_ROWS:
-            # The file is now the worker's: this session can no more confirm or cancel it.
-            run = start_background_import(request.user, name, mapping, rows)
-            kept = [other for other in request.session.get(SESSION_KEY, []) if other != name]
-            request.session[SESSION_KEY] = [*kept, str(run.pk)]
+    def _run_answer(self, request: HttpRequest, run: ImportRun) -> HttpResponse:
+        """The preview's buttons: cancel, preview again with other columns, or confirm."""
+        if "_cancel" in request.POST:
+            cancel_run(run)
+            messages.info(request, _("Import cancelled: the file was deleted."))
+            return HttpResponseRedirect(reverse(f"{self.admin_site.name}:crm_lead_changelist"))
+        form = MappingForm(run.headers, request.POST, initial_mapping=run.mapping)
+        if not form.is_valid():
             return HttpResponseRedirect(self._url("crm_lead_import_run", run.pk))
+        mapping = form.mapping()
+        save_form = self._save_form(request)
+        context = {
+            "step": "run",
+            "run": run,
+            **_run_preview_context(run, form),
+            "save_mapping_form": save_form,
+        }
+        try:
+            check_mapping(mapping)
+        except UploadRefused as refusal:
+            return self._render(request, {**context, "mapping_error": refusal.message})
+        confirmed = "_confirm" in request.POST
+        if (
+            confirmed
+            and save_form is not None
+            and not self._save_mapping(request, save_form, run.headers, mapping)
+        ):
+            return self._render(request, context)
+        if not confirmed:
+            preview_again(run, mapping)
+        elif not pending_import_waiting(str(run.pending_file)):
+            return self._gone(request)
+        else:
+            start_background_import(run, mapping)
+        return HttpResponseRedirect(self._url("crm_lead_import_run", run.pk))
+
+    def _confirm(self, request: HttpRequest, name: str, mapping: list[str]) -> HttpResponse:
         try:
             content = take_pending_import(name)  # deleted now, whatever happens next
         except PendingImportGone:
@@ -251,6 +302,7 @@ class LeadImportMixin:
             "opts": self.model._meta,
             "title": _("Import prospects"),
             "import_limits": UploadLimits.from_settings(),
+            "working_states": [ImportRun.State.QUEUED, ImportRun.State.READING, ImportRun.State.RUNNING],
             "confirmation_minutes": settings.IMPORT_CONFIRMATION_TIMEOUT // 60,
             **context,
         }
@@ -261,7 +313,20 @@ def _plan_context(plan: ImportPlan) -> dict:
     return {
         "plan": plan,
         "counts": plan.counts,
-        "refused_shown": plan.refused[:REFUSED_SHOWN],
-        "refused_hidden": max(0, len(plan.refused) - REFUSED_SHOWN),
-        "warnings_shown": plan.warnings[:REFUSED_SHOWN],
+        "refused_shown": plan.refused[:SHOWN_ROWS],
+        "refused_hidden": max(0, len(plan.refused) - SHOWN_ROWS),
+        "warnings_shown": plan.warnings[:SHOWN_ROWS],
+    }
+
+
+def _run_preview_context(run: ImportRun, form: MappingForm) -> dict:
+    """A big file's preview, as the worker left it on its run (the page shows the first rows)."""
+    shown = len(run.refused_shown)
+    return {
+        "step": "preview",
+        "mapping_form": form,
+        "mapping_error": run.error,
+        "refused_shown": run.refused_shown,
+        "refused_hidden": max(0, (run.counts or {}).get("refused", 0) - shown),
+        "warnings_shown": run.warnings,
     }

@@ -74,6 +74,10 @@ class RowReader:
         self.statuses = _choices_by_name(Status)
         self.sources = _choices_by_name(Source)
         self.region = settings.PHONENUMBER_DEFAULT_REGION
+        # A file repeats its dates, and a person's phone on each of their brands: each read once.
+        self.phones: dict[str, CheckedPhoneNumber | None] = {}
+        self.dates: dict[str, datetime.datetime | None] = {}
+        self.texts: dict[tuple[str, str], tuple[str | None, list[str]]] = {}  # value, refusals
 
     def read(self, cells: dict[str, tuple[str, object]]) -> RowValues:
         """`cells`: field -> (column header, cell value) for the mapped columns."""
@@ -95,7 +99,7 @@ class RowReader:
             values.setdefault("first_name", first)
             values.setdefault("last_name", last)
         elif name in TEXT_FIELDS:
-            values[name] = _checked(name, text)
+            values[name] = self.checked(name, text)
         elif name == "phone":
             try:
                 values["phone"] = self.phone(text)
@@ -124,22 +128,29 @@ class RowReader:
         elif name == "created_at":
             values["created_at"] = self.date(text, value)
 
+    def checked(self, name: str, text: str) -> str:
+        """The text, checked by the model's field (length, email form) with its own message; a
+        name, a sector, a brand repeated down the file is checked once."""
+        key = (name, text)
+        if key not in self.texts:
+            try:
+                self.texts[key] = (Lead._meta.get_field(name).clean(text, None), [])
+            except ValidationError as error:
+                self.texts[key] = (None, error.messages)
+        value, refusals = self.texts[key]
+        if refusals:
+            raise ValidationError(refusals)
+        return value
+
     def phone(self, text: str) -> PhoneNumber:
         """The number as typed, national or international, or a spreadsheet's number that lost its
         “+” or its leading 0; parsed once, as the model field keeps it. None that fits: refused."""
         text = text.lstrip("'").strip()
-        digits = "".join(character for character in text if character.isdigit())
-        candidates = [text]
-        if digits and not text.startswith(("+", "0")):
-            candidates += [f"+{digits}", f"0{digits}"]
-        for candidate in candidates:
-            try:
-                number = phonenumbers.parse(candidate, self.region, numobj=PhoneNumber())
-            except phonenumbers.NumberParseException:
-                continue
-            if phonenumbers.is_valid_number(number):
-                return number
-        raise ValidationError(_("“%(value)s” is not a phone number.") % {"value": text})
+        if text not in self.phones:
+            self.phones[text] = _read_phone(text, self.region)
+        if self.phones[text] is None:
+            raise ValidationError(_("“%(value)s” is not a phone number.") % {"value": text})
+        return self.phones[text]
 
     def date(self, text: str, value) -> datetime.datetime:
         """A datetime from a workbook's date, an ISO date (and time), or a day/month/year date."""
@@ -148,18 +159,54 @@ class RowReader:
         elif isinstance(value, datetime.date):
             moment = datetime.datetime.combine(value, datetime.time())
         else:
-            moment = _parsed_date(text)
+            if text not in self.dates:
+                self.dates[text] = _aware(_parsed_date(text))
+            moment = self.dates[text]
         if moment is None:
             raise ValidationError(_("“%(value)s” is not a date.") % {"value": text})
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment)
-        return moment
+        return _aware(moment)
 
     def _choice(self, choices: dict, text: str, message: str):
         found = choices.get(simple_key(text))
         if found is None:
             raise ValidationError(message % {"value": text})
         return found
+
+
+class CheckedPhoneNumber(PhoneNumber):
+    """A number the reader found valid: its check and its stored (E.164) form done once, where the
+    model field would do them again on every save (the prospect's, and its history row's)."""
+
+    checked = False
+
+    def is_valid(self) -> bool:
+        return self.checked or super().is_valid()
+
+    def format_as(self, format) -> str:
+        formatted = self.__dict__.setdefault("_formatted", {})
+        if format not in formatted:
+            formatted[format] = super().format_as(format)
+        return formatted[format]
+
+
+def _read_phone(text: str, region: str) -> CheckedPhoneNumber | None:
+    digits = "".join(character for character in text if character.isdigit())
+    candidates = [text]
+    if digits and not text.startswith(("+", "0")):
+        candidates += [f"+{digits}", f"0{digits}"]
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region, numobj=CheckedPhoneNumber())
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            number.checked = True
+            return number
+    return None
+
+
+def _aware(moment: datetime.datetime | None) -> datetime.datetime | None:
+    return timezone.make_aware(moment) if moment is not None and timezone.is_naive(moment) else moment
 
 
 def _parsed_date(text: str) -> datetime.datetime | None:
@@ -175,11 +222,6 @@ def _parsed_date(text: str) -> datetime.datetime | None:
         except ValueError:
             continue
     return moment
-
-
-def _checked(name: str, text: str) -> str:
-    """The text, checked by the model's field (length, email form) with its own message."""
-    return Lead._meta.get_field(name).clean(text, None)
 
 
 def _choices_by_name(choices) -> dict[str, str]:

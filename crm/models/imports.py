@@ -37,12 +37,15 @@ class PendingImport(models.Model):
 
 
 class ImportRun(models.Model):
-    """An import confirmed for the worker (a file of more than `IMPORT_BACKGROUND_ROWS` rows): its
-    progress, shown on a refreshing page, and its outcome. The file itself stays a `PendingImport`
-    until the worker takes it."""
+    """A big file (more than `IMPORT_BACKGROUND_ROWS` rows) on its way through the worker: read and
+    previewed (`READING`, then `PREVIEW`: its counts and first refused rows, waiting for the
+    confirmation), then imported (`RUNNING`, then `DONE`); its progress shown on a refreshing page.
+    The file itself stays a `PendingImport` (`pending_file`) until the worker takes it to import."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Waiting for the worker")
+        READING = "reading", _("Reading the file")
+        PREVIEW = "preview", _("Waiting for your confirmation")
         RUNNING = "running", _("Importing")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
@@ -61,12 +64,21 @@ class ImportRun(models.Model):
     counts = models.JSONField(_("counts"), default=dict)
     # The refused rows' CSV, a `PendingImport` of its own (same expiry, same erasure).
     refused_file = models.UUIDField(_("refused rows"), null=True, blank=True)
+    # The uploaded file (a `PendingImport`) until the worker takes it to import.
+    pending_file = models.UUIDField(_("file"), null=True, blank=True)
+    headers = models.JSONField(_("columns"), default=list)
+    mapping = models.JSONField(_("mapping"), default=list)
+    # The preview's first refused rows ({"line", "reasons"}) and warnings ([line, message]), as shown.
+    refused_shown = models.JSONField(_("refused rows shown"), default=list)
+    warnings = models.JSONField(_("warnings"), default=list)
+    # Why the worker refused the file, or its columns (a sentence for the user).
+    error = models.TextField(_("error"), max_length=2000, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         verbose_name = _("import run")
         verbose_name_plural = _("import runs")
-        constraints = [text_length_constraint("crm_importrun_text_lengths", {"state": 8})]
+        constraints = [text_length_constraint("crm_importrun_text_lengths", {"state": 8, "error": 2000})]
 
     def __str__(self) -> str:
         return str(self.id)

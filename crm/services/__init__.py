@@ -1,7 +1,8 @@
 """The CRM's writes, one module per concept; the signal, the backfill, the API, the admin and the
 commands call these, and every write names its actor in the history (`crm.history`):
 
-- `leads`: the prospect of each request (the `post_save` receiver's `sync_lead`), assignment;
+- `leads`: the prospect of each request (the `post_save` receiver's `sync_lead`), assignment,
+  an import's leads written in bulk;
 - `stages`: a lead's sales stage set by hand;
 - `conversion`: a lead converted into a contact, a company and an opportunity;
 - `opportunities`: an opportunity saved, moved on the board;
@@ -39,6 +40,7 @@ from .leads import (
     lead_fields_from,
     sync_lead,
     sync_lead_after_save,
+    write_leads_in_bulk,
 )
 from .opportunities import move_opportunity, save_opportunity
 from .stages import MANUAL_LEAD_STAGES, lead_stage_error, save_lead, set_lead_stage
@@ -79,4 +81,5 @@ __all__ = [
     "set_lead_stage",
     "sync_lead",
     "sync_lead_after_save",
+    "write_leads_in_bulk",
 ]

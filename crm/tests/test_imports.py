@@ -326,7 +326,7 @@ def assert_nothing_kept_or_written() -> None:
 def test_the_import_page_states_the_limits_of_a_file(client, signed_in_boss):
     page = page_of(client.get(IMPORT_URL))
 
-    assert "Un fichier de 5,0 Mio au plus, 1000 lignes et 10000 caractères par cellule." in page
+    assert "Un fichier de 16,0 Mio au plus, 100000 lignes et 10000 caractères par cellule." in page
 
 
 @pytest.mark.parametrize(
@@ -394,7 +394,7 @@ def test_an_error_while_writing_writes_nothing_is_told_in_a_sentence_and_its_tra
     def broken(*args, **kwargs):
         raise DatabaseError("value too long for /srv/igv/column")
 
-    monkeypatch.setattr("crm.imports.writes.bulk_create_with_history", broken)
+    monkeypatch.setattr("crm.services.leads.insert_history", broken)  # after the leads are inserted
     done = confirm(client, response)
 
     page = page_of(done)

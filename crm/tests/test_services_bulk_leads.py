@@ -1,0 +1,61 @@
+"""An import's chunk written set-based: `crm.services.write_leads_in_bulk`."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from phonenumber_field.phonenumber import PhoneNumber
+
+from crm import services
+from crm.models import Lead
+
+from .factories import LeadFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_and_changed_leads_are_written_with_their_history_by_the_importer():
+    importer, owner = UserFactory(), UserFactory()
+    kept = LeadFactory(email="kept@example.com", brand_name="Kept", sector="food")
+    changed = LeadFactory(email="old@example.com", brand_name="Old", sector="food")
+    changed.sector, changed.assigned_to = "tech", owner
+    changed.phone = PhoneNumber.from_string("052-345-6789", region="IL")
+    new = [Lead(email=f"n{index}@example.com", brand_name=f"N {index}") for index in range(3)]
+
+    services.write_leads_in_bulk(
+        new, [changed], ["sector", "assigned_to", "phone"], user=importer, reason="imported"
+    )
+
+    changed.refresh_from_db()
+    assert (changed.sector, changed.assigned_to, str(changed.phone)) == ("tech", owner, "+972523456789")
+    assert Lead.objects.get(email="n1@example.com").brand_key == "n 1"
+    assert kept.history.count() == 1  # its creation only
+    imported = Lead.history.filter(history_change_reason="imported")
+    assert sorted(imported.values_list("history_type", flat=True)) == ["+", "+", "+", "~"]
+    assert {entry.history_user for entry in imported} == {importer}
+    update = imported.get(history_type="~")
+    assert (update.sector, update.assigned_to_id, update.updated_at) == ("tech", owner.pk, changed.updated_at)
+
+
+def test_a_chunk_is_a_handful_of_statements_whatever_its_rows():
+    leads = LeadFactory.create_batch(20)
+    for lead in leads:
+        lead.sector = f"sector {lead.pk}"
+    new = [Lead(email=f"n{index}@example.com", brand_name=f"N {index}") for index in range(20)]
+
+    with CaptureQueriesContext(connection) as queries:
+        services.write_leads_in_bulk(new, leads, ["sector"], user=None, reason="imported")
+
+    # One INSERT, one UPDATE executed for each row (one statement, executemany), two history INSERTs.
+    statements = [next(word for word in query["sql"].split() if word.isupper()) for query in queries]
+    assert statements == ["INSERT", "UPDATE", "INSERT", "INSERT"]
+    assert sorted(set(Lead.objects.values_list("sector", flat=True))) == sorted(
+        {f"sector {lead.pk}" for lead in leads} | {""}
+    )
+
+
+def test_the_email_or_the_brand_cannot_be_written_in_bulk():
+    lead = LeadFactory()
+    lead.email = "other@example.com"
+
+    with pytest.raises(ValueError, match="keys"):
+        services.write_leads_in_bulk([], [lead], ["email"], user=None, reason="imported")
