@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from crm.imports import background
-from crm.models import ImportRun, Lead, PendingImport
+from crm.models import ImportMapping, ImportRun, Lead, PendingImport
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +223,28 @@ def test_a_big_file_expired_before_the_worker_read_it_fails_its_run_with_a_sente
 
     page = client.get(response.url).content.decode()
     assert ImportRun.objects.get().state == "failed" and "n’attend plus" in page and REFRESH not in page
+
+
+def test_a_saved_mapping_chosen_at_the_upload_of_a_big_file_fills_its_preview_and_one_is_saved_on_confirm(
+    client, signed_in_boss, small_runs, django_capture_on_commit_callbacks
+):
+    ImportMapping.objects.create(name="Zoho", columns={"enseigne": "brand_name", "courriel": "email"})
+    lines = ["courriel,enseigne,remarques"] + [f"p{i}@example.com,B{i},n{i}" for i in range(5)]
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(
+            IMPORT_URL, {"import_file": csv_upload(lines), "saved_mapping": ImportMapping.objects.get().pk}
+        )
+    run_the_worker(callbacks)
+    previewed = client.get(response.url)
+    assert ImportRun.objects.get().mapping == ["email", "brand_name", "notes"]
+    assert previewed.context["save_mapping_form"] is not None
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(response.url, {**mapping_of(previewed), "save_as": "Zoho 2", "_confirm": "1"})
+    run_the_worker(callbacks)
+    assert ImportMapping.objects.get(name="Zoho 2").columns == {
+        "courriel": "email",
+        "enseigne": "brand_name",
+        "remarques": "notes",
+    }
+    assert Lead.objects.filter(email__startswith="p").count() == 5
