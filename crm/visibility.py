@@ -126,8 +126,16 @@ def visible_activities(user: User, activities: QuerySet[Activity] | None = None)
     if sees_everything(user):
         return activities
     # Each "none, or a visible one" reads its visible records once (`IN`), with no join per row.
-    lead_visible = Q(lead__isnull=True) | Q(lead__in=visible_leads(user).values("pk"))
+    lead_visible = Q(lead__isnull=True) | Q(lead__in=_visible_lead_keys(user))
     return activities.filter(lead_visible, *_activity_other_records_visible(user))
+
+
+def _visible_lead_keys(user: User) -> QuerySet:
+    """The keys of `visible_leads`, part by part (`UNION ALL` of `visible_lead_parts`), each part
+    a range of the index `lead_assigned_id` read alone (crm/migrations/0029): the `OR` read the
+    row of every visible lead (170 000 of 1 000 000 with ten sales persons) on each list view."""
+    keys = [part.order_by().values("pk") for part in visible_lead_parts(user)]
+    return keys[0].union(*keys[1:], all=True)
 
 
 def visible_activity_parts(
