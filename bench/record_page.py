@@ -136,7 +136,7 @@ def main() -> None:
         recreate_database(options.database_url)
         started = time.perf_counter()
         print(f"Filling {options.size:,} leads ...", flush=True)
-        session_key = fill(env, options.size)
+        session_key, _ = fill(env, options.size)
         print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
         worked, light = worked_prospect(200, 5), worked_prospect(10, 5)
         client = Client()

@@ -9,11 +9,17 @@ every matching row (MVCC keeps no row count), so the count grows with the table:
   stops early. Beyond it the page says "more than 10 000 prospects" and offers its first 200
   pages: a list that long is narrowed with a filter, not paged through.
 
+- A list whose rows a sales person reads through an `OR` of index ranges (their activities:
+  `visibility.visible_activity_parts`) gives the paginator the same rows as disjoint parts
+  (`count_parts`, set on the queryset by `CountedInPartsChangeList`): each part is counted up to
+  the bound on its own, from its own index, and the counts added.
+
 `count_is_estimate` and `count_is_lower_bound` tell the templates which wording to use
 (`admin/crm/lead/inexact_count.html`, in the pagination and the search bar; `actions.html`).
 No well-kept library does this for Django 5.2's admin, hence these few lines.
 """
 
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -42,6 +48,33 @@ class EstimatedCountPaginator(Paginator):
             if row is not None and row[0] > self.estimate_above:
                 self.count_is_estimate = True
                 return row[0]
-        counted = queryset.order_by()[: self.count_up_to + 1].count()
+        counted = 0
+        for part in getattr(queryset, "count_parts", None) or [queryset]:
+            if counted > self.count_up_to:
+                break
+            counted += part.order_by()[: self.count_up_to + 1 - counted].count()
         self.count_is_lower_bound = counted > self.count_up_to
         return min(counted, self.count_up_to)  # the pages offered: the first 10 000 rows
+
+
+class CountedInPartsChangeList(ChangeList):
+    """A changelist whose queryset carries, as `count_parts`, the same list (filters, search)
+    read from each of the disjoint parts its admin's `count_parts(request)` gives (their union is
+    the admin's `get_queryset`), for `EstimatedCountPaginator` to count part by part."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        if exclude_parameters is not None:
+            return queryset  # a filter's own choices, not the list's rows
+        roots = self.model_admin.count_parts(request)
+        if len(roots) < 2:
+            return queryset  # one part: the list itself (a manager's)
+        parts, root = [], self.root_queryset
+        try:
+            for part in roots:
+                self.root_queryset = part
+                parts.append(super().get_queryset(request))
+        finally:
+            self.root_queryset = root
+        queryset.count_parts = parts
+        return queryset

@@ -12,8 +12,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import display, services
+from .. import display, services, visibility
 from ..models import Activity, ActivityKind
+from ..pagination import CountedInPartsChangeList, EstimatedCountPaginator
 from ..selectors import active_staff
 from .base import (
     CrmMedia,
@@ -123,8 +124,18 @@ class ActivityAdmin(VisibleToAdmin):
     fields = ["kind", "subject", "body", "lead", "contact", "opportunity", "due_at", "done_at", "owner"]
     actions = ["mark_done"]
     list_per_page = 50
+    # Counted as the prospects are (`crm.pagination`): estimated for a manager's whole table, up
+    # to a bound otherwise, and a sales person's part by part (`count_parts`).
+    paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER
     Media = CrmMedia
+
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return CountedInPartsChangeList
+
+    def count_parts(self, request: HttpRequest) -> list[QuerySet[Activity]]:
+        """The activities `get_queryset` gives, as `visibility.visible_activity_parts`."""
+        return visibility.visible_activity_parts(request.user, admin.ModelAdmin.get_queryset(self, request))
 
     def save_model(self, request: HttpRequest, obj: Activity, form, change: bool) -> None:
         services.record_activity(obj, user=request.user)

@@ -244,6 +244,9 @@ class Lead(KeyedModel):
             models.Index(
                 fields=["sector"], condition=models.Q(assigned_to__isnull=True), name="lead_unassigned_sector"
             ),
+            # The keys of a sales person's leads, part by part, from the index alone: what an
+            # activity's visibility reads (`visibility.visible_activities`).
+            models.Index(fields=["assigned_to", "id"], name="lead_assigned_id"),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,6 @@
-"""`crm.pagination`: the prospects page counts exactly up to a bound; a large unfiltered PostgreSQL
-table is estimated; the page says which."""
+"""`crm.pagination`: the prospects and activities pages count exactly up to a bound; a large
+unfiltered PostgreSQL table is estimated; the page says which. A sales person's activities are
+counted part by part, and the count is the number of rows they see."""
 
 import re
 from pathlib import Path
@@ -7,14 +8,17 @@ from pathlib import Path
 import pytest
 from django.contrib import admin
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from crm.models import Lead
+from crm import visibility
+from crm.models import Activity, ActivityKind, Lead
 from crm.pagination import EstimatedCountPaginator
 from mini_analysis.models import Status
 
-from .factories import LeadFactory
+from .factories import ActivityFactory, LeadFactory, OpportunityFactory, SalesPersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +118,74 @@ def test_the_lists_count_templates_are_djangos_but_for_the_inexact_count(name):
     without_comment = ours.split("\n", 1)[1]
     assert inexact_branch.search(without_comment)
     assert inexact_branch.sub(r"\1", without_comment) == (django_admin / name).read_text()
+
+
+# --- A sales person's activities: counted part by part (`visibility.visible_activity_parts`) ---
+
+
+@pytest.fixture
+def activities_of_three_owners(seller):
+    """Activities on the seller's leads, on a colleague's and on unassigned ones (2, 3 and 4 of
+    them; the open tasks among them: 1, 1 and 2), and 2 calls on a deal of the colleague's."""
+    colleague = SalesPersonFactory(username="colleague")
+    for owner, count in [(seller, 2), (colleague, 3), (None, 4)]:
+        for number in range(count):
+            lead = LeadFactory(assigned_to=owner)
+            if number % 2:
+                ActivityFactory(lead=lead, kind=ActivityKind.TASK, done_at=None, due_at=timezone.now())
+            else:
+                ActivityFactory(lead=lead)
+    deal = OpportunityFactory(owner=colleague)
+    ActivityFactory.create_batch(2, opportunity=deal)
+    return colleague
+
+
+@pytest.mark.parametrize(
+    ("query", "among", "expected"),
+    [
+        ("", Q(), 6),
+        ("?open=yes", Q(kind=ActivityKind.TASK, done_at__isnull=True), 3),
+        ("?kind__exact=call", Q(kind=ActivityKind.CALL), 3),
+    ],
+)
+def test_a_sales_persons_activity_list_shows_exactly_the_visible_rows_and_their_count(
+    client, signed_in_seller, activities_of_three_owners, query, among, expected
+):
+    cl = client.get(reverse("admin:crm_activity_changelist") + query).context["cl"]
+    visible = set(visibility.visible_activities(signed_in_seller).filter(among))
+    assert set(cl.result_list) == visible and len(visible) == expected
+    assert cl.result_count == expected and not cl.paginator.count_is_lower_bound
+    assert len(cl.queryset.count_parts) == 3  # their leads', the unassigned ones', on no lead
+
+
+def test_a_sales_persons_activities_are_counted_up_to_the_bound_across_the_parts(
+    client, signed_in_seller, activities_of_three_owners, monkeypatch
+):
+    monkeypatch.setattr(EstimatedCountPaginator, "count_up_to", 3)
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("admin:crm_activity_changelist"))
+    assert response.context["cl"].paginator.count_is_lower_bound
+    page = response.content.decode()
+    assert page.count("more than 3 activities") == 2  # the pagination and the search bar
+    assert "Select all the activities of the list" in page
+
+
+def test_a_managers_activities_are_one_part(client, signed_in_boss, activities_of_three_owners):
+    cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
+    assert cl.result_count == Activity.objects.count() == 11
+    assert not hasattr(cl.queryset, "count_parts")
+
+
+def test_a_sales_persons_activity_list_makes_as_many_queries_for_6_rows_as_for_60(client, signed_in_seller):
+    """The count reads each part once, whatever the number of rows."""
+
+    def queries_for(rows: int) -> int:
+        for _ in range(rows):
+            ActivityFactory(lead=LeadFactory(assigned_to=signed_in_seller))
+            ActivityFactory(lead=LeadFactory())
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("admin:crm_activity_changelist")).status_code == 200
+        return len(queries)
+
+    few = queries_for(3)
+    assert queries_for(27) == few

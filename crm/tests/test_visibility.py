@@ -28,6 +28,7 @@ from crm.timeline import record_activities
 from mini_analysis.services import submit_mini_analysis
 
 from .factories import (
+    ActivityFactory,
     CompanyFactory,
     ContactFactory,
     LeadFactory,
@@ -614,3 +615,28 @@ def test_the_parts_of_the_visible_leads_are_disjoint_and_make_up_the_visible_lea
     parts = [set(part) for part in visibility.visible_lead_parts(user)]
     assert sum(len(part) for part in parts) == len(set().union(*parts))
     assert set().union(*parts) == set(visibility.visible_leads(user))
+
+
+@pytest.mark.parametrize("who", ["seller", "manager", "anonymous"])
+def test_the_parts_of_the_visible_activities_are_disjoint_and_make_up_the_visible_activities(people, who):
+    """`visible_activity_parts` is the same rule, read part by part (a sales person's list count)."""
+    user = {"seller": people.seller, "manager": people.boss, "anonymous": AnonymousUser()}[who]
+    theirs, others, pool = (
+        LeadFactory(assigned_to=people.seller),
+        LeadFactory(assigned_to=people.other),
+        LeadFactory(),
+    )
+    their_deal = OpportunityFactory(owner=people.seller)
+    other_deal = OpportunityFactory(owner=people.other)
+    for lead in (theirs, others, pool):
+        ActivityFactory(lead=lead)
+        ActivityFactory(lead=lead, opportunity=other_deal)
+        ActivityFactory(lead=lead, contact=their_deal.contact)
+    for deal in (their_deal, other_deal):
+        ActivityFactory(opportunity=deal)
+        ActivityFactory(contact=deal.contact)
+    parts = [set(part) for part in visibility.visible_activity_parts(user)]
+    assert sum(len(part) for part in parts) == len(set().union(*parts))
+    assert set().union(*parts) == set(visibility.visible_activities(user))
+    if who == "seller":
+        assert 0 < len(set(visibility.visible_activities(user))) < Activity.objects.count()
