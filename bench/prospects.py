@@ -241,7 +241,7 @@ combinations = itertools.product(Status.values, Source.values, Language.values, 
 for number, (status, source, language, sector) in enumerate(combinations, start=1):
     Lead.objects.create(email=f"template{{number}}@example.invalid", brand_name=f"Template {{number}}",
         phone="+972502345678", status=status, source=source, language=language, sector=sector)
-columns = [field.column for field in Lead._meta.concrete_fields if not field.primary_key]
+columns = [f.column for f in Lead._meta.concrete_fields if not f.primary_key and not f.generated]
 first = "(ARRAY[{first}])"
 last = "(ARRAY[{last}])"
 domains = "(ARRAY[{domains}])"

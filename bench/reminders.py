@@ -5,7 +5,8 @@ Target (reach issue): a constant number of queries whatever the number of people
 
     .venv/bin/python bench/reminders.py [--leads 1000000] [--activities 500000] [--people 200]
 
-Writes a database of its own (`bench_reminders` on the local server, dropped and created).
+Writes a database of its own (`--database-url`, by default `bench_reminders` on the local server,
+dropped and created).
 """
 
 import argparse
@@ -25,11 +26,11 @@ MONDAY_8_PARIS = datetime(2026, 12, 7, 7, 1, tzinfo=UTC)
 ZONES = ["Europe/Paris", "Asia/Jerusalem", "Europe/Berlin", "Europe/Athens"]  # all past 08:00 then
 
 
-def setup() -> None:
+def setup(database_url: str) -> None:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="igv_site.settings",
         DEBUG="true",
-        DATABASE_URL=DATABASE_URL,
+        DATABASE_URL=database_url,
         EMAIL_URL="dummymail://",
         LOG_LEVEL="WARNING",
     )
@@ -94,9 +95,10 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--activities", type=int, default=500_000)
     parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--database-url", default=DATABASE_URL, help="dropped and created")
     args = parser.parse_args()
-    recreate_database(DATABASE_URL)
-    setup()
+    recreate_database(args.database_url)
+    setup(args.database_url)
     started = time.perf_counter()
     fill(args.leads, args.activities, args.people)
     print(f"filled {args.leads} leads, {args.activities} activities in {time.perf_counter() - started:.0f} s")

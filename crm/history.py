@@ -39,6 +39,11 @@ class BoundedHistoricalRecords(HistoricalRecords):
     (`mini_analysis.lengths`), so a history row can no more hold 100 MB than the row it copies.
     """
 
+    def fields_included(self, model: type[Model]) -> list:
+        """The tracked columns, less the generated ones (the search's folded text): derived from
+        the others, so the history keeps what was typed."""
+        return [field for field in super().fields_included(model) if not field.generated]
+
     def get_meta_options(self, model: type[Model]) -> dict:
         options = super().get_meta_options(model)
         maxima = {**text_max_lengths(model), **HISTORY_TEXT_LENGTHS}
@@ -94,7 +99,9 @@ def insert_history(
     """
     model = queryset.model
     history_model = model.history.model
-    expressions: dict[str, Expression] = {f.attname: F(f.attname) for f in model._meta.concrete_fields}
+    expressions: dict[str, Expression] = {
+        f.attname: F(f.attname) for f in model._meta.concrete_fields if not f.generated
+    }
     expressions.update(values or {})
     expressions.update(
         history_date=Value(date, output_field=DateTimeField()),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import BooleanField, EmailField, F, Field, Func, Model, Q, QuerySet, Subquery, TextField
 from django.db.models.lookups import Contains
 from django.utils.text import smart_split, unescape_string_literal
@@ -27,6 +28,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from . import visibility
 from .models import Company, Contact, Lead, Opportunity
+from .models.search_text import SEPARATOR
 
 # What each model's search reads, in the order the header shows the groups. A related record's
 # field is `relation__field` (searched in its own table, through its own indexes).
@@ -185,17 +187,33 @@ def matching(model: type[Model], query: str, fields: tuple[str, ...] | None = No
 def _term_condition(model: type[Model], fields: tuple[str, ...] | list[str], term: str) -> Q:
     condition = Q(pk__in=[])
     related: dict[str, list[str]] = {}
+    own = []
     for name in fields:
         relation, _, rest = name.partition("__")
         if rest:
             related.setdefault(relation, []).append(rest)
         else:
-            condition |= _field_condition(model._meta.get_field(name), term)
+            own.append(name)
+    folded = _folded_fields(model)
+    if folded and folded <= set(own) and not is_phone_only(term) and SEPARATOR not in fold(term):
+        # One stored column and its index for all the text fields (`crm/models/search_text.py`).
+        condition |= Q(search_text__contains=fold(term))
+        own = [name for name in own if name not in folded]
+    for name in own:
+        condition |= _field_condition(model._meta.get_field(name), term)
     for relation, names in related.items():
         target = model._meta.get_field(relation).related_model
         matches = target._default_manager.filter(_term_condition(target, names, term)).order_by().values("pk")
         condition |= Q(InSubquery(F(relation), Subquery(matches)))
     return condition
+
+
+def _folded_fields(model: type[Model]) -> frozenset[str]:
+    """The text fields the model's `search_text` folds together (none without one)."""
+    try:
+        return model._meta.get_field("search_text").folded_fields
+    except FieldDoesNotExist:
+        return frozenset()
 
 
 class InSubquery(Func):
@@ -255,11 +273,14 @@ def search_everything(user, query: str, models: list[type[Model]] | None = None)
         return []
     groups = []
     for model in models or list(SEARCHED_FIELDS):
-        matches = visibility.visible_to(user, model._default_manager.filter(matching(model, query)))
-        rows = list(_with_related(matches)[:GROUP_SIZE])
-        count = len(rows)
-        if count == GROUP_SIZE:
-            count = matches.order_by()[: COUNT_LIMIT + 1].count()
+        matches = visibility.visible_among_few(user, model._default_manager.filter(matching(model, query)))
+        # The matches first, unordered and bounded: the trigram indexes answer them without a walk
+        # of every row in the list's order (which a rare fragment would make read the whole table).
+        found = list(matches.order_by().values_list("pk", flat=True)[: COUNT_LIMIT + 1])
+        count = len(found)
+        if count <= COUNT_LIMIT:  # all of them: the first ones are sorted among these
+            matches = model._default_manager.filter(pk__in=found)
+        rows = list(_with_related(matches)[:GROUP_SIZE]) if found else []
         groups.append(Group(model, rows, min(count, COUNT_LIMIT), count > COUNT_LIMIT))
     return groups
 

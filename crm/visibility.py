@@ -113,6 +113,34 @@ def visible_companies(user: User, companies: QuerySet[Company] | None = None) ->
     )
 
 
+def visible_among_few(user: User, queryset: QuerySet) -> QuerySet:
+    """`visible_to` for a queryset its own condition narrows to a few rows (a search's matches):
+    the same rule, each row checked through its own indexes (`EXISTS`), where `visible_to` reads
+    every contact and deal the user sees once (`IN`), which costs a search more than its rows
+    (83 000 contacts read for 2 000 companies named "Lumière": 700 ms)."""
+    model = queryset.model
+    if model not in (Contact, Company) or not user.is_authenticated or sees_everything(user):
+        return visible_to(user, queryset)
+    own = Opportunity.objects.filter(owner=user.pk)
+    if model is Contact:
+        return queryset.filter(Q(owner=user.pk) | _ExistsPerRow(own.filter(contact=OuterRef("pk"))))
+    # A company's visible contacts are its contacts the user owns or has a deal with.
+    return queryset.filter(
+        Q(owner=user.pk)
+        | _ExistsPerRow(own.filter(company=OuterRef("pk")))
+        | _ExistsPerRow(Contact.objects.filter(company=OuterRef("pk"), owner=user.pk))
+        | _ExistsPerRow(own.filter(contact__company=OuterRef("pk")))
+    )
+
+
+class _ExistsPerRow(Exists):
+    """`EXISTS (… LIMIT 1 OFFSET 0)`: the OFFSET keeps PostgreSQL from rewriting it into a hashed
+    `IN`, which would read every deal or contact of the user before the first row (its planner
+    prices the rows the search's condition leaves, not the LIMIT that stops it)."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
 def _of_own_opportunities(user: User, field: str) -> QuerySet:
     """The `field` (contact, company) of the user's opportunities: a subquery read once per query
     (`IN`), not once per row (`EXISTS`): a list of 5 000 companies took 60 ms per count."""

@@ -19,6 +19,7 @@ from mini_analysis.models import Language, MiniAnalysis, Status
 
 from ..history import BoundedHistoricalRecords
 from ..names import person_name
+from .search_text import folded_text
 
 ANALYSIS_PREVIEW_LENGTH = 500
 
@@ -103,6 +104,7 @@ class Lead(KeyedModel):
     )
     email_key = models.CharField(max_length=254, editable=False)
     brand_key = models.CharField(max_length=200, editable=False)
+    search_text = folded_text("brand_name", "first_name", "last_name")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     # Settable (not auto_now) so imports keep the legacy value; `save()` bumps it on every update.
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)

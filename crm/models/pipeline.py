@@ -20,6 +20,7 @@ from mini_analysis.models import Language
 
 from ..history import BoundedHistoricalRecords
 from ..names import person_name
+from .search_text import folded_text
 
 
 class ReferenceRow(models.Model):
@@ -89,6 +90,7 @@ class Company(KeyedModel):
 
     name = models.CharField(_("name"), max_length=200)
     brand_key = models.CharField(max_length=200, unique=True, editable=False)
+    search_text = folded_text("name")
     sector = models.CharField(_("sector"), max_length=120, blank=True)
     website = models.URLField(_("website"), blank=True)
     country = models.CharField(_("country"), max_length=80, blank=True)
@@ -147,6 +149,7 @@ class Contact(KeyedModel):
     first_name = models.CharField(_("first name"), max_length=200, blank=True, default="", db_default="")
     last_name = models.CharField(_("last name"), max_length=200, blank=True, default="", db_default="")
     phone = PhoneNumberField(_("phone"), blank=True)
+    search_text = folded_text("first_name", "last_name")
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
     )
@@ -229,6 +232,7 @@ class Opportunity(models.Model):
     """A deal with a company, through a contact, moving through the stages of the board."""
 
     name = models.CharField(_("name"), max_length=200)
+    search_text = folded_text("name")
     company = models.ForeignKey(
         Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="opportunities"
     )

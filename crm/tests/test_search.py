@@ -296,3 +296,46 @@ def test_a_sales_persons_list_search_never_shows_anothers_records(client, two_se
     client.force_login(seller)
 
     assert records["other"][model] not in changelist_rows(client, model, query)
+
+
+# --- The folded text: stored, kept by every write ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_folded_text_follows_every_write_of_its_fields():
+    """A generated column: a form's save, a queryset's `update()`, a `bulk_create` alike."""
+    saved = LeadFactory(brand_name="Maison", first_name="Léa")
+    [bulk] = Lead.objects.bulk_create(
+        [Lead(email="bulk@example.com", brand_name="Crème", email_key="b", brand_key="c")]
+    )
+    Lead.objects.filter(pk=saved.pk).update(brand_name="Forêt")
+    contact = ContactFactory(first_name="José")
+    Contact.objects.filter(pk=contact.pk).update(last_name="Müller")
+
+    assert set(Lead.objects.filter(search.matching(Lead, "foret"))) == {saved}
+    assert set(Lead.objects.filter(search.matching(Lead, "LEA"))) == {saved}
+    assert set(Lead.objects.filter(search.matching(Lead, "creme"))) == {bulk}
+    assert not Lead.objects.filter(search.matching(Lead, "maison")).exists()
+    assert set(Contact.objects.filter(search.matching(Contact, "muller"))) == {contact}
+
+
+@pytest.mark.django_db
+def test_a_phrase_never_spans_two_fields():
+    """The folded fields are stored one after the other; a match is still within one of them."""
+    LeadFactory(brand_name="Maison", first_name="Léa", last_name="Cohen")
+
+    for phrase in ['"maison lea"', '"maison\nlea"', '"lea\ncohen"']:
+        assert not Lead.objects.filter(search.matching(Lead, phrase)).exists()
+    assert Lead.objects.filter(search.matching(Lead, '"lea"')).exists()
+
+
+@pytest.mark.django_db
+def test_the_header_shows_the_newest_matches_past_the_count_limit(signed_in_boss, monkeypatch):
+    """Past `COUNT_LIMIT` the first rows are still the newest of all the matches."""
+    monkeypatch.setattr(search, "COUNT_LIMIT", 6)
+    LeadFactory.create_batch(8, brand_name="Soleil")
+    newest = list(Lead.objects.order_by("-created_at", "-id")[: search.GROUP_SIZE])
+
+    [group] = search.search_everything(signed_in_boss, "soleil", [Lead])
+
+    assert group.rows == newest

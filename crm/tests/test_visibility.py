@@ -320,6 +320,8 @@ def test_the_rule(people, clause, case, build, visible):
     assert visibility.can_see(people.seller, record) is visible
     listed = visibility.visible_to(people.seller, model.objects.all()).filter(pk=record.pk).exists()
     assert listed is visible
+    # The same rule written per row, for a search's few matches.
+    assert visibility.visible_among_few(people.seller, model.objects.filter(pk=record.pk)).exists() is visible
 
 
 @pytest.mark.parametrize(
@@ -329,6 +331,7 @@ def test_a_manager_sees_every_record(people, clause, case, build, visible):
     record = build(people)
     assert visibility.can_see(people.boss, record)
     assert visibility.visible_to(people.boss, type(record).objects.all()).filter(pk=record.pk).exists()
+    assert visibility.visible_among_few(people.boss, type(record).objects.filter(pk=record.pk)).exists()
 
 
 def test_the_manager_predicate_is_an_active_superuser(people):
