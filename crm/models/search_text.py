@@ -3,7 +3,7 @@
 `search_text` is `crm_fold` (the SQL twin of `crm.search.fold`: case and accents dropped) of the
 model's searched text fields, joined by a line break: computed by the database on every write,
 whatever writes the row (a form, `update()`, the backfill's `INSERT … SELECT`, an import), and
-indexed by a trigram index on PostgreSQL (migration 0029). A search reads one stored column through
+indexed by a trigram index on PostgreSQL (migration 0033). A search reads one stored column through
 one index instead of calling `crm_fold` on each field of each row it considers.
 """
 
