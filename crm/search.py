@@ -45,6 +45,8 @@ COUNT_LIMIT = 100
 # Fewer characters than this find too much to be an answer (and no trigram index helps).
 MIN_QUERY_LENGTH = 2
 MIN_PHONE_DIGITS = 4
+# The header reads a related record's matches first up to this many (`_related_condition`).
+RELATED_IDS = 200
 
 # --- Text: case and accents ---------------------------------------------------------------------
 #
@@ -176,15 +178,21 @@ def search_terms(query: str) -> list[str]:
     return terms
 
 
-def matching(model: type[Model], query: str, fields: tuple[str, ...] | None = None) -> Q:
-    """The rows of `model` whose searched fields match every term of `query`."""
+def matching(
+    model: type[Model], query: str, fields: tuple[str, ...] | None = None, *, few_related: bool = False
+) -> Q:
+    """The rows of `model` whose searched fields match every term of `query`. `few_related`: a
+    related record's matches are read first, bounded (`_related_condition`), for a query that
+    stops at its first rows (the header's); a list's keeps one statement."""
     condition = Q()
     for term in search_terms(query):
-        condition &= _term_condition(model, fields or SEARCHED_FIELDS[model], term)
+        condition &= _term_condition(model, fields or SEARCHED_FIELDS[model], term, few_related)
     return condition
 
 
-def _term_condition(model: type[Model], fields: tuple[str, ...] | list[str], term: str) -> Q:
+def _term_condition(
+    model: type[Model], fields: tuple[str, ...] | list[str], term: str, few_related: bool = False
+) -> Q:
     condition = Q(pk__in=[])
     related: dict[str, list[str]] = {}
     own = []
@@ -204,8 +212,22 @@ def _term_condition(model: type[Model], fields: tuple[str, ...] | list[str], ter
     for relation, names in related.items():
         target = model._meta.get_field(relation).related_model
         matches = target._default_manager.filter(_term_condition(target, names, term)).order_by().values("pk")
-        condition |= Q(InSubquery(F(relation), Subquery(matches)))
+        if few_related:
+            condition |= _related_condition(relation, matches)
+        else:
+            condition |= Q(InSubquery(F(relation), Subquery(matches)))
     return condition
+
+
+def _related_condition(relation: str, matches: QuerySet) -> Q:
+    """Rows whose `relation` is among `matches`, read first: up to `RELATED_IDS` of them as a list
+    of constants (PostgreSQL hashes the list, and its index reads the few rows); past it, a plain
+    `IN (subquery)`, which PostgreSQL hashes once. `= ANY(ARRAY(subquery))` compares each row
+    with every id in turn: a deal's search by a name 2 122 companies hold took 30 ms."""
+    ids = list(matches.values_list("pk", flat=True)[: RELATED_IDS + 1])
+    if len(ids) <= RELATED_IDS:
+        return Q(**{f"{relation}__in": ids}) if ids else Q(pk__in=[])
+    return Q(**{f"{relation}__in": Subquery(matches)})
 
 
 def _folded_fields(model: type[Model]) -> frozenset[str]:
@@ -273,7 +295,8 @@ def search_everything(user, query: str, models: list[type[Model]] | None = None)
         return []
     groups = []
     for model in models or list(SEARCHED_FIELDS):
-        matches = visibility.visible_among_few(user, model._default_manager.filter(matching(model, query)))
+        found_by = matching(model, query, few_related=True)
+        matches = visibility.visible_among_few(user, model._default_manager.filter(found_by))
         # The matches first, unordered and bounded: the trigram indexes answer them without a walk
         # of every row in the list's order (which a rare fragment would make read the whole table).
         found = list(matches.order_by().values_list("pk", flat=True)[: COUNT_LIMIT + 1])

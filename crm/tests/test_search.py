@@ -339,3 +339,24 @@ def test_the_header_shows_the_newest_matches_past_the_count_limit(signed_in_boss
     [group] = search.search_everything(signed_in_boss, "soleil", [Lead])
 
     assert group.rows == newest
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("related_ids", [1, 200], ids=["past the bound: a subquery", "within it: constants"])
+def test_the_header_finds_a_deal_by_its_companys_name_however_many_companies_hold_it(
+    signed_in_boss, monkeypatch, related_ids
+):
+    """The header reads a related record's matches first (`RELATED_IDS`): a list of constants when
+    they are few, a subquery past it; the deals found are the list search's either way."""
+    monkeypatch.setattr(search, "RELATED_IDS", related_ids)
+    deals = {
+        OpportunityFactory(name=f"Deal {n}", company=CompanyFactory(name=f"Lumière {n}")) for n in range(3)
+    }
+    OpportunityFactory(name="Other", company=CompanyFactory(name="Soleil"))
+
+    [group] = search.search_everything(signed_in_boss, "lumiere", [Opportunity])
+
+    assert (
+        set(group.rows) == deals == set(Opportunity.objects.filter(search.matching(Opportunity, "lumiere")))
+    )
+    assert group.count == 3
