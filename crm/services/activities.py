@@ -166,6 +166,7 @@ def activity_changed(activity: Activity, *, user: AbstractBaseUser | None) -> No
         refresh_contact_last_contacted(contact_id, user)
 
 
+@transaction.atomic
 def refresh_next_action(
     *, lead: Lead | None = None, opportunity: Opportunity | None = None, user: AbstractBaseUser | None = None
 ) -> None:
@@ -197,6 +198,7 @@ def _next_task(where: Q) -> Activity | None:
     return open_tasks.order_by("due_at", "pk").first()
 
 
+@transaction.atomic
 def refresh_contact_last_contacted(
     contact_id: int, user: AbstractBaseUser | None
 ) -> datetime.datetime | None:

@@ -25,7 +25,15 @@ from crm.models import (
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.tests.factories import MiniAnalysisFactory
 
-from .factories import CompanyFactory, ContactFactory, LeadFactory, OpportunityFactory, UserFactory
+from .factories import (
+    ActivityFactory,
+    CompanyFactory,
+    ContactFactory,
+    LeadFactory,
+    OpportunityFactory,
+    SalesPersonFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -433,3 +441,25 @@ def test_assigning_leads_records_one_history_row_each_with_the_actor():
     assert sorted(rows.values_list("id", "assigned_to", "history_user")) == sorted(
         (lead.pk, seller.pk, manager.pk) for lead in leads
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_derived_fields_are_refreshed_outside_a_transaction_too():
+    """`refresh_next_action` and `refresh_contact_last_contacted` lock their row: each holds its own
+    transaction, so a caller outside one (a command, a test's setup) is not refused by PostgreSQL."""
+    seller = SalesPersonFactory()
+    opportunity = OpportunityFactory(owner=seller, contact=ContactFactory(owner=seller))
+    task = ActivityFactory(
+        opportunity=opportunity,
+        done_at=None,
+        kind="task",
+        subject="Call back",
+        owner=seller,
+        due_at=timezone.now(),
+    )
+
+    services.refresh_next_action(opportunity=opportunity, user=seller)
+    services.refresh_contact_last_contacted(opportunity.contact_id, seller)
+
+    opportunity.refresh_from_db()
+    assert (opportunity.next_step, opportunity.next_step_at) == (task.subject, task.due_at)
