@@ -6,7 +6,6 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
 from crm import services
@@ -14,24 +13,9 @@ from crm.models import Activity, ActivityKind, DisqualificationReason, LeadStage
 from mini_analysis.tests.factories import MiniAnalysisFactory
 
 from .factories import LeadFactory, SalesPersonFactory, UserFactory
+from .record_urls import log_url, record_url, stage_url, task_url
 
 pytestmark = pytest.mark.django_db
-
-
-def record_url(lead) -> str:
-    return reverse("admin:crm_lead_change", args=[lead.pk])
-
-
-def log_url(lead) -> str:
-    return reverse("admin:crm_lead_log", args=[lead.pk])
-
-
-def stage_url(lead) -> str:
-    return reverse("admin:crm_lead_stage", args=[lead.pk])
-
-
-def task_url(lead, task) -> str:
-    return reverse("admin:crm_lead_task", args=[lead.pk, task.pk])
 
 
 @pytest.fixture

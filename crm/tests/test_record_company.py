@@ -12,16 +12,9 @@ from crm import services
 from crm.models import Activity, ActivityKind
 
 from .factories import CompanyFactory, ContactFactory, OpportunityFactory, SalesPersonFactory, UserFactory
+from .record_urls import record_url, task_url
 
 pytestmark = pytest.mark.django_db
-
-
-def record_url(company) -> str:
-    return reverse("admin:crm_company_change", args=[company.pk])
-
-
-def task_url(company, task) -> str:
-    return reverse("admin:crm_company_task", args=[company.pk, task.pk])
 
 
 @pytest.fixture

@@ -14,20 +14,9 @@ from crm import services
 from crm.models import Activity, ActivityKind
 
 from .factories import ContactFactory, LeadFactory, OpportunityFactory, SalesPersonFactory, UserFactory
+from .record_urls import log_url, record_url, task_url
 
 pytestmark = pytest.mark.django_db
-
-
-def record_url(contact) -> str:
-    return reverse("admin:crm_contact_change", args=[contact.pk])
-
-
-def log_url(contact) -> str:
-    return reverse("admin:crm_contact_log", args=[contact.pk])
-
-
-def task_url(contact, task) -> str:
-    return reverse("admin:crm_contact_task", args=[contact.pk, task.pk])
 
 
 @pytest.fixture

@@ -14,24 +14,9 @@ from crm import services
 from crm.models import Activity, ActivityKind, LossReason, OpportunityStage, OpportunityStageEntry
 
 from .factories import OpportunityFactory, SalesPersonFactory, UserFactory
+from .record_urls import log_url, record_url, stage_url, task_url
 
 pytestmark = pytest.mark.django_db
-
-
-def record_url(opportunity) -> str:
-    return reverse("admin:crm_opportunity_change", args=[opportunity.pk])
-
-
-def log_url(opportunity) -> str:
-    return reverse("admin:crm_opportunity_log", args=[opportunity.pk])
-
-
-def stage_url(opportunity) -> str:
-    return reverse("admin:crm_opportunity_stage", args=[opportunity.pk])
-
-
-def task_url(opportunity, task) -> str:
-    return reverse("admin:crm_opportunity_task", args=[opportunity.pk, task.pk])
 
 
 def stage(name: str) -> OpportunityStage:
