@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 # The suite runs on every core, up to 4 workers (pytest-xdist; each worker has its own test
-# database). `make test PYTEST_ARGS=` runs it in one process, `PYTEST_ARGS="-k name"` a part.
-PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4
+# database); an idle worker takes tests from a busy one's queue (`worksteal`), and the tests marked
+# `slow` are collected first (conftest.py), so the run ends on no long test.
+# `make test PYTEST_ARGS=` runs it in one process, `PYTEST_ARGS="-k name"` a part.
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4 --dist=worksteal
 # `make run PORT=8001` when 8000 is taken (make run says so).
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
