@@ -35,7 +35,7 @@ def import_table(
 def write_plan(plan: ImportPlan, user: AbstractBaseUser | None) -> None:
     changed = sorted({name for planned in plan.updated for name in planned.changed})
     write_leads_in_bulk(
-        [planned.lead for planned in plan.new],
+        [planned.new_lead() for planned in plan.new],
         [planned.lead for planned in plan.updated],
         changed,
         user=user or service_account(IMPORT_ACTOR),

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from crm.csv_text import csv_encoding, csv_separator
 from crm.imports import guess_mapping, import_table
+from crm.imports.values import _read_phone
 from crm.models import Lead
 from crm.uploads import read_table
 
@@ -156,6 +157,20 @@ def test_a_phone_is_read_as_a_spreadsheet_leaves_it(typed, stored, boss):
     (ana,) = imported(content, boss)
 
     assert str(ana.phone) == stored
+
+
+# Lost "+" or 0, national and international forms, another country's, and no number at all.
+TRICKY_PHONES = ["972502345678", "502345678", "050-234-5678", "+33 6 12 34 56 78", "0612345678", "12", "abc"]
+
+
+@pytest.mark.parametrize("region", ["IL", "FR"])
+def test_a_phone_read_from_the_cache_is_the_one_read_afresh(region):
+    _read_phone.cache_clear()
+    for text in TRICKY_PHONES * 2:  # the second time from the cache
+        cached, fresh = _read_phone(text, region), _read_phone.__wrapped__(text, region)
+        assert (cached, getattr(cached, "checked", None)) == (fresh, getattr(fresh, "checked", None))
+        assert str(cached) == str(fresh)
+    assert _read_phone.cache_info().hits == len(TRICKY_PHONES)
 
 
 def test_a_phone_that_is_no_number_refuses_its_row_unless_it_is_the_prospects_own(boss):
