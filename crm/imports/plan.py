@@ -47,11 +47,8 @@ class PlannedLead:
     line: int
     lead: Lead | None  # the matched one, its values set; None for a new one, and once absorbed
     changed: list[str]
-    # A new one's values: its `Lead` is built when written (`new_lead`), not by a preview.
+    # A new one's values: its `Lead` is built when written (`writes.new_leads`), not by a preview.
     values: dict | None = None
-
-    def new_lead(self) -> Lead:
-        return Lead(**self.values)
 
 
 @dataclass
