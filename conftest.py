@@ -20,9 +20,9 @@ from igv_site.tests.servers import IMAP_HOST, IMAP_PORT, REDIS_HOST, REDIS_PORT,
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`@pytest.mark.redis` (`imap`) tests are skipped when the Redis (IMAP) server is down, except on CI;
     `@pytest.mark.postgres_only` tests when the suite runs on another database (`make test-postgres`
-    runs them, and CI runs it). `@pytest.mark.slow` tests (each ten seconds or more) go first, so that
-    the parallel run (xdist, two tests at a time: Makefile) shares them out early instead of one worker ending the
-    run alone on a minute-long test collected last. This hook runs before pytest-django's, whose
+    runs them, and CI runs it). `@pytest.mark.slow` tests (each ten seconds or more) go first, so
+    that the parallel run (xdist, two tests at a time: Makefile) shares them out early instead of
+    one worker ending the run alone on a minute-long test collected last. This hook runs before pytest-django's, whose
     stable sort then puts the tests that flush the database (transactional) after the others, as
     Django's runner does: the slow ones first within each of its groups."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the order otherwise kept

@@ -191,7 +191,8 @@ def test_every_record_page_needs_no_sideways_scroll_on_a_phone(sales_person_page
         beside = page.locator(".crm-record-related" if kind == "company" else ".crm-record-log")
         for element in [page.locator(".crm-record-card"), beside]:
             box = element.bounding_box()
-            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (kind, box)
+            assert box is not None, kind
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (kind, box)
         screenshot(page, f"record-phone-{kind}-{language}")
 
 
