@@ -22,9 +22,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     `@pytest.mark.postgres_only` tests when the suite runs on another database (`make test-postgres`
     runs them, and CI runs it). `@pytest.mark.slow` tests (each ten seconds or more) go first, so
     that the parallel run (xdist, two tests at a time: Makefile) shares them out early instead of
-    one worker ending the run alone on a minute-long test collected last. This hook runs before pytest-django's, whose
-    stable sort then puts the tests that flush the database (transactional) after the others, as
-    Django's runner does: the slow ones first within each of its groups."""
+    one worker ending the run alone on a minute-long test collected last. This hook runs before
+    pytest-django's, whose stable sort then puts the tests that flush the database (transactional)
+    after the others, as Django's runner does: the slow ones first within each of its groups."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the order otherwise kept
     skip_when_down(
         [item for item in items if item.get_closest_marker("redis")], "Redis", REDIS_HOST, REDIS_PORT
