@@ -1,4 +1,4 @@
-"""The prospects list's rows (`crm.admin.rows`) are Django's own markup, drawn in one pass."""
+"""The prospects' and contacts' list rows (`crm.admin.rows`) are Django's own markup, drawn in one pass."""
 
 from datetime import timedelta
 
