@@ -9,7 +9,6 @@ import datetime
 from functools import partial
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Min
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -166,15 +165,6 @@ class LeadAdmin(
     ]
 
     Media = CrmMedia
-
-    def action_checkbox(self, lead: Lead) -> str:
-        """Django's row checkbox, written directly: a widget template per row costs a fifth of the page."""
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            lead.pk,
-            format_html(_("Select this object for an action - {}"), str(lead)),
-        )
 
     def get_date_hierarchy_drilldown(self, year_lookup: int | None, month_lookup: int | None):
         """Without a year chosen: every year from the oldest lead to this one (one indexed MIN)."""
