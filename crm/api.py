@@ -45,6 +45,16 @@ class AmountField(serializers.DecimalField):
 MAX_INTEGER = 2**63 - 1
 
 
+class QueryIntegerField(serializers.IntegerField):
+    """An integer query parameter, as the schema documents it: digits. DRF's `IntegerField` also
+    reads "1.0" (and "1.") as 1, which the schema calls invalid (schemathesis sent `offset=0.0`)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not re.fullmatch(r"\s*[+-]?\d+\s*", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- GET /api/crm/leads -----------------------------------------------------------------------
 
 
@@ -101,15 +111,13 @@ class ListQuerySerializer(serializers.Serializer):
     """The query parameters every staff list takes. A bad value is a 400, never silently ignored:
     an empty number is refused, and each parameter is given at most once."""
 
-    limit = serializers.IntegerField(
+    limit = QueryIntegerField(
         required=False,
         min_value=1,
         max_value=MAX_INTEGER,
         help_text="Rows per page: default 50; at most 200 are returned.",
     )
-    offset = serializers.IntegerField(
-        required=False, min_value=0, max_value=MAX_INTEGER, help_text="Rows to skip."
-    )
+    offset = QueryIntegerField(required=False, min_value=0, max_value=MAX_INTEGER, help_text="Rows to skip.")
 
     def validate(self, attrs: dict) -> dict:
         errors = {

@@ -26,7 +26,7 @@ from igv_site.api_input import BODY_ERRORS, JSONBooleanField, StringField
 from mini_analysis.models import Language
 
 from . import services, visibility
-from .api import MAX_INTEGER, AmountField, LeadPagination, ListQuerySerializer
+from .api import MAX_INTEGER, AmountField, LeadPagination, ListQuerySerializer, QueryIntegerField
 from .models import Contact, Currency, Opportunity, OpportunityStage
 
 
@@ -175,7 +175,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
 
 
 class OpportunityFilterSerializer(OwnerFilterSerializer):
-    stage = serializers.IntegerField(
+    stage = QueryIntegerField(
         required=False,
         min_value=1,
         max_value=MAX_INTEGER,

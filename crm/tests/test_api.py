@@ -340,7 +340,16 @@ def test_a_repeated_query_parameter_answers_400_naming_it(admin_client):
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("limit", "abc"), ("limit", "0"), ("offset", "-1"), ("limit", ""), ("offset", "")]
+    ("name", "value"),
+    [
+        ("limit", "abc"),
+        ("limit", "0"),
+        ("offset", "-1"),
+        ("limit", ""),
+        ("offset", ""),
+        ("offset", "0.0"),
+        ("limit", "2."),
+    ],
 )
 def test_a_bad_limit_or_offset_answers_400_instead_of_being_ignored(admin_client, name, value):
     response = admin_client.get(LEADS, {name: value})

@@ -150,7 +150,10 @@ def test_an_owner_or_stage_that_matches_nothing_gives_an_empty_list(url, query):
     assert (answer.status_code, answer.json()["results"]) == (200, [])
 
 
-@pytest.mark.parametrize("query", [{"stage": "abc"}, {"stage": ""}, {"stage": 0}, {"limit": ""}])
+@pytest.mark.parametrize(
+    "query",
+    [{"stage": "abc"}, {"stage": ""}, {"stage": 0}, {"stage": "1.0"}, {"limit": ""}, {"offset": "0.0"}],
+)
 def test_a_malformed_filter_value_answers_400(query):
     assert bearer(UserFactory(is_superuser=True)).get(OPPORTUNITIES, query).status_code == 400
 
