@@ -9,19 +9,27 @@ every matching row (MVCC keeps no row count), so the count grows with the table:
   stops early. Beyond it the page says "more than 10 000 prospects" and offers its first 200
   pages: a list that long is narrowed with a filter, not paged through.
 
-- A list whose rows a sales person reads through an `OR` of index ranges (their activities:
-  `visibility.visible_activity_parts`) gives the paginator the same rows as disjoint parts
-  (`count_parts`, set on the queryset by `CountedInPartsChangeList`): each part is counted up to
-  the bound on its own, from its own index, and the counts added.
+- A list whose rows a sales person reads through an `OR` of index ranges (their prospects and
+  activities: `visibility.visible_lead_parts`, `visible_activity_parts`) gives the paginator the
+  same rows as disjoint parts (`count_parts`, set on the queryset by `CountedInPartsChangeList`):
+  each part is counted up to the bound on its own, from its own index, and the counts added. A
+  page's rows are among the first rows of each part in the list's order (the parts are disjoint
+  and the order total): each part's are read on their own, a walk of its index that stops early,
+  where the `OR` made PostgreSQL hash every visible lead's key before the first row (180 000 of
+  1 000 000 with ten sales persons, 70 ms for 50 activities).
 
 `count_is_estimate` and `count_is_lower_bound` tell the templates which wording to use
 (`admin/crm/lead/inexact_count.html`, in the pagination and the search bar; `actions.html`).
 No well-kept library does this for Django 5.2's admin, hence these few lines.
 """
 
+from functools import reduce
+from operator import or_
+
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import Q
 from django.utils.functional import cached_property
 
 
@@ -55,6 +63,22 @@ class EstimatedCountPaginator(Paginator):
             counted += part.order_by()[: self.count_up_to + 1 - counted].count()
         self.count_is_lower_bound = counted > self.count_up_to
         return min(counted, self.count_up_to)  # the pages offered: the first 10 000 rows
+
+    def page(self, number):
+        parts = getattr(self.object_list, "count_parts", None)
+        if not parts:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        # The rows of the pages up to this one: each part's first, in the list's order, merged.
+        # The parts hold the list's conditions: the merge reads these few rows by their key only.
+        firsts = reduce(or_, (Q(pk__in=part.values("pk")[:top]) for part in parts))
+        rows = self.object_list.model._default_manager.filter(firsts).order_by(*self.object_list.query.order_by)
+        rows.query.select_related = self.object_list.query.select_related
+        return self._get_page(rows[bottom:top], number, self)
 
 
 class CountedInPartsChangeList(ChangeList):

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm import visibility
-from crm.models import Activity, ActivityKind, Lead
+from crm.models import Activity, ActivityKind, Lead, LeadStage
 from crm.pagination import EstimatedCountPaginator
 from mini_analysis.models import Status
 
@@ -189,3 +189,82 @@ def test_a_sales_persons_activity_list_makes_as_many_queries_for_6_rows_as_for_6
 
     few = queries_for(3)
     assert queries_for(27) == few
+
+
+# --- A sales person's prospects: counted part by part (`visibility.visible_lead_parts`) ---
+
+
+@pytest.fixture
+def leads_of_three_owners(seller):
+    """Prospects of the seller's, a colleague's and unassigned (3, 4 and 4), generated and in
+    error by turns, attempted or new by turns."""
+    colleague = SalesPersonFactory(username="colleague")
+    for owner, count in [(seller, 3), (colleague, 4), (None, 4)]:
+        for number in range(count):
+            LeadFactory(
+                assigned_to=owner,
+                status=[Status.GENERATED, Status.ERROR][number % 2],
+                stage=[LeadStage.ATTEMPTING, LeadStage.NEW][number % 2],
+            )
+    return colleague
+
+
+@pytest.mark.parametrize(
+    ("query", "among", "expected"),
+    [
+        ("", Q(), 7),
+        ("?status__exact=GENERATED", Q(status=Status.GENERATED), 4),
+        ("?stage__exact=ATTEMPTING", Q(stage=LeadStage.ATTEMPTING), 4),
+    ],
+)
+def test_a_sales_persons_prospect_list_shows_exactly_the_visible_rows_and_their_count(
+    client, signed_in_seller, leads_of_three_owners, query, among, expected
+):
+    cl = client.get(reverse("admin:crm_lead_changelist") + query).context["cl"]
+    visible = set(visibility.visible_leads(signed_in_seller).filter(among))
+    assert set(cl.result_list) == visible and len(visible) == expected
+    assert cl.result_count == expected and not cl.paginator.count_is_lower_bound
+    assert len(cl.queryset.count_parts) == 2  # their leads, the unassigned ones
+
+
+def test_a_sales_persons_prospects_are_counted_up_to_the_bound_across_the_parts(
+    client, signed_in_seller, leads_of_three_owners, monkeypatch
+):
+    monkeypatch.setattr(EstimatedCountPaginator, "count_up_to", 5)
+    cl = client.get(reverse("admin:crm_lead_changelist")).context["cl"]
+    assert cl.result_count == 5 and cl.paginator.count_is_lower_bound
+
+
+def test_a_managers_prospects_are_one_part(client, signed_in_boss, leads_of_three_owners):
+    cl = client.get(reverse("admin:crm_lead_changelist")).context["cl"]
+    assert cl.result_count == Lead.objects.count() == 11
+    assert not hasattr(cl.queryset, "count_parts")
+
+
+# --- A sales person's pages: read part by part, the same rows in the same order ---
+
+
+@pytest.mark.parametrize(
+    ("model_name", "order"),
+    [
+        ("lead", ""),  # the list's own order, newest first
+        ("lead", "&o=4.-2"),  # by status (ties: by brand), as a click on the headers asks
+        ("lead", "&o=-8"),  # by owner, descending (unassigned ones among them)
+        ("activity", ""),
+        ("activity", "&o=1.2"),  # by kind, then subject
+    ],
+)
+def test_a_sales_persons_pages_hold_the_rows_of_the_list_in_its_order(
+    client, signed_in_seller, leads_of_three_owners, activities_of_three_owners, monkeypatch, model_name, order
+):
+    """Each page is the slice of the whole visible list (its `OR`) at that place, page by page,
+    whatever the order asked."""
+    model_admin = admin.site._registry[{"lead": Lead, "activity": Activity}[model_name]]
+    monkeypatch.setattr(model_admin, "list_per_page", 2)
+    url = reverse(f"admin:crm_{model_name}_changelist")
+    pages = client.get(url).context["cl"].paginator.num_pages
+    assert pages >= 3
+    for number in range(pages):
+        cl = client.get(f"{url}?p={number + 1}{order}").context["cl"]
+        assert hasattr(cl.queryset, "count_parts")
+        assert list(cl.result_list) == list(cl.queryset)[number * 2 : number * 2 + 2]
