@@ -76,8 +76,9 @@ class EstimatedCountPaginator(Paginator):
         # The rows of the pages up to this one: each part's first, in the list's order, merged.
         # The parts hold the list's conditions: the merge reads these few rows by their key only.
         firsts = reduce(or_, (Q(pk__in=part.values("pk")[:top]) for part in parts))
-        rows = self.object_list.model._default_manager.filter(firsts).order_by(*self.object_list.query.order_by)
-        rows.query.select_related = self.object_list.query.select_related
+        listed = self.object_list
+        rows = listed.model._default_manager.filter(firsts).order_by(*listed.query.order_by)
+        rows.query.select_related = listed.query.select_related
         return self._get_page(rows[bottom:top], number, self)
 
 

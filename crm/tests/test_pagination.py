@@ -255,7 +255,13 @@ def test_a_managers_prospects_are_one_part(client, signed_in_boss, leads_of_thre
     ],
 )
 def test_a_sales_persons_pages_hold_the_rows_of_the_list_in_its_order(
-    client, signed_in_seller, leads_of_three_owners, activities_of_three_owners, monkeypatch, model_name, order
+    client,
+    signed_in_seller,
+    leads_of_three_owners,
+    activities_of_three_owners,
+    monkeypatch,
+    model_name,
+    order,
 ):
     """Each page is the slice of the whole visible list (its `OR`) at that place, page by page,
     whatever the order asked."""
