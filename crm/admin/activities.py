@@ -137,6 +137,12 @@ class ActivityAdmin(VisibleToAdmin):
         """The activities `get_queryset` gives, as `visibility.visible_activity_parts`."""
         return visibility.visible_activity_parts(request.user, admin.ModelAdmin.get_queryset(self, request))
 
+    def page_root(self, request: HttpRequest) -> QuerySet[Activity]:
+        """The activities `get_queryset` gives, each row probed on its own: a page's read."""
+        return visibility.visible_activities(
+            request.user, admin.ModelAdmin.get_queryset(self, request), each_row=True
+        )
+
     def save_model(self, request: HttpRequest, obj: Activity, form, change: bool) -> None:
         services.record_activity(obj, user=request.user)
         # Moved to another record: the one it left has its next action and contacts recomputed too.
