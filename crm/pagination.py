@@ -79,6 +79,13 @@ class CountedInPartsChangeList(ChangeList):
     `page_rows`, the same list from the admin's `page_root(request)` if it has one, to read a
     page from."""
 
+    def get_filters(self, request):
+        """Built once per list view, shared by the parts' lists: a filter's choices are queries
+        (the staff of the owner filter, the walk of the sectors), the same for every part."""
+        if getattr(self, "_filters", None) is None:
+            self._filters = super().get_filters(request)
+        return self._filters
+
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
         if exclude_parameters is not None:

@@ -270,3 +270,15 @@ def test_a_sales_persons_activity_pages_hold_the_rows_of_the_list_in_its_order(
         cl = client.get(f"{url}?p={number + 1}{order}").context["cl"]
         assert hasattr(cl.queryset, "page_rows")
         assert list(cl.result_list) == list(cl.queryset)[number * 2 : number * 2 + 2]
+
+
+@pytest.mark.parametrize("model_name", ["lead", "activity"])
+def test_a_sales_persons_list_reads_its_filters_choices_once_for_all_its_parts(
+    client, signed_in_seller, activities_of_three_owners, model_name
+):
+    """The staff of the owner filter are read once per view, not once per part."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse(f"admin:crm_{model_name}_changelist"))
+    assert len(response.context["cl"].queryset.count_parts) >= 2
+    staff = [query for query in queries if 'FROM "auth_user" WHERE "auth_user"."is_staff"' in query["sql"]]
+    assert len(staff) == 1
