@@ -76,7 +76,7 @@ class CountedInPartsChangeList(ChangeList):
     """A changelist whose queryset carries, as `count_parts`, the same list (filters, search)
     read from each of the disjoint parts its admin's `count_parts(request)` gives (their union is
     the admin's `get_queryset`), for `EstimatedCountPaginator` to count part by part; and as
-    `page_rows`, the same list from the admin's `page_root(request)` if it has one, to read a
+    `page_rows`, the same list from the admin's `page_root(request)` if it gives one, to read a
     page from."""
 
     def get_filters(self, request):
@@ -99,8 +99,9 @@ class CountedInPartsChangeList(ChangeList):
             for part in roots:
                 self.root_queryset = part
                 parts.append(super().get_queryset(request))
-            if page_root is not None:
-                self.root_queryset = page_root(request)
+            page_rows = page_root(request) if page_root is not None else None
+            if page_rows is not None:
+                self.root_queryset = page_rows
                 queryset.page_rows = super().get_queryset(request)
         finally:
             self.root_queryset = root
