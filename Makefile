@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 # The suite runs on every core, up to 4 workers (pytest-xdist; each worker has its own test
-# database). `make test PYTEST_ARGS=` runs it in one process, `PYTEST_ARGS="-k name"` a part.
-PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4
+# database), in the order collected (transactional tests after the others, as pytest-django sorts
+# them: a worker never runs a test that needs the migrations' rows after a flush), two at a time
+# (`--maxschedchunk=2`), and the tests marked `slow` collected first in their group (conftest.py):
+# the long tests are shared out instead of queued on one worker, and the run ends on no long test.
+# `make test PYTEST_ARGS=` runs it in one process, `PYTEST_ARGS="-k name"` a part.
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4 --dist=load --maxschedchunk=2
 # `make run PORT=8001` when 8000 is taken (make run says so).
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium

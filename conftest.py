@@ -3,7 +3,7 @@
 People: `boss` (a superuser) and `seller` (a sales person) are users only; `signed_in_boss` and
 `signed_in_seller` are the same users with the test's `client` logged in as them.
 Markers: `redis` and `imap` tests are skipped when their server is down (failed on CI), `postgres_only` tests
-are skipped on any other database, with the reason on their line of the report.
+are skipped on any other database, with the reason on their line of the report; `slow` tests run first.
 """
 
 import pytest
@@ -16,10 +16,16 @@ from rest_framework.test import APIClient
 from igv_site.tests.servers import IMAP_HOST, IMAP_PORT, REDIS_HOST, REDIS_PORT, skip_when_down
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`@pytest.mark.redis` (`imap`) tests are skipped when the Redis (IMAP) server is down, except on CI;
     `@pytest.mark.postgres_only` tests when the suite runs on another database (`make test-postgres`
-    runs them, and CI runs it)."""
+    runs them, and CI runs it). `@pytest.mark.slow` tests (each ten seconds or more) go first, so
+    that the parallel run (xdist, two tests at a time: Makefile) shares them out early instead of
+    one worker ending the run alone on a minute-long test collected last. This hook runs before
+    pytest-django's, whose stable sort then puts the tests that flush the database (transactional)
+    after the others, as Django's runner does: the slow ones first within each of its groups."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the order otherwise kept
     skip_when_down(
         [item for item in items if item.get_closest_marker("redis")], "Redis", REDIS_HOST, REDIS_PORT
     )

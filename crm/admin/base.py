@@ -4,11 +4,13 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -140,6 +142,15 @@ class VisibleToAdmin(PlainTitles, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return visibility.visible_to(request.user, super().get_queryset(request))
+
+    def action_checkbox(self, record) -> str:
+        """Django's row checkbox, written directly: a widget template per row costs a fifth of the page."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            record.pk,
+            format_html(gettext("Select this object for an action - {}"), str(record)),
+        )
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         """The list's search box (and its autocompletes) finds what the header's does: `crm.search`."""

@@ -45,8 +45,10 @@ class RefusedRow:
 @dataclass
 class PlannedLead:
     line: int
-    lead: Lead | None  # a new one (no pk yet) or the matched one, its values set; None once written
+    lead: Lead | None  # the matched one, its values set; None for a new one, and once absorbed
     changed: list[str]
+    # A new one's values: its `Lead` is built when written (`writes.new_leads`), not by a preview.
+    values: dict | None = None
 
 
 @dataclass
@@ -160,10 +162,10 @@ def _plan_lead(
     if lead is None:
         if values.get("stage") != LeadStage.DISQUALIFIED:
             values.pop("disqualification_reason", None)
-        lead = Lead(**{name: value for name, value in values.items()})
-        if error := _stage_error(LeadStage.NEW, lead):
+        stage = values.get("stage", LeadStage.NEW)
+        if error := _stage_error(LeadStage.NEW, stage, values.get("disqualification_reason")):
             return [(stage_column, error)]
-        plan.new.append(PlannedLead(line, lead, list(values)))
+        plan.new.append(PlannedLead(line, None, list(values), values))
         return []
     current_stage = lead.stage
     stage = values.get("stage", lead.stage)
@@ -172,7 +174,9 @@ def _plan_lead(
     changed = [name for name in UPDATED_FIELDS if name in values and _differs(lead, name, values[name])]
     for name in changed:
         setattr(lead, name, values[name])
-    if {"stage", "disqualification_reason"} & set(changed) and (error := _stage_error(current_stage, lead)):
+    if {"stage", "disqualification_reason"} & set(changed) and (
+        error := _stage_error(current_stage, lead.stage, lead.disqualification_reason)
+    ):
         return [(stage_column, error)]
     if changed:
         plan.updated.append(PlannedLead(line, lead, changed))
@@ -181,10 +185,10 @@ def _plan_lead(
     return []
 
 
-def _stage_error(current: str, lead: Lead) -> str | None:
-    if lead.stage == current == LeadStage.NEW:
+def _stage_error(current: str, stage: str, reason) -> str | None:
+    if stage == current == LeadStage.NEW:
         return None
-    return lead_stage_error(current, lead.stage, lead.disqualification_reason)
+    return lead_stage_error(current, stage, reason)
 
 
 def _differs(lead: Lead, name: str, new) -> bool:

@@ -9,11 +9,14 @@ what is written.
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 from ..history import service_account
+from ..models import Lead
 from ..services.leads import write_leads_in_bulk  # the module: crm.services imports crm.imports
 from ..uploads import Table
-from .plan import ImportPlan, plan_import
+from .plan import ImportPlan, PlannedLead, plan_import
 
 REASON = "imported"
 IMPORT_ACTOR = "import"
@@ -35,9 +38,31 @@ def import_table(
 def write_plan(plan: ImportPlan, user: AbstractBaseUser | None) -> None:
     changed = sorted({name for planned in plan.updated for name in planned.changed})
     write_leads_in_bulk(
-        [planned.lead for planned in plan.new],
+        new_leads(plan.new),
         [planned.lead for planned in plan.updated],
         changed,
         user=user or service_account(IMPORT_ACTOR),
         reason=REASON,
     )
+
+
+def new_leads(planned: list[PlannedLead]) -> list[Lead]:
+    """`Lead(**values)` for each new row, as copies of one blank `Lead`: `Model.__init__` looks up
+    every field's default for each (40 µs a row, 90 000 rows in a big file), a copy takes 4 µs. A
+    callable default (the dates) is called for each; with a receiver of the model's init signals,
+    each is built by `Lead()` so that they are sent."""
+    if pre_init.has_listeners(Lead) or post_init.has_listeners(Lead):
+        return [Lead(**row.values) for row in planned]
+    blank = Lead().__dict__
+    called = [field for field in Lead._meta.concrete_fields if callable(field.default)]
+    leads = []
+    for row in planned:
+        lead = Lead.__new__(Lead)
+        lead.__dict__.update(blank)
+        lead._state = ModelState()
+        for field in called:
+            setattr(lead, field.attname, field.get_default())
+        for name, value in row.values.items():
+            setattr(lead, name, value)
+        leads.append(lead)
+    return leads

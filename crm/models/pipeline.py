@@ -304,6 +304,10 @@ class Opportunity(models.Model):
             models.Index(fields=["-created_at", "-id"], name="opportunity_created"),
             models.Index(fields=["stage", "-created_at"], name="opportunity_stage_created"),
             models.Index(fields=["owner", "stage"], name="opportunity_owner_stage"),
+            # A sales person's contacts and companies are theirs or their deals' (`crm.visibility`):
+            # the deals' contacts and companies read from the index alone, not from 1 row in 3.
+            models.Index(fields=["owner", "contact"], name="opportunity_owner_contact"),
+            models.Index(fields=["owner", "company"], name="opportunity_owner_company"),
             models.Index(fields=["next_step_at"], name="opportunity_next_step"),
             models.Index(fields=["expected_close_date"], name="opportunity_expected_close"),
         ]

@@ -59,6 +59,7 @@ def _leads():
     LeadFactory(phone="", sector="")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_api_behaves_as_its_schema_says(live_server, settings, tmp_path, _leads):
     settings.MEDIA_ROOT = tmp_path

@@ -131,6 +131,7 @@ def history(empty_database, tmp_path):
     return database
 
 
+@pytest.mark.slow
 def test_backfill_killed_after_its_first_batch_then_rerun_ends_as_an_uninterrupted_one(history):
     uninterrupted = history.copy("uninterrupted")
 

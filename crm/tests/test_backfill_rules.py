@@ -320,6 +320,7 @@ def write_lead(i: int, state: dict, user, reason) -> tuple[Lead, bool]:
 lead_lists = st.integers(1, 10).flatmap(lambda n: st.tuples(*(lead_states(i) for i in range(n))))
 
 
+@pytest.mark.slow
 @rules
 @given(lead_lists)
 def test_worked_on_and_the_deletions_recheck_give_the_documented_reasons(states):

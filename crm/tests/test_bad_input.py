@@ -198,6 +198,7 @@ def admin_client(client):
     markup=st.sampled_from(MARKUP),
     language=st.sampled_from(["fr", "en", "he"]),
 )
+@pytest.mark.slow
 def test_html_in_a_brand_name_is_escaped_on_the_result_page_and_in_the_admin(
     admin_client, prefix, markup, language
 ):

@@ -61,6 +61,7 @@ def upload(client, lines, django_capture_on_commit_callbacks):
     return response, callbacks
 
 
+@pytest.mark.slow
 def test_a_file_of_20000_rows_goes_through_the_worker_with_its_progress_and_an_email(
     client, signed_in_boss, settings, django_capture_on_commit_callbacks, monkeypatch
 ):

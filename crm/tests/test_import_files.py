@@ -5,14 +5,18 @@ import codecs
 
 import pytest
 import xlwt
+from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from crm.csv_text import csv_encoding, csv_separator
 from crm.imports import guess_mapping, import_table
-from crm.models import Lead
+from crm.imports.plan import PlannedLead
+from crm.imports.values import _read_phone
+from crm.imports.writes import new_leads
+from crm.models import DisqualificationReason, Lead, LeadStage
 from crm.uploads import read_table
 
-from .factories import LeadFactory
+from .factories import LeadFactory, UserFactory
 from .spreadsheets import xls_bytes, xlsx_with_cached_formulas
 
 pytestmark = pytest.mark.django_db
@@ -156,6 +160,43 @@ def test_a_phone_is_read_as_a_spreadsheet_leaves_it(typed, stored, boss):
     (ana,) = imported(content, boss)
 
     assert str(ana.phone) == stored
+
+
+# Lost "+" or 0, national and international forms, another country's, and no number at all.
+TRICKY_PHONES = ["972502345678", "502345678", "050-234-5678", "+33 6 12 34 56 78", "0612345678", "12", "abc"]
+
+
+@pytest.mark.parametrize("region", ["IL", "FR"])
+def test_a_phone_read_from_the_cache_is_the_one_read_afresh(region):
+    _read_phone.cache_clear()
+    for text in TRICKY_PHONES * 2:  # the second time from the cache
+        cached, fresh = _read_phone(text, region), _read_phone.__wrapped__(text, region)
+        assert (cached, getattr(cached, "checked", None)) == (fresh, getattr(fresh, "checked", None))
+        assert str(cached) == str(fresh)
+    assert _read_phone.cache_info().hits == len(TRICKY_PHONES)
+
+
+def test_a_new_prospect_of_an_import_is_built_as_its_values_would_build_it(monkeypatch):
+    owner = UserFactory()
+    reason = DisqualificationReason.objects.first()
+    values = {
+        "email": "ana@example.com", "brand_name": "Maison", "first_name": "Anaïs", "sector": "Food",
+        "phone": _read_phone("050-234-5678", "IL"), "assigned_to": owner, "stage": LeadStage.DISQUALIFIED,
+        "disqualification_reason": reason, "created_at": timezone.now() - timezone.timedelta(days=3),
+    }  # fmt: skip
+    rows = [PlannedLead(2, None, list(values), values), *(PlannedLead(line, None, [], {}) for line in [3, 4])]
+    dates = ["created_at", "updated_at"]  # the time each is built, unless given
+    lead, *blanks = new_leads(rows)
+
+    assert model_to_dict(lead, exclude=dates[1:]) == model_to_dict(Lead(**values), exclude=dates[1:])
+    assert (lead.assigned_to, lead.disqualification_reason, lead._state.adding) == (owner, reason, True)
+    assert model_to_dict(blanks[0], exclude=dates) == model_to_dict(Lead(), exclude=dates)
+    assert blanks[0]._state is not lead._state
+
+    clock = iter(timezone.now() + timezone.timedelta(seconds=second) for second in range(10))
+    monkeypatch.setattr(Lead._meta.get_field("created_at"), "_get_default", lambda: next(clock))
+    first, second = new_leads(rows[1:])
+    assert first.created_at < second.created_at  # each its own time, not a shared one's
 
 
 def test_a_phone_that_is_no_number_refuses_its_row_unless_it_is_the_prospects_own(boss):

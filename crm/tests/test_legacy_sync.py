@@ -318,6 +318,7 @@ def follow(crm_database, mongo: MongoServer) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_the_bridge_follows_survives_a_server_restart_and_resumes_after_sigkill(empty_database, tmp_path):  # noqa: F811
     """Real processes: `sync_legacy --follow` on a CRM database of its own and a server whose
     data is on disk, restarted under it; then the bridge is killed mid-burst and started again."""

@@ -188,6 +188,7 @@ class Stop(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_the_workers_poller_logs_a_failed_round_and_goes_on(monkeypatch, settings, caplog):
     """`run_worker`'s thread: one round every CRM_IMAP_POLL_SECONDS; a mail server that refuses
     the login is logged, and the next round comes."""

@@ -10,6 +10,8 @@ from crm.imports.fields import simple_key
 
 from .factories import UserFactory
 
+pytestmark = pytest.mark.slow  # each test migrates the database back and forth: collected first (conftest.py)
+
 BEFORE_TOKENS = [("crm", "0016_legacy_sync_state_text_length")]
 AFTER_TOKENS = [("crm", "0017_api_tokens")]
 

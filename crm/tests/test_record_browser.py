@@ -171,14 +171,29 @@ def test_a_sales_person_logs_a_call_moves_the_stage_and_disqualifies_without_scr
 
 
 @pytest.mark.parametrize("language", ["fr", "he"])
-def test_the_record_page_needs_no_sideways_scroll_on_a_phone(sales_person_page, language):
+def test_every_record_page_needs_no_sideways_scroll_on_a_phone(sales_person_page, language):
+    """A prospect's, a contact's, a company's and a deal's page at 390x844: the page is no wider
+    than the screen, and its header card and quick log (a company's lists) are on it."""
     lead = worked_prospect()
+    opportunity = worked_opportunity()
+    records = {
+        "lead": lead,
+        "contact": opportunity.contact,
+        "company": opportunity.company,
+        "opportunity": opportunity,
+    }
     page = sales_person_page(language, PHONE)
-    page.goto(f"/admin/crm/lead/{lead.pk}/change/")
-    assert_no_csp_violation(page)
-    widths = page.evaluate("({page: document.documentElement.scrollWidth, screen: window.innerWidth})")
-    assert widths["page"] <= widths["screen"], widths
-    screenshot(page, f"record-phone-{language}")
+    for kind, record in records.items():
+        page.goto(f"/admin/crm/{kind}/{record.pk}/change/")
+        assert_no_csp_violation(page)
+        widths = page.evaluate("({page: document.documentElement.scrollWidth, screen: window.innerWidth})")
+        assert widths["page"] <= widths["screen"], (kind, widths)
+        beside = page.locator(".crm-record-related" if kind == "company" else ".crm-record-log")
+        for element in [page.locator(".crm-record-card"), beside]:
+            box = element.bounding_box()
+            assert box is not None, kind
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (kind, box)
+        screenshot(page, f"record-phone-{kind}-{language}")
 
 
 def test_an_open_task_is_done_or_moved_in_one_click(sales_person_page):

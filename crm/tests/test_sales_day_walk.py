@@ -223,6 +223,7 @@ def laptop(browser, settings, live_server) -> Iterator:
         context.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["fr", "en", "he"])
 def test_a_sales_persons_day_takes_the_clicks_the_workspace_allows_and_no_scroll(laptop, language):
     day = a_sales_persons_day()

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -29,6 +31,7 @@ def get(port: int, path: str, **headers: str) -> http.client.HTTPResponse:
     return response
 
 
+@pytest.mark.slow
 def test_gunicorn_serves_the_production_settings(tmp_path):
     port = free_port()
     environment = {

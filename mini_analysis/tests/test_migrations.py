@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+pytestmark = pytest.mark.slow  # each test migrates the database back and forth: collected first (conftest.py)
+
 BEFORE = [("mini_analysis", "0001_initial"), ("crm", "0002_sales_group")]
 AFTER = [("mini_analysis", "0002_identity_keys"), ("crm", "0003_identity_keys")]
 DAY = dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC)

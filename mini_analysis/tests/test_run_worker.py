@@ -15,6 +15,8 @@ import psycopg
 import pytest
 from django.conf import settings
 
+pytestmark = pytest.mark.slow  # each test starts worker processes: collected first (conftest.py)
+
 REQUESTS = 6
 WAIT_SECONDS = 90
 
@@ -158,6 +160,7 @@ def test_a_request_whose_job_was_lost_is_generated_by_the_next_worker_start(data
 
 HOLD_THE_WRITE_LOCK = """
 import sqlite3, sys, time
+
 database = sqlite3.connect(sys.argv[1], isolation_level=None)
 database.execute("BEGIN IMMEDIATE")
 print("locked", flush=True)

@@ -14,7 +14,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0033_search_text"),
+        ("crm", "0034_opportunity_owner_related_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
