@@ -158,7 +158,7 @@ def visible_activities(
     if sees_everything(user):
         return activities
     # The lead: one `EXISTS` per part of the visible leads, each a probe of the index
-    # `lead_assigned_id` (crm/migrations/0029). The planner hashes a part's keys once (read from
+    # `lead_assigned_id` (crm/migrations/0032). The planner hashes a part's keys once (read from
     # that index alone) for a long list, and probes row by row for a few rows (a prospect's
     # timeline, one person's tasks); an `IN` over the `OR` built the set of every visible lead
     # from their rows (180 000 of 1 000 000 with ten sales persons), even for one prospect's
