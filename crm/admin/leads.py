@@ -10,7 +10,7 @@ from functools import partial
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Min
+from django.db.models import Min, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -32,7 +32,7 @@ from mini_analysis.sectors import sector_label
 
 from .. import display, selectors, services, visibility
 from ..models import DisqualificationReason, Lead, LeadStage
-from ..pagination import EstimatedCountPaginator
+from ..pagination import CountedInPartsChangeList, EstimatedCountPaginator
 from ..search import SEARCHED_FIELDS
 from ..selectors import active_staff
 from . import email, lead_actions
@@ -104,7 +104,8 @@ class LeadAdmin(
     date_hierarchy_drilldown = False
     list_select_related = ["assigned_to"]
     list_per_page = 50
-    # No COUNT(*) of the whole table on every page view (see `crm.pagination`).
+    # No COUNT(*) of the whole table on every page view (see `crm.pagination`); a sales person's
+    # prospects are counted part by part (`count_parts`), each from an index on the owner.
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     # Facet counts would count every filter value over the whole table on each page view.
@@ -165,6 +166,15 @@ class LeadAdmin(
     ]
 
     Media = CrmMedia
+
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return CountedInPartsChangeList
+
+    def count_parts(self, request: HttpRequest) -> list[QuerySet[Lead]]:
+        """The prospects `get_queryset` gives, as `visibility.visible_lead_parts`: with the `OR`, a
+        filtered count read the rows of every colleague's lead of that status or stage (with ten
+        sales persons, 210 ms to count 10 000 of 45 000 against 3 ms for a manager)."""
+        return visibility.visible_lead_parts(request.user, admin.ModelAdmin.get_queryset(self, request))
 
     def get_date_hierarchy_drilldown(self, year_lookup: int | None, month_lookup: int | None):
         """Without a year chosen: every year from the oldest lead to this one (one indexed MIN)."""

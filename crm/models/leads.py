@@ -249,6 +249,10 @@ class Lead(KeyedModel):
             # The keys of a sales person's leads, part by part, from the index alone: what an
             # activity's visibility reads (`visibility.visible_activities`).
             models.Index(fields=["assigned_to", "id"], name="lead_assigned_id"),
+            # A sales person's prospects of one status or stage, counted part by part from the
+            # index alone (`LeadAdmin.count_parts`): theirs (`= id`) and the unassigned (`IS NULL`).
+            models.Index(fields=["assigned_to", "status", "id"], name="lead_assigned_status"),
+            models.Index(fields=["assigned_to", "stage", "id"], name="lead_assigned_stage"),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm import visibility
-from crm.models import Activity, ActivityKind, Lead
+from crm.admin import activities as activities_admin
+from crm.models import Activity, ActivityKind, Lead, LeadStage
 from crm.pagination import EstimatedCountPaginator
 from mini_analysis.models import Status
 
@@ -189,3 +190,106 @@ def test_a_sales_persons_activity_list_makes_as_many_queries_for_6_rows_as_for_6
 
     few = queries_for(3)
     assert queries_for(27) == few
+
+
+# --- A sales person's prospects: counted part by part (`visibility.visible_lead_parts`) ---
+
+
+@pytest.fixture
+def leads_of_three_owners(seller):
+    """Prospects of the seller's, a colleague's and unassigned (3, 4 and 4), generated and in
+    error by turns, attempted or new by turns."""
+    colleague = SalesPersonFactory(username="colleague")
+    for owner, count in [(seller, 3), (colleague, 4), (None, 4)]:
+        for number in range(count):
+            LeadFactory(
+                assigned_to=owner,
+                status=[Status.GENERATED, Status.ERROR][number % 2],
+                stage=[LeadStage.ATTEMPTING, LeadStage.NEW][number % 2],
+            )
+    return colleague
+
+
+@pytest.mark.parametrize(
+    ("query", "among", "expected"),
+    [
+        ("", Q(), 7),
+        ("?status__exact=GENERATED", Q(status=Status.GENERATED), 4),
+        ("?stage__exact=ATTEMPTING", Q(stage=LeadStage.ATTEMPTING), 4),
+    ],
+)
+def test_a_sales_persons_prospect_list_shows_exactly_the_visible_rows_and_their_count(
+    client, signed_in_seller, leads_of_three_owners, query, among, expected
+):
+    cl = client.get(reverse("admin:crm_lead_changelist") + query).context["cl"]
+    visible = set(visibility.visible_leads(signed_in_seller).filter(among))
+    assert set(cl.result_list) == visible and len(visible) == expected
+    assert cl.result_count == expected and not cl.paginator.count_is_lower_bound
+    assert len(cl.queryset.count_parts) == 2  # their leads, the unassigned ones
+
+
+def test_a_sales_persons_prospects_are_counted_up_to_the_bound_across_the_parts(
+    client, signed_in_seller, leads_of_three_owners, monkeypatch
+):
+    monkeypatch.setattr(EstimatedCountPaginator, "count_up_to", 5)
+    cl = client.get(reverse("admin:crm_lead_changelist")).context["cl"]
+    assert cl.result_count == 5 and cl.paginator.count_is_lower_bound
+
+
+def test_a_managers_prospects_are_one_part(client, signed_in_boss, leads_of_three_owners):
+    cl = client.get(reverse("admin:crm_lead_changelist")).context["cl"]
+    assert cl.result_count == Lead.objects.count() == 11
+    assert not hasattr(cl.queryset, "count_parts")
+
+
+# --- A sales person's activities, page by page (`page_rows`): the same rows, in order ---
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        "",  # the list's own order, newest first
+        "&o=1.2",  # by kind, then subject, as a click on the headers asks
+        "&o=-6",  # by owner, descending
+    ],
+)
+def test_a_sales_persons_activity_pages_hold_the_rows_of_the_list_in_its_order(
+    client,
+    signed_in_seller,
+    activities_of_three_owners,
+    monkeypatch,
+    order,
+):
+    """Each page is the slice of the whole visible list (its `OR`) at that place, page by page,
+    whatever the order asked."""
+    model_admin = admin.site._registry[Activity]
+    monkeypatch.setattr(model_admin, "list_per_page", 2)
+    monkeypatch.setattr(activities_admin, "PROBE_EACH_ROW_ABOVE", 1)  # the seller sees 2 + 4 leads
+    url = reverse("admin:crm_activity_changelist")
+    pages = client.get(url).context["cl"].paginator.num_pages
+    assert pages >= 3
+    for number in range(pages):
+        cl = client.get(f"{url}?p={number + 1}{order}").context["cl"]
+        assert hasattr(cl.queryset, "page_rows")
+        assert list(cl.result_list) == list(cl.queryset)[number * 2 : number * 2 + 2]
+
+
+@pytest.mark.parametrize("model_name", ["lead", "activity"])
+def test_a_sales_persons_list_reads_its_filters_choices_once_for_all_its_parts(
+    client, signed_in_seller, activities_of_three_owners, model_name
+):
+    """The staff of the owner filter are read once per view, not once per part."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse(f"admin:crm_{model_name}_changelist"))
+    assert len(response.context["cl"].queryset.count_parts) >= 2
+    staff = [query for query in queries if 'FROM "auth_user" WHERE "auth_user"."is_staff"' in query["sql"]]
+    assert len(staff) == 1
+
+
+def test_a_sales_person_seeing_few_leads_has_their_activity_page_read_as_the_list(
+    client, signed_in_seller, activities_of_three_owners
+):
+    """Below `PROBE_EACH_ROW_ABOVE` visible leads the page is the list's own query (the hash of
+    a few keys is cheap); the rows are the same either way (above)."""
+    cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
+    assert not hasattr(cl.queryset, "page_rows") and len(cl.queryset.count_parts) == 3

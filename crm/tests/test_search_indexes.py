@@ -18,6 +18,7 @@ from django.utils import timezone
 from crm import search, visibility
 from crm.dashboard import dashboard_figures
 from crm.models import Company, Contact, Lead
+from crm.pagination import EstimatedCountPaginator
 from crm.tests.factories import ContactFactory, LeadFactory, OpportunityFactory, UserFactory
 from mini_analysis.models import MiniAnalysis
 
@@ -136,6 +137,46 @@ def test_the_sector_walk_of_a_sales_person_reads_one_index_range_per_part():
         explained = step.explain()
         assert index in explained
         assert "Filter" not in explained
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "index"),
+    [("status", "GENERATED", "lead_assigned_status"), ("stage", "ATTEMPTING", "lead_assigned_stage")],
+)
+def test_a_sales_persons_prospects_of_a_status_or_stage_are_counted_from_one_index_range_per_part(
+    field, value, index
+):
+    """crm 0035: each part of the count of a sales person's prospects of one status or stage
+    (`LeadAdmin.count_parts`: theirs, the unassigned ones) is one range of an index, read alone."""
+    seller = UserFactory(username="seller", is_staff=True)
+    colleague = UserFactory(username="colleague", is_staff=True)
+    for owner in (seller, colleague, None):
+        LeadFactory(assigned_to=owner, **{field: value}), LeadFactory(assigned_to=owner)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        # As for the dashboard's covering index: the table as autovacuum leaves it, and only this
+        # index left (rolled back with the test), so an index-only scan is chosen exactly when the
+        # index answers the part's condition and holds every column the count reads.
+        cursor.execute("ANALYZE leads")
+        cursor.execute("UPDATE pg_class SET relallvisible = relpages WHERE oid = 'leads'::regclass")
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'leads'::regclass"
+            " AND NOT indisunique AND NOT indisprimary AND indexrelid <> %s::regclass",
+            [index],
+        )
+        for (rival,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{rival}"')
+    parts = visibility.visible_lead_parts(seller)
+    assert len(parts) == 2
+    for part in parts:
+        with CaptureQueriesContext(connection) as queries:
+            assert EstimatedCountPaginator(part.filter(**{field: value}), per_page=50).count == 1
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {queries[-1]['sql']}")
+            explained = "\n".join(row[0] for row in cursor.fetchall())
+        assert f"Index Only Scan using {index}" in explained, explained
+        assert "Filter" not in explained, explained
 
 
 @pytest.mark.parametrize(

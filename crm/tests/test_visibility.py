@@ -641,5 +641,6 @@ def test_the_parts_of_the_visible_activities_are_disjoint_and_make_up_the_visibl
     parts = [set(part) for part in visibility.visible_activity_parts(user)]
     assert sum(len(part) for part in parts) == len(set().union(*parts))
     assert set().union(*parts) == set(visibility.visible_activities(user))
+    assert set(visibility.visible_activities(user, each_row=True)) == set(visibility.visible_activities(user))
     if who == "seller":
         assert 0 < len(set(visibility.visible_activities(user))) < Activity.objects.count()
