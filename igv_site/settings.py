@@ -115,6 +115,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         **DATABASES["default"].get("OPTIONS", {}),
     }
+# PostgreSQL: no JIT compilation (`POSTGRES_JIT`, default `off`). It pays off for long analytic
+# queries; for a page's queries its compile time only adds up (a sales person's activity search
+# over 550 000 activities: 2.8 s with JIT, 1.5 s of it compiling, 0.56 s without). Sent as a
+# connection option; behind a pooler that refuses startup options (PgBouncer without
+# `ignore_startup_parameters = options`), set POSTGRES_JIT to empty and `jit` on the database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
+    jit := env.str("POSTGRES_JIT", "off")
+):
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit={jit}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The database cache works across gunicorn workers and instances with no extra server;

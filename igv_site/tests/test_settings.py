@@ -57,3 +57,14 @@ def test_check_deploy_warns_when_debug_is_left_on(production):
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", **production)
     assert result.returncode != 0
     assert "DEBUG" in result.stderr
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_postgresql_connections_compile_no_query_by_default():
+    """`POSTGRES_JIT` (default off): JIT's compile time is a page query's cost, not a saving."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
