@@ -34,6 +34,20 @@ def plan(queryset) -> str:
     return queryset.explain()
 
 
+def drop_rival_indexes(cursor, table: str, keep: list[str], column: str | None = None) -> None:
+    """Drops the table's non-unique indexes but `keep` (with `column`: only those led by it or
+    partial on it): on a few rows the planner's pick between near-equal plans is arbitrary. DDL
+    is transactional: they come back when the test's transaction is rolled back."""
+    cursor.execute(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+        " WHERE indrelid = %s::regclass AND NOT indisunique AND NOT indisprimary",
+        [table],
+    )
+    for name, definition in cursor.fetchall():
+        if name not in keep and (column is None or f"({column}" in definition):
+            cursor.execute(f'DROP INDEX "{name}"')
+
+
 @pytest.mark.parametrize(
     ("model", "field", "index"),
     [
@@ -93,12 +107,7 @@ def test_the_dashboards_period_queries_read_the_covering_index_alone():
         # the planner's pick between near-equal plans is arbitrary: only this index is left (DDL
         # is transactional, rolled back with the test), so an index-only scan is chosen exactly
         # when it is possible, when the index holds every column the query reads.
-        cursor.execute(
-            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'leads'::regclass"
-            " AND NOT indisunique AND NOT indisprimary AND indexrelid <> 'lead_created_figures'::regclass"
-        )
-        for (index,) in cursor.fetchall():
-            cursor.execute(f"DROP INDEX {index}")
+        drop_rival_indexes(cursor, "leads", keep=["lead_created_figures"])
     with CaptureQueriesContext(connection) as queries:
         dashboard_figures(boss)
     on_leads = [query["sql"] for query in queries if 'FROM "leads"' in query["sql"]]
@@ -124,12 +133,9 @@ def test_the_sector_walk_of_a_sales_person_reads_one_index_range_per_part():
         # sort of one row) is arbitrary: those are dropped for this test (DDL is transactional,
         # rolled back with it).
         # At scale the ordered index wins: `bench/prospects.py`, the sector filter as a sales person.
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'leads' AND indexdef LIKE '%(assigned_to_id%'"
-            " AND indexname NOT IN ('lead_assigned_sector', 'lead_unassigned_sector')"
+        drop_rival_indexes(
+            cursor, "leads", keep=["lead_assigned_sector", "lead_unassigned_sector"], column="assigned_to_id"
         )
-        for (rival,) in cursor.fetchall():
-            cursor.execute(f'DROP INDEX "{rival}"')
     for part, index in zip(
         visibility.visible_lead_parts(seller), ["lead_assigned_sector", "lead_unassigned_sector"], strict=True
     ):
@@ -160,13 +166,7 @@ def test_a_sales_persons_prospects_of_a_status_or_stage_are_counted_from_one_ind
         # index answers the part's condition and holds every column the count reads.
         cursor.execute("ANALYZE leads")
         cursor.execute("UPDATE pg_class SET relallvisible = relpages WHERE oid = 'leads'::regclass")
-        cursor.execute(
-            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'leads'::regclass"
-            " AND NOT indisunique AND NOT indisprimary AND indexrelid <> %s::regclass",
-            [index],
-        )
-        for (rival,) in cursor.fetchall():
-            cursor.execute(f'DROP INDEX "{rival}"')
+        drop_rival_indexes(cursor, "leads", keep=[index])
     parts = visibility.visible_lead_parts(seller)
     assert len(parts) == 2
     for part in parts:
@@ -194,13 +194,7 @@ def test_a_sales_persons_contacts_and_companies_read_their_deals_links_from_one_
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         # On two rows the planner's pick among the indexes led by the owner is arbitrary: the others
         # are dropped for this test (DDL is transactional, rolled back with it).
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'crm_opportunity'"
-            " AND indexdef LIKE '%%(owner_id%%' AND indexname <> %s",
-            [index],
-        )
-        for (rival,) in cursor.fetchall():
-            cursor.execute(f'DROP INDEX "{rival}"')
+        drop_rival_indexes(cursor, "crm_opportunity", keep=[index], column="owner_id")
     listed = visibility.visible_to(seller, model.objects.filter(search.matching(model, "lea")))
 
     assert f"Index Only Scan using {index}" in listed.explain()
