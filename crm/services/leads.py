@@ -19,6 +19,7 @@ from django.db.models import BigIntegerField, DateTimeField, F, QuerySet, Value
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from mini_analysis.keys import set_identity_keys
 from mini_analysis.lengths import ERROR_MAX_LENGTH
 from mini_analysis.models import MiniAnalysis
 
@@ -170,17 +171,16 @@ def write_leads_in_bulk(
     new: list[Lead], changed: list[Lead], fields: list[str], *, user: AbstractBaseUser, reason: str
 ) -> None:
     """Insert `new` and write `fields` of `changed` (a chunk of an import, in its transaction),
-    each with its history row by `user` for `reason`, set-based: one `INSERT` of the new leads (their
-    keys computed by `KeyedQuerySet`), one parameterized `UPDATE` executed per changed lead
-    (`bulk_update`'s CASE expressions cost milliseconds of Python a row), and one `INSERT …
-    SELECT` of the history rows of each. `fields` may not be the email or the brand: their keys
-    would change."""
+    each with its history row by `user` for `reason`, set-based: the new leads by `_insert_leads`,
+    the changed ones by `_update_leads` (`bulk_update`'s CASE expressions cost milliseconds of
+    Python a row), and one `INSERT … SELECT` of the history rows of each. `fields` may not be the
+    email or the brand: their keys would change."""
     if set(fields) & set(Lead.KEY_SOURCES.values()):
         raise ValueError("an email or a brand changes the lead's keys: save it")
     now = timezone.now()
     for lead in [*new, *changed]:
         lead.updated_at = now
-    Lead.objects.bulk_create(new, batch_size=BULK_BATCH_SIZE)
+    _insert_leads(new)
     if changed:
         _update_leads(changed, [*fields, "updated_at"])
     for history_type, leads in [("+", new), ("~", changed)]:
@@ -189,15 +189,70 @@ def write_leads_in_bulk(
             insert_history(written, history_type=history_type, user=user, reason=reason, date=now)
 
 
+def _insert_leads(leads: list[Lead]) -> None:
+    """The new leads, each given its id. On PostgreSQL by `COPY … FROM STDIN`, a thousand a
+    statement, their ids drawn from the table's sequence first: `bulk_create`'s `INSERT` of 30
+    columns built and quoted each value in Python and cost the server more (90 000 leads at
+    1 000 000: 19 s against 11). Each lead is prepared as `bulk_create` prepares it (its keys,
+    its related ids, each field's `pre_save` and database value); elsewhere, `bulk_create`."""
+    connection = connections[Lead.objects.db]
+    if connection.vendor != "postgresql":
+        Lead.objects.bulk_create(leads, batch_size=BULK_BATCH_SIZE)
+        return
+    quote = connection.ops.quote_name
+    fields = [field for field in Lead._meta.concrete_fields if not field.generated]
+    columns = ", ".join(quote(field.column) for field in fields)
+    copy_sql = f"COPY {quote(Lead._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        for start in range(0, len(leads), BULK_BATCH_SIZE):
+            batch = leads[start : start + BULK_BATCH_SIZE]
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [Lead._meta.db_table, Lead._meta.pk.column, len(batch)],
+            )
+            rows = []
+            for lead, (pk,) in zip(batch, cursor.fetchall(), strict=True):
+                lead.pk = pk
+                set_identity_keys(lead)
+                lead._prepare_related_fields_for_save(operation_name="bulk_create")
+                rows.append(
+                    [field.get_db_prep_save(field.pre_save(lead, True), connection) for field in fields]
+                )
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            for lead in batch:
+                lead._state.adding, lead._state.db = False, connection.alias
+
+
 def _update_leads(leads: list[Lead], fields: list[str]) -> None:
+    """Each lead's `fields`, its own values. On PostgreSQL one `UPDATE … FROM (VALUES …)` per
+    thousand leads: a statement per lead was planned again each time (0.58 against 0.39 s for a
+    thousand leads at 1 000 000). SQLite, in process, runs one statement a lead."""
     connection = connections[Lead.objects.db]
     quote = connection.ops.quote_name
     columns = [Lead._meta.get_field(name) for name in fields]
-    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
-    sql = f"UPDATE {quote(Lead._meta.db_table)} SET {assignments} WHERE {quote(Lead._meta.pk.column)} = %s"  # noqa: S608
+    table, pk = quote(Lead._meta.db_table), quote(Lead._meta.pk.column)
     rows = [
         [*(column.get_db_prep_save(getattr(lead, column.attname), connection) for column in columns), lead.pk]
         for lead in leads
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor != "postgresql":
+            assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", rows)  # noqa: S608
+            return
+        # Each value cast to its column's type: a VALUES list types a column by its first rows.
+        row = ", ".join(f"%s::{column.cast_db_type(connection)}" for column in [*columns, Lead._meta.pk])
+        names = ", ".join(f"value_{index}" for index in range(len(columns)))
+        assignments = ", ".join(
+            f"{quote(column.column)} = value_{index}" for index, column in enumerate(columns)
+        )
+        for start in range(0, len(rows), BULK_BATCH_SIZE):
+            batch = rows[start : start + BULK_BATCH_SIZE]
+            values = ", ".join([f"({row})"] * len(batch))
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS updated ({names}, updated_pk) "  # noqa: S608
+                f"WHERE {table}.{pk} = updated.updated_pk",
+                [value for values_of_one in batch for value in values_of_one],
+            )

@@ -249,3 +249,29 @@ def test_a_saved_mapping_chosen_at_the_upload_of_a_big_file_fills_its_preview_an
         "remarques": "notes",
     }
     assert Lead.objects.filter(email__startswith="p").count() == 5
+
+
+def test_the_cyclic_collector_is_paused_while_a_file_is_imported_and_runs_again_after(boss):
+    import gc
+
+    rows = [["a@example.com", "A"], ["b@example.com", "B"]]
+    table = background.Table(["email", "brand_name"], rows, [2, 3])
+    enabled_during = []
+    background.import_in_chunks(
+        table, ["email", "brand_name"], boss, lambda done, total: enabled_during.append(gc.isenabled())
+    )
+    assert enabled_during == [False]
+    assert gc.isenabled()
+    assert Lead.objects.filter(email__in=["a@example.com", "b@example.com"]).count() == 2
+
+
+def test_a_collector_the_process_paused_itself_stays_paused_after_an_import(boss):
+    import gc
+
+    gc.disable()
+    try:
+        table = background.Table(["email", "brand_name"], [["a@example.com", "A"]], [2])
+        background.import_in_chunks(table, ["email", "brand_name"], boss)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -1,7 +1,7 @@
 """An import's chunk written set-based: `crm.services.write_leads_in_bulk`."""
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from phonenumber_field.phonenumber import PhoneNumber
 
@@ -45,12 +45,55 @@ def test_a_chunk_is_a_handful_of_statements_whatever_its_rows():
     with CaptureQueriesContext(connection) as queries:
         services.write_leads_in_bulk(new, leads, ["sector"], user=None, reason="imported")
 
-    # One INSERT, one UPDATE executed for each row (one statement, executemany), two history INSERTs.
+    # The new leads: one INSERT, or on PostgreSQL their ids drawn in one SELECT and a COPY (which
+    # goes around Django's cursor); one UPDATE (executed for each row on SQLite); two history INSERTs.
     statements = [next(word for word in query["sql"].split() if word.isupper()) for query in queries]
-    assert statements == ["INSERT", "UPDATE", "INSERT", "INSERT"]
+    first = "SELECT" if connection.vendor == "postgresql" else "INSERT"
+    assert statements == [first, "UPDATE", "INSERT", "INSERT"]
+    assert Lead.objects.filter(email__in=[lead.email for lead in new]).count() == 20
     assert sorted(set(Lead.objects.values_list("sector", flat=True))) == sorted(
         {f"sector {lead.pk}" for lead in leads} | {""}
     )
+
+
+def test_each_changed_lead_takes_its_own_values_empty_or_not_in_any_order():
+    owner = UserFactory()
+    leads = LeadFactory.create_batch(4, sector="food")
+    values = [(None, "", ""), (owner, "+972523456789", "tech"), (None, "+33612345678", ""), (owner, "", "x")]
+    for lead, (assigned_to, phone, sector) in zip(leads, values, strict=True):
+        lead.assigned_to, lead.sector = assigned_to, sector
+        lead.phone = PhoneNumber.from_string(phone) if phone else ""
+
+    services.write_leads_in_bulk([], leads, ["assigned_to", "phone", "sector"], user=None, reason="imported")
+
+    written = {lead.pk: lead for lead in Lead.objects.filter(pk__in=[lead.pk for lead in leads])}
+    assert [
+        (written[lead.pk].assigned_to, str(written[lead.pk].phone or ""), written[lead.pk].sector)
+        for lead in leads
+    ] == values
+
+
+def test_new_leads_get_their_ids_and_a_lead_saved_after_them_a_fresh_one():
+    new = [Lead(email=f"n{index}@example.com", brand_name=f"N {index}") for index in range(3)]
+
+    services.write_leads_in_bulk(new, [], [], user=None, reason="imported")
+
+    assert all(lead.pk and not lead._state.adding for lead in new)
+    assert [Lead.objects.get(pk=lead.pk).email for lead in new] == [lead.email for lead in new]
+    assert LeadFactory().pk not in {lead.pk for lead in new}
+
+
+def test_a_new_lead_of_an_existing_person_and_brand_is_refused_by_the_database_and_nothing_written():
+    LeadFactory(email="taken@example.com", brand_name="Taken")
+    new = [
+        Lead(email="other@example.com", brand_name="Other"),
+        Lead(email="TAKEN@example.com", brand_name="taken"),
+    ]
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        services.write_leads_in_bulk(new, [], [], user=None, reason="imported")
+
+    assert not Lead.objects.filter(email="other@example.com").exists()
 
 
 def test_the_email_or_the_brand_cannot_be_written_in_bulk():
