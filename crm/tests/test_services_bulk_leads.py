@@ -83,6 +83,16 @@ def test_new_leads_get_their_ids_and_a_lead_saved_after_them_a_fresh_one():
     assert LeadFactory().pk not in {lead.pk for lead in new}
 
 
+def test_a_new_lead_given_its_id_keeps_it():
+    given = Lead(pk=987_654, email="given@example.com", brand_name="Given")
+    other = Lead(email="n@example.com", brand_name="N")
+
+    services.write_leads_in_bulk([given, other], [], [], user=None, reason="imported")
+
+    assert Lead.objects.get(pk=987_654).email == "given@example.com"
+    assert Lead.objects.get(email="n@example.com").pk != 987_654
+
+
 def test_a_new_lead_of_an_existing_person_and_brand_is_refused_by_the_database_and_nothing_written():
     LeadFactory(email="taken@example.com", brand_name="Taken")
     new = [
