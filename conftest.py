@@ -2,6 +2,7 @@
 
 People: `boss` (a superuser) and `seller` (a sales person) are users only; `signed_in_boss` and
 `signed_in_seller` are the same users with the test's `client` logged in as them.
+Passwords are hashed with a fast hasher in tests (`_fast_password_hashing`).
 Markers: `redis` and `imap` tests are skipped when their server is down (failed on CI), `postgres_only` tests
 are skipped on any other database, with the reason on their line of the report; `slow` tests run first.
 """
@@ -10,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -37,6 +39,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if item.get_closest_marker("postgres_only"):
                 item.add_marker(skip)
+
+
+# Django's "Speeding up the tests": its default hasher (PBKDF2, 1 000 000 iterations) takes 0.6 s a
+# password on CI's machine, and every user a test makes (`UserFactory`) or signs in hashes one:
+# test_visibility.py alone spent 3 of its 4 minutes there. Production keeps Django's default.
+TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    with override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS):
+        yield
 
 
 @pytest.fixture(autouse=True)
