@@ -51,19 +51,23 @@ def one_pass_rows(cl) -> list[str]:
     return ["".join(row) for row in rows.results(cl)]
 
 
+def assert_drawn_in_one_pass_as_django_draws(response, page: str) -> None:
+    """The list's rows, drawn by the one-pass renderer, are Django's byte for byte, and on the page."""
+    cl = response.context["cl"]
+    assert cl.result_list, "the query shows rows"
+    assert rows._method_columns(cl) is not None, f"the {page} page takes the one-pass path"
+    assert one_pass_rows(cl) == django_rows(cl)
+    for row in one_pass_rows(cl):
+        assert row in response.content.decode()
+
+
 @pytest.mark.parametrize(
     "query",
     ["", "?status__exact=GENERATED", "?q=%3Cb%3E&o=-3", "?next_action_at_when=overdue", "?o=-9.1"],
 )
 def test_each_row_is_byte_for_byte_what_django_draws(client, varied_leads, query):
     client.force_login(UserFactory(username="boss", is_superuser=True))
-    response = client.get(CHANGELIST + query)
-    cl = response.context["cl"]
-    assert cl.result_list, "the query shows rows"
-    assert rows._method_columns(cl) is not None, "the prospects page takes the one-pass path"
-    assert one_pass_rows(cl) == django_rows(cl)
-    for row in one_pass_rows(cl):
-        assert row in response.content.decode()
+    assert_drawn_in_one_pass_as_django_draws(client.get(CHANGELIST + query), "prospects")
 
 
 def test_a_sales_persons_rows_are_what_django_draws(client, varied_leads):
@@ -151,10 +155,6 @@ def test_the_contacts_rows_with_their_company_are_byte_for_byte_what_django_draw
     ContactFactory(first_name="Léa", company=CompanyFactory(name="<b>Atelier & fils</b>"))
     ContactFactory(first_name="", last_name="", email="lea@example.com", company=CompanyFactory(name="שלום"))
     client.force_login(UserFactory(username="boss", is_superuser=True))
-    response = client.get(reverse("admin:crm_contact_changelist") + query)
-    cl = response.context["cl"]
-    assert cl.result_list, "the query shows rows"
-    assert rows._method_columns(cl) is not None, "the contacts page takes the one-pass path"
-    assert one_pass_rows(cl) == django_rows(cl)
-    for row in one_pass_rows(cl):
-        assert row in response.content.decode()
+    assert_drawn_in_one_pass_as_django_draws(
+        client.get(reverse("admin:crm_contact_changelist") + query), "contacts"
+    )
