@@ -13,7 +13,7 @@ from crm.assignment import auto_assign, choose_assignee
 from crm.models import Lead, SalesProfile
 from crm.services import sync_lead
 from crm.tests.factories import LeadFactory, SalesPersonFactory, UserFactory
-from crm.tests.test_concurrency import run_at_once
+from igv_site.tests.concurrency import run_at_once
 from mini_analysis.models import Language, MiniAnalysis
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

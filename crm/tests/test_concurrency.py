@@ -5,17 +5,16 @@ Real concurrency needs a server database: these tests run in the PostgreSQL pass
 
 import importlib
 import io
-import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 from django.test import Client
 
 from crm import services
 from crm.models import Company, Contact, Lead, LeadSyncFailure, Opportunity
 from crm.selectors import mini_analyses_without_lead
 from crm.tests.factories import LeadFactory
+from igv_site.tests.concurrency import run_at_once
 from mini_analysis.keys import identity_key
 from mini_analysis.models import MiniAnalysis, Status
 from mini_analysis.services import submit_mini_analysis
@@ -23,28 +22,6 @@ from mini_analysis.services import submit_mini_analysis
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 WRITERS = 50
-
-
-def run_at_once(target, count: int) -> list[BaseException]:
-    """Run `target(i)` in `count` threads released together; return what they raised."""
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            target(index)
-        except BaseException as error:  # collected and asserted on by the test
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 def test_fifty_simultaneous_requests_of_one_brand_give_one_lead():

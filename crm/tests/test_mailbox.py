@@ -16,6 +16,7 @@ from django.urls import reverse
 from crm.mailbox import connect, poll_mailbox
 from crm.models import Activity, EmailDirection, EmailMessage, MailboxState
 from crm.services.email import compose_email
+from igv_site.tests.concurrency import run_at_once
 from igv_site.tests.servers import IMAP_URL
 from mini_analysis.management.commands import run_worker
 from mini_analysis.tests.conftest import run_jobs
@@ -23,7 +24,6 @@ from mini_analysis.tests.test_emails import Inbox, free_port
 
 from .factories import ContactFactory, LeadFactory, SalesPersonFactory
 from .reference_rows import restore_reference_rows
-from .test_concurrency import run_at_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.imap]
 

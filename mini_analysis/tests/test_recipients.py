@@ -1,11 +1,10 @@
 """A few analysis emails a day per recipient address (`mini_analysis/recipients.py`)."""
 
-import threading
 from datetime import date
 
 import pytest
-from django.db import connections
 
+from igv_site.tests.concurrency import run_at_once
 from mini_analysis.models import RecipientDailyEmails
 from mini_analysis.recipients import recipient_key, reserve_analysis_email
 
@@ -61,24 +60,8 @@ def test_simultaneous_reservations_never_pass_the_allowance(settings):
     """Twenty requests for one address at once, each in its own connection and transaction."""
     settings.MINI_ANALYSIS_EMAILS_PER_RECIPIENT = 3
     writers = 20
-    barrier = threading.Barrier(writers)
     results: list[bool] = []
-    errors: list[BaseException] = []
 
-    def reserve() -> None:
-        try:
-            barrier.wait()
-            results.append(reserve_analysis_email("ana@example.com"))
-        except BaseException as error:  # asserted on below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=reserve) for _ in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert run_at_once(lambda index: results.append(reserve_analysis_email("ana@example.com")), writers) == []
     assert sorted(results) == [False] * (writers - 3) + [True] * 3
     assert RecipientDailyEmails.objects.get().count == 3
