@@ -13,6 +13,10 @@ every matching row (MVCC keeps no row count), so the count grows with the table:
   activities: `visibility.visible_lead_parts`, `visible_activity_parts`) gives the paginator the
   same rows as disjoint parts (`count_parts`, set on the queryset by `CountedInPartsChangeList`):
   each part is counted up to the bound on its own, from its own index, and the counts added.
+- A short list (up to 1 000 rows) is read by the ids its parts give, each part as cheap as its
+  count, then sorted: through the `OR`, a sales person who sees 2 leads had their 203 activities
+  walked by date across the 550 000 (8 ms a page), and their search with one match read without a
+  LIMIT (Django reads a one-page list whole) walked them all (320 ms, now 3).
 - The page itself may be read from another form of the same rows (`page_rows`, from the
   admin's `page_root(request)`): a sales person's activities probe each row's lead on its own,
   where the `OR` made PostgreSQL hash every visible lead's key before the first row (180 000 of
@@ -77,7 +81,11 @@ class CountedInPartsChangeList(ChangeList):
     read from each of the disjoint parts its admin's `count_parts(request)` gives (their union is
     the admin's `get_queryset`), for `EstimatedCountPaginator` to count part by part; and as
     `page_rows`, the same list from the admin's `page_root(request)` if it gives one, to read a
-    page from."""
+    page from. A list of at most `read_by_ids_up_to` rows is read by its parts' ids instead."""
+
+    # Reading a page by the ids costs the rows of the whole list (20 pages of 50 at most); walking
+    # the list's order costs what a sparse list skips before its page, unbounded.
+    read_by_ids_up_to = 1_000
 
     def get_filters(self, request):
         """Built once per list view, shared by the parts' lists: a filter's choices are queries
@@ -107,3 +115,18 @@ class CountedInPartsChangeList(ChangeList):
             self.root_queryset = root
         queryset.count_parts = parts
         return queryset
+
+    def get_results(self, request):
+        super().get_results(request)
+        parts = getattr(self.queryset, "count_parts", None)
+        if not parts or self.paginator.count_is_lower_bound or self.result_count > self.read_by_ids_up_to:
+            return
+        # A list the count has just shown to be short: its rows by the ids of its parts, in the
+        # list's order (the queryset keeps its filters, search and ordering), then the page asked.
+        first, *others = [part.order_by().values("pk") for part in parts]
+        rows = self.queryset.filter(pk__in=first.union(*others, all=True))
+        if (self.show_all and self.can_show_all) or not self.multi_page:
+            self.result_list = rows
+        else:
+            page = self.paginator.page(self.page_num)
+            self.result_list = rows[page.start_index() - 1 : page.end_index()]

@@ -1,6 +1,7 @@
 """The admin's search boxes are answered by trigram indexes on PostgreSQL (migration 0010), the
 dashboard's period queries by a covering index (migration 0012), the sector filter of a sales
-person by an index per part of their leads (migration 0018).
+person by an index per part of their leads (migration 0018), a sales person's activity counts by
+the activities' covering index on their lead (migration 0036).
 
 What is checked is that the planner *can* use each index for the SQL Django writes for the
 admin's `icontains` search: the index's expression must match `UPPER(col::text)` exactly, or it
@@ -13,13 +14,21 @@ import pytest
 from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from crm import search, visibility
 from crm.dashboard import dashboard_figures
-from crm.models import Company, Contact, Lead
+from crm.models import ActivityKind, Company, Contact, Lead
 from crm.pagination import EstimatedCountPaginator
-from crm.tests.factories import ContactFactory, LeadFactory, OpportunityFactory, UserFactory
+from crm.tests.factories import (
+    ActivityFactory,
+    ContactFactory,
+    LeadFactory,
+    OpportunityFactory,
+    SalesPersonFactory,
+    UserFactory,
+)
 from mini_analysis.models import MiniAnalysis
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db]
@@ -198,3 +207,36 @@ def test_a_sales_persons_contacts_and_companies_read_their_deals_links_from_one_
     listed = visibility.visible_to(seller, model.objects.filter(search.matching(model, "lea")))
 
     assert f"Index Only Scan using {index}" in listed.explain()
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?open=yes", "?due_at_when=overdue", "?kind__exact=call", "?owner__id__exact={me}"]
+)
+def test_a_sales_persons_activities_are_counted_from_the_activities_lead_index_alone(client, query):
+    """crm 0036: each part of the count of a sales person's activity list, whatever its filter (their
+    leads' activities, the unassigned leads'), reads the activities from `activity_lead` alone: the
+    index holds every column the visibility rule and the filters read. A filter on a column it
+    lacks makes the count visit the table for every row (`bench/prospects.py`, the activities)."""
+    seller = SalesPersonFactory(username="seller")
+    for owner in (seller, SalesPersonFactory(username="colleague"), None):
+        lead = LeadFactory(assigned_to=owner)
+        ActivityFactory(lead=lead, kind=ActivityKind.CALL, owner=seller)
+        ActivityFactory(lead=lead, kind=ActivityKind.TASK, done_at=None, due_at=timezone.now(), owner=seller)
+    client.force_login(seller)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        # As for the dashboard's covering index: the table as autovacuum leaves it, and no other index
+        # led by the lead, so an index-only scan is chosen exactly when the index holds every column.
+        cursor.execute("ANALYZE crm_activity")
+        cursor.execute("UPDATE pg_class SET relallvisible = relpages WHERE oid = 'crm_activity'::regclass")
+        drop_rival_indexes(cursor, "crm_activity", keep=["activity_lead"])
+    url = reverse("admin:crm_activity_changelist") + query.format(me=seller.pk)
+    parts = client.get(url).context["cl"].queryset.count_parts[:2]  # their leads', the unassigned ones'
+    for part in parts:
+        with CaptureQueriesContext(connection) as queries:
+            assert EstimatedCountPaginator(part, per_page=50).count >= 1
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {queries[-1]['sql']}")
+            explained = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index Only Scan using activity_lead on crm_activity" in explained, explained
