@@ -13,14 +13,16 @@ every matching row (MVCC keeps no row count), so the count grows with the table:
   activities: `visibility.visible_lead_parts`, `visible_activity_parts`) gives the paginator the
   same rows as disjoint parts (`count_parts`, set on the queryset by `CountedInPartsChangeList`):
   each part is counted up to the bound on its own, from its own index, and the counts added.
-- A short list (up to 1 000 rows) is read by the ids its parts give, each part as cheap as its
-  count, then sorted: through the `OR`, a sales person who sees 2 leads had their 203 activities
-  walked by date across the 550 000 (8 ms a page), and their search with one match read without a
-  LIMIT (Django reads a one-page list whole) walked them all (320 ms, now 3).
-- The page itself may be read from another form of the same rows (`page_rows`, from the
-  admin's `page_root(request)`): a sales person's activities probe each row's lead on its own,
-  where the `OR` made PostgreSQL hash every visible lead's key before the first row (180 000 of
-  1 000 000 with ten sales persons: 70 ms for 50 activities).
+- The page is then read from the form of the list cheapest for it (`CountedInPartsChangeList`):
+  - a short list (up to 1 000 rows) by the ids its parts give, each part as cheap as its count,
+    then sorted: through the `OR`, a sales person who sees 2 leads had their 203 activities
+    walked by date across the 550 000 (8 ms a page), and their search with one match read
+    without a LIMIT (Django reads a one-page list whole) walked them all (320 ms, now 3);
+  - a longer one from the admin's `page_root(request)` if it gives one: a sales person's
+    activities probe each row's lead on its own, where the `OR` made PostgreSQL hash every
+    visible lead's key before the first row (180 000 of 1 000 000 with ten sales persons: 70 ms
+    for 50 activities);
+  - else from the list's own query.
 
 `count_is_estimate` and `count_is_lower_bound` tell the templates which wording to use
 (`admin/crm/lead/inexact_count.html`, in the pagination and the search bar; `actions.html`).
@@ -30,6 +32,7 @@ No well-kept library does this for Django 5.2's admin, hence these few lines.
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 
@@ -64,28 +67,19 @@ class EstimatedCountPaginator(Paginator):
         self.count_is_lower_bound = counted > self.count_up_to
         return min(counted, self.count_up_to)  # the pages offered: the first 10 000 rows
 
-    def page(self, number):
-        rows = getattr(self.object_list, "page_rows", None)
-        if rows is None:
-            return super().page(number)
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        return self._get_page(rows[bottom:top], number, self)
-
 
 class CountedInPartsChangeList(ChangeList):
     """A changelist whose queryset carries, as `count_parts`, the same list (filters, search)
     read from each of the disjoint parts its admin's `count_parts(request)` gives (their union is
-    the admin's `get_queryset`), for `EstimatedCountPaginator` to count part by part; and as
-    `page_rows`, the same list from the admin's `page_root(request)` if it gives one, to read a
-    page from. A list of at most `read_by_ids_up_to` rows is read by its parts' ids instead."""
+    the admin's `get_queryset`), for `EstimatedCountPaginator` to count part by part. Its page is
+    then read from the rows of one of three forms of the list (`rows_read_from`): the ids of its
+    parts when the count shows it short (`read_by_ids_up_to`), else the same list from the admin's
+    `page_root(request)` if it gives one, else the list's own query."""
 
     # Reading a page by the ids costs the rows of the whole list (20 pages of 50 at most); walking
     # the list's order costs what a sparse list skips before its page, unbounded.
     read_by_ids_up_to = 1_000
+    rows_read_from = "list"
 
     def get_filters(self, request):
         """Built once per list view, shared by the parts' lists: a filter's choices are queries
@@ -101,32 +95,40 @@ class CountedInPartsChangeList(ChangeList):
         roots = self.model_admin.count_parts(request)
         if len(roots) < 2:
             return queryset  # one part: the list itself (a manager's)
-        page_root = getattr(self.model_admin, "page_root", None)
-        parts, root = [], self.root_queryset
-        try:
-            for part in roots:
-                self.root_queryset = part
-                parts.append(super().get_queryset(request))
-            page_rows = page_root(request) if page_root is not None else None
-            if page_rows is not None:
-                self.root_queryset = page_rows
-                queryset.page_rows = super().get_queryset(request)
-        finally:
-            self.root_queryset = root
-        queryset.count_parts = parts
+        queryset.count_parts = [self._list_from(request, part) for part in roots]
         return queryset
 
     def get_results(self, request):
         super().get_results(request)
         parts = getattr(self.queryset, "count_parts", None)
-        if not parts or self.paginator.count_is_lower_bound or self.result_count > self.read_by_ids_up_to:
-            return
-        # A list the count has just shown to be short: its rows by the ids of its parts, in the
-        # list's order (the queryset keeps its filters, search and ordering), then the page asked.
-        first, *others = [part.order_by().values("pk") for part in parts]
-        rows = self.queryset.filter(pk__in=first.union(*others, all=True))
+        rows = self._rows(request, parts) if parts else None
+        if rows is None:
+            return  # the page Django cut from the list's own query
         if (self.show_all and self.can_show_all) or not self.multi_page:
             self.result_list = rows
         else:
             page = self.paginator.page(self.page_num)
             self.result_list = rows[page.start_index() - 1 : page.end_index()]
+
+    def _rows(self, request, parts: list[QuerySet]) -> QuerySet | None:
+        """The list's rows in the form its page is cheapest to read from (None: its own query)."""
+        if not self.paginator.count_is_lower_bound and self.result_count <= self.read_by_ids_up_to:
+            # The count has just shown the list short: its rows by the ids of its parts, in the
+            # list's order (the queryset keeps its filters, search and ordering).
+            first, *others = [part.order_by().values("pk") for part in parts]
+            self.rows_read_from = "ids"
+            return self.queryset.filter(pk__in=first.union(*others, all=True))
+        page_root = getattr(self.model_admin, "page_root", None)
+        root = page_root(request) if page_root is not None else None
+        if root is None:
+            return None
+        self.rows_read_from = "page_root"
+        return self._list_from(request, root)
+
+    def _list_from(self, request, root: QuerySet) -> QuerySet:
+        """This list (filters, search, order) read from `root` instead of the admin's queryset."""
+        saved, self.root_queryset = self.root_queryset, root
+        try:
+            return super().get_queryset(request)
+        finally:
+            self.root_queryset = saved

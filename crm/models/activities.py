@@ -137,6 +137,19 @@ class Activity(models.Model):
                 include=["contact", "opportunity", "kind", "done_at", "due_at", "owner"],
                 name="activity_lead",
             ),
+            # The same for the two filters whose rows are a small part of the activities: open tasks
+            # (and the overdue among them: also a lead's next action), and one owner's.
+            models.Index(
+                fields=["lead", "due_at"],
+                include=["contact", "opportunity", "owner"],
+                name="activity_lead_open_task",
+                condition=models.Q(kind=ActivityKind.TASK, done_at__isnull=True),
+            ),
+            models.Index(
+                fields=["owner", "lead"],
+                include=["contact", "opportunity", "kind", "done_at", "due_at"],
+                name="activity_owner_lead",
+            ),
             models.Index(fields=["-created_at", "-id"], name="activity_created"),
             models.Index(fields=["owner", "-created_at"], name="activity_owner_created"),
             models.Index(fields=["kind", "-created_at"], name="activity_kind_created"),

@@ -242,7 +242,7 @@ def test_a_managers_prospects_are_one_part(client, signed_in_boss, leads_of_thre
     assert not hasattr(cl.queryset, "count_parts")
 
 
-# --- A sales person's activities, page by page (`page_rows`): the same rows, in order ---
+# --- A sales person's activities, page by page (`rows_read_from`): the same rows, in order ---
 
 
 @pytest.mark.parametrize(
@@ -265,12 +265,13 @@ def test_a_sales_persons_activity_pages_hold_the_rows_of_the_list_in_its_order(
     model_admin = admin.site._registry[Activity]
     monkeypatch.setattr(model_admin, "list_per_page", 2)
     monkeypatch.setattr(activities_admin, "PROBE_EACH_ROW_ABOVE", 1)  # the seller sees 2 + 4 leads
+    monkeypatch.setattr(CountedInPartsChangeList, "read_by_ids_up_to", 1)  # 6 rows: a long list
     url = reverse("admin:crm_activity_changelist")
     pages = client.get(url).context["cl"].paginator.num_pages
     assert pages >= 3
     for number in range(pages):
         cl = client.get(f"{url}?p={number + 1}{order}").context["cl"]
-        assert hasattr(cl.queryset, "page_rows")
+        assert cl.rows_read_from == "page_root"
         assert list(cl.result_list) == list(cl.queryset)[number * 2 : number * 2 + 2]
 
 
@@ -287,12 +288,13 @@ def test_a_sales_persons_list_reads_its_filters_choices_once_for_all_its_parts(
 
 
 def test_a_sales_person_seeing_few_leads_has_their_activity_page_read_as_the_list(
-    client, signed_in_seller, activities_of_three_owners
+    client, signed_in_seller, activities_of_three_owners, monkeypatch
 ):
     """Below `PROBE_EACH_ROW_ABOVE` visible leads the page is the list's own query (the hash of
     a few keys is cheap); the rows are the same either way (above)."""
+    monkeypatch.setattr(CountedInPartsChangeList, "read_by_ids_up_to", 1)  # 6 rows: a long list
     cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
-    assert not hasattr(cl.queryset, "page_rows") and len(cl.queryset.count_parts) == 3
+    assert cl.rows_read_from == "list" and len(cl.queryset.count_parts) == 3
 
 
 @pytest.mark.parametrize("query", ["", "?q=activity", "?all=&kind__exact=task"])
@@ -305,6 +307,7 @@ def test_a_sales_persons_list_that_fits_on_one_page_is_read_by_its_parts_ids(
     in the list's order."""
     cl = client.get(reverse("admin:crm_activity_changelist") + query).context["cl"]
     assert not cl.multi_page
+    assert cl.rows_read_from == "ids"
     assert "UNION ALL" in str(cl.result_list.query)  # the ids of its parts
     assert list(cl.result_list) == list(cl.queryset)
     assert len(cl.result_list) == cl.result_count > 0
@@ -320,7 +323,7 @@ def test_each_page_of_a_sales_persons_short_list_is_read_by_its_parts_ids_in_the
     assert pages == 3  # 6 rows
     for number in range(pages):
         cl = client.get(f"{url}?p={number + 1}{order}").context["cl"]
-        assert "UNION ALL" in str(cl.result_list.query)
+        assert cl.rows_read_from == "ids" and "UNION ALL" in str(cl.result_list.query)
         assert list(cl.result_list) == list(cl.queryset)[number * 2 : number * 2 + 2]
 
 
@@ -331,5 +334,15 @@ def test_a_sales_persons_list_longer_than_the_bound_is_read_in_its_own_order(
     monkeypatch.setattr(CountedInPartsChangeList, "read_by_ids_up_to", 5)
     cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
     assert cl.result_count == 6
-    assert "UNION ALL" not in str(cl.result_list.query)
+    assert cl.rows_read_from != "ids" and "UNION ALL" not in str(cl.result_list.query)
     assert list(cl.result_list) == list(cl.queryset)
+
+
+def test_a_short_list_never_builds_the_long_lists_page_root(
+    client, signed_in_seller, activities_of_three_owners, monkeypatch
+):
+    """`page_root` costs a query and a queryset: built only for a list read page by page."""
+    calls = []
+    monkeypatch.setattr(activities_admin.ActivityAdmin, "page_root", lambda self, request: calls.append(1))
+    cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
+    assert cl.rows_read_from == "ids" and calls == []
