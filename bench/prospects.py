@@ -731,9 +731,10 @@ def main() -> None:
         os.environ.update(env)
         os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
         warnings.filterwarnings("ignore", message="No directory at")
-        import django
+        # The application loaded as gunicorn loads it (Django set up, start-up's objects frozen).
+        import igv_site.wsgi  # noqa: F401
 
-        django.setup()
+        # isort: split
         from django.db import connections
 
         for size in sizes:
