@@ -12,7 +12,12 @@ def test_loading_the_application_moves_what_start_up_made_out_of_the_cyclic_coll
     probe = "import gc; import igv_site.wsgi; print(gc.get_freeze_count(), sum(gc.get_count()))"
     environment = {"PATH": os.environ["PATH"], "DEBUG": "true", "DATABASE_URL": "sqlite:///:memory:"}
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", probe],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     frozen, tracked = map(int, result.stdout.split())
