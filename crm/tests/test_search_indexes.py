@@ -57,6 +57,35 @@ def drop_rival_indexes(cursor, table: str, keep: list[str], column: str | None =
             cursor.execute(f'DROP INDEX "{name}"')
 
 
+def only_index_as_autovacuum_leaves_it(table: str, index: str) -> None:
+    """The table as autovacuum leaves it (analysed, all its pages visible) with `index` its only
+    non-unique index, and no table or bitmap scan: the planner then picks an index-only scan of
+    `index` exactly when the index holds every column the query reads. An index-only scan reads
+    the table only for pages the visibility map does not mark, so the planner weighs it by these
+    figures, which the other tests' writes leave at random; on a few rows its pick between
+    near-equal indexes is arbitrary. (VACUUM cannot run in the test's transaction; ANALYZE, the
+    UPDATE and the DDL can, and are rolled back with it.)"""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"ANALYZE {table}")
+        cursor.execute("UPDATE pg_class SET relallvisible = relpages WHERE oid = %s::regclass", [table])
+        drop_rival_indexes(cursor, table, keep=[index])
+
+
+def explain_sql(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def count_and_plan(queryset) -> tuple[int, str]:
+    """The list's bounded count of `queryset` (`EstimatedCountPaginator`), and its plan."""
+    with CaptureQueriesContext(connection) as queries:
+        count = EstimatedCountPaginator(queryset, per_page=50).count
+    return count, explain_sql(queries[-1]["sql"])
+
+
 @pytest.mark.parametrize(
     ("model", "field", "index"),
     [
@@ -102,30 +131,14 @@ def test_the_dashboards_period_queries_read_the_covering_index_alone():
     boss = UserFactory(username="boss", is_superuser=True)
     LeadFactory.create_batch(3)
     Lead.objects.update(first_contacted_at=timezone.now())  # so the median's query runs too
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        # The table as autovacuum leaves it: analysed, all its pages visible. An index-only scan
-        # reads the table only for pages the visibility map does not mark, so the planner weighs
-        # it by these figures, which the other tests' writes (and runs in parallel) leave at
-        # random. (VACUUM cannot run in the test's transaction; ANALYZE and this can, and both
-        # are rolled back with it.)
-        cursor.execute("ANALYZE leads")
-        cursor.execute("UPDATE pg_class SET relallvisible = relpages WHERE oid = 'leads'::regclass")
-        # On a few rows a plain scan of any other index on `created_at` costs about the same, and
-        # the planner's pick between near-equal plans is arbitrary: only this index is left (DDL
-        # is transactional, rolled back with the test), so an index-only scan is chosen exactly
-        # when it is possible, when the index holds every column the query reads.
-        drop_rival_indexes(cursor, "leads", keep=["lead_created_figures"])
+    only_index_as_autovacuum_leaves_it("leads", "lead_created_figures")
     with CaptureQueriesContext(connection) as queries:
         dashboard_figures(boss)
     on_leads = [query["sql"] for query in queries if 'FROM "leads"' in query["sql"]]
     assert len(on_leads) == 2
-    with connection.cursor() as cursor:
-        for sql in on_leads:
-            cursor.execute(f"EXPLAIN {sql}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-            assert "Index Only Scan using lead_created_figures" in plan, plan
+    for sql in on_leads:
+        plan = explain_sql(sql)
+        assert "Index Only Scan using lead_created_figures" in plan, plan
 
 
 def test_the_sector_walk_of_a_sales_person_reads_one_index_range_per_part():
@@ -167,25 +180,14 @@ def test_a_sales_persons_prospects_of_a_status_or_stage_are_counted_from_one_ind
     colleague = UserFactory(username="colleague", is_staff=True)
     for owner in (seller, colleague, None):
         LeadFactory(assigned_to=owner, **{field: value}), LeadFactory(assigned_to=owner)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        # As for the dashboard's covering index: the table as autovacuum leaves it, and only this
-        # index left (rolled back with the test), so an index-only scan is chosen exactly when the
-        # index answers the part's condition and holds every column the count reads.
-        cursor.execute("ANALYZE leads")
-        cursor.execute("UPDATE pg_class SET relallvisible = relpages WHERE oid = 'leads'::regclass")
-        drop_rival_indexes(cursor, "leads", keep=[index])
+    only_index_as_autovacuum_leaves_it("leads", index)
     parts = visibility.visible_lead_parts(seller)
     assert len(parts) == 2
     for part in parts:
-        with CaptureQueriesContext(connection) as queries:
-            assert EstimatedCountPaginator(part.filter(**{field: value}), per_page=50).count == 1
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN {queries[-1]['sql']}")
-            explained = "\n".join(row[0] for row in cursor.fetchall())
-        assert f"Index Only Scan using {index}" in explained, explained
-        assert "Filter" not in explained, explained
+        count, plan = count_and_plan(part.filter(**{field: value}))
+        assert count == 1
+        assert f"Index Only Scan using {index}" in plan, plan
+        assert "Filter" not in plan, plan
 
 
 @pytest.mark.parametrize(
@@ -235,21 +237,10 @@ def test_a_sales_persons_activities_are_counted_from_one_index_alone(client, que
         ActivityFactory(lead=lead, kind=ActivityKind.CALL, owner=seller)
         ActivityFactory(lead=lead, kind=ActivityKind.TASK, done_at=None, due_at=timezone.now(), owner=seller)
     client.force_login(seller)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        # As for the dashboard's covering index: the table as autovacuum leaves it, and no other index
-        # (rolled back with the test), so an index-only scan is chosen exactly when the index holds
-        # every column the count reads.
-        cursor.execute("ANALYZE crm_activity")
-        cursor.execute("UPDATE pg_class SET relallvisible = relpages WHERE oid = 'crm_activity'::regclass")
-        drop_rival_indexes(cursor, "crm_activity", keep=[index])
+    only_index_as_autovacuum_leaves_it("crm_activity", index)
     url = reverse("admin:crm_activity_changelist") + query.format(me=seller.pk)
     parts = client.get(url).context["cl"].queryset.count_parts[:2]  # their leads', the unassigned ones'
     for part in parts:
-        with CaptureQueriesContext(connection) as queries:
-            assert EstimatedCountPaginator(part, per_page=50).count >= 1
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN {queries[-1]['sql']}")
-            explained = "\n".join(row[0] for row in cursor.fetchall())
-        assert f"Index Only Scan using {index} on crm_activity" in explained, explained
+        count, plan = count_and_plan(part)
+        assert count >= 1
+        assert f"Index Only Scan using {index} on crm_activity" in plan, plan
