@@ -207,12 +207,13 @@ def _insert_leads(leads: list[Lead]) -> None:
         for start in range(0, len(leads), BULK_BATCH_SIZE):
             batch = leads[start : start + BULK_BATCH_SIZE]
             unnumbered = [lead for lead in batch if lead.pk is None]  # a given id is kept, as by bulk_create
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [Lead._meta.db_table, Lead._meta.pk.column, len(unnumbered)],
-            )
-            for lead, (pk,) in zip(unnumbered, cursor.fetchall(), strict=True):
-                lead.pk = pk
+            if unnumbered:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [Lead._meta.db_table, Lead._meta.pk.column, len(unnumbered)],
+                )
+                for lead, (pk,) in zip(unnumbered, cursor.fetchall(), strict=True):
+                    lead.pk = pk
             rows = []
             for lead in batch:
                 set_identity_keys(lead)
