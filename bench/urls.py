@@ -6,6 +6,10 @@
   otherwise (`bench/prospects.py`).
 - `/bench/form-admin/`: a third, where a prospect's page is the change form with every activity
   inline, as it was before the record page (`bench/record_page.py`).
+
+Both are sites of the project's own class (`igv_site.admin.AdminSite`): the header every admin page
+shares links to its profile, language and search pages, which a site of Django's class has not.
+Only the ModelAdmin differs from ours.
 """
 
 from django.contrib import admin
@@ -16,6 +20,7 @@ from django.urls import path
 from crm.admin.activities import ActivityInline
 from crm.admin.leads import LeadAdmin
 from crm.models import Lead
+from igv_site.admin import AdminSite
 from igv_site.urls import urlpatterns as project_urlpatterns
 
 
@@ -53,7 +58,7 @@ def stock_filters(model_admin: admin.ModelAdmin) -> list[str]:
 
 
 ours = admin.site._registry[Lead]
-stock_site = admin.AdminSite(name="stock_admin")
+stock_site = AdminSite(name="stock_admin")
 stock_site.register(
     Lead,
     type(
@@ -79,7 +84,7 @@ class FormLeadAdmin(LeadAdmin):
         return {}
 
 
-form_site = admin.AdminSite(name="form_admin")
+form_site = AdminSite(name="form_admin")
 form_site.register(Lead, FormLeadAdmin)
 
 urlpatterns = [
