@@ -46,17 +46,17 @@ def plan(queryset) -> str:
     return queryset.explain()
 
 
-def drop_rival_indexes(cursor, table: str, keep: list[str], column: str | None = None) -> None:
-    """Drops the table's non-unique indexes but `keep` (with `column`: only those led by it or
-    partial on it): on a few rows the planner's pick between near-equal plans is arbitrary. DDL
-    is transactional: they come back when the test's transaction is rolled back."""
+def drop_rival_indexes(cursor, table: str, keep: list[str], columns: tuple[str, ...] = ()) -> None:
+    """Drops the table's non-unique indexes but `keep` (with `columns`: only those led by one of
+    them or partial on it): on a few rows the planner's pick between near-equal plans is
+    arbitrary. DDL is transactional: they come back when the test's transaction is rolled back."""
     cursor.execute(
         "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
         " WHERE indrelid = %s::regclass AND NOT indisunique AND NOT indisprimary",
         [table],
     )
     for name, definition in cursor.fetchall():
-        if name not in keep and (column is None or f"({column}" in definition):
+        if name not in keep and (not columns or any(f"({column}" in definition for column in columns)):
             cursor.execute(f'DROP INDEX "{name}"')
 
 
@@ -159,10 +159,12 @@ def test_the_sector_walk_of_a_sales_person_reads_one_index_range_per_part():
         # the owner; a CI run picked it once), is arbitrary: those are dropped for this test (DDL is
         # transactional, rolled back with it).
         # At scale the ordered index wins: `bench/prospects.py`, the sector filter as a sales person.
-        for column in ("assigned_to_id", "sector"):
-            drop_rival_indexes(
-                cursor, "leads", keep=["lead_assigned_sector", "lead_unassigned_sector"], column=column
-            )
+        drop_rival_indexes(
+            cursor,
+            "leads",
+            keep=["lead_assigned_sector", "lead_unassigned_sector"],
+            columns=("assigned_to_id", "sector"),
+        )
     for part, index in zip(
         visibility.visible_lead_parts(seller), ["lead_assigned_sector", "lead_unassigned_sector"], strict=True
     ):
@@ -211,8 +213,9 @@ def test_a_sales_persons_contacts_and_companies_read_their_deals_links_from_one_
         # On two rows the planner's pick among the indexes led by the owner, or by the link (then a
         # filter on the owner), is arbitrary: the others are dropped for this test (DDL is
         # transactional, rolled back with it).
-        for column in ("owner_id", f"{model._meta.model_name}_id"):
-            drop_rival_indexes(cursor, "crm_opportunity", keep=[index], column=column)
+        drop_rival_indexes(
+            cursor, "crm_opportunity", keep=[index], columns=("owner_id", f"{model._meta.model_name}_id")
+        )
     listed = visibility.visible_to(seller, model.objects.filter(search.matching(model, "lea")))
 
     assert f"Index Only Scan using {index}" in listed.explain()
