@@ -88,6 +88,40 @@ def test_the_page_says_more_than_the_bound_and_never_a_wrong_total(
     assert "4 prospects" not in page and "4 לידים" not in page
 
 
+@pytest.mark.parametrize("user", ["signed_in_boss", "signed_in_seller"])
+def test_a_search_is_counted_up_to_its_own_lower_bound_and_a_filter_to_the_lists(
+    client, request, monkeypatch, user
+):
+    """A search that finds too much is typed again, not paged through: its matches are counted to
+    `search_count_up_to`, the same rows reached by a filter to `count_up_to`."""
+    request.getfixturevalue(user)
+    monkeypatch.setattr(EstimatedCountPaginator, "search_count_up_to", 2)
+    LeadFactory.create_batch(4, brand_name="Maison Lumière", status=Status.GENERATED, assigned_to=None)
+    LeadFactory(brand_name="Atelier Nova", status=Status.ERROR, assigned_to=None)
+    client.cookies["django_language"] = "en"
+    url = reverse("admin:crm_lead_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        searched = client.get(url, {"q": "lumiere"})
+    cl = searched.context["cl"]
+    assert cl.result_count == 2 and cl.paginator.count_is_lower_bound
+    assert any(" LIMIT 3" in query["sql"] and "COUNT(" in query["sql"] for query in queries)
+    assert searched.content.decode().count("more than 2 prospects") == 2  # pagination, search bar
+    filtered = client.get(url, {"status__exact": "GENERATED"}).context["cl"]
+    assert filtered.result_count == 4 and not filtered.paginator.count_is_lower_bound
+    few = client.get(url, {"q": "nova"}).context["cl"]
+    assert few.result_count == 1 and not few.paginator.count_is_lower_bound
+
+
+def test_a_search_on_a_sales_persons_activities_is_counted_to_the_search_bound_across_the_parts(
+    client, signed_in_seller, activities_of_three_owners, monkeypatch
+):
+    monkeypatch.setattr(EstimatedCountPaginator, "search_count_up_to", 3)
+    Activity.objects.update(subject="Appel de suivi")
+    cl = client.get(reverse("admin:crm_activity_changelist"), {"q": "suivi"}).context["cl"]
+    assert len(cl.queryset.count_parts) == 3
+    assert cl.result_count == 3 and cl.paginator.count_is_lower_bound  # 6 visible, counted to 3
+
+
 def test_an_exact_count_is_shown_as_django_shows_it(client, signed_in_boss):
     LeadFactory.create_batch(3, status=Status.GENERATED)
     client.cookies["django_language"] = "en"
