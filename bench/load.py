@@ -128,7 +128,7 @@ with connection.cursor() as cursor:
     cursor.execute("VACUUM ANALYZE leads")
 session = SessionStore()
 session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[BACKEND_SESSION_KEY] = "igv_site.auth_backends.ModelBackendInOneQuery"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print(session.session_key)

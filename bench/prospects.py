@@ -318,7 +318,7 @@ keys = []
 for person in [user, get_user_model().objects.get(username="sales1")]:
     session = SessionStore()
     session[SESSION_KEY] = str(person.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "igv_site.auth_backends.ModelBackendInOneQuery"
     session[HASH_SESSION_KEY] = person.get_session_auth_hash()
     session.create()
     keys.append(session.session_key)
@@ -368,7 +368,7 @@ def signed_in_sessions() -> tuple[str, str]:
         person = get_user_model().objects.get(username=username)
         session = SessionStore()
         session[SESSION_KEY] = str(person.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "igv_site.auth_backends.ModelBackendInOneQuery"
         session[HASH_SESSION_KEY] = person.get_session_auth_hash()
         session.create()
         keys.append(session.session_key)

@@ -75,6 +75,9 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "igv_site.auth_backends.ModelBackendInOneQuery",
+    # The sessions opened before the line above name Django's own backend: kept, so that a deploy
+    # signs nobody out (it reads the permissions the line above has already read, no query).
     "django.contrib.auth.backends.ModelBackend",
 ]
 
