@@ -644,3 +644,20 @@ def test_the_parts_of_the_visible_activities_are_disjoint_and_make_up_the_visibl
     assert set(visibility.visible_activities(user, each_row=True)) == set(visibility.visible_activities(user))
     if who == "seller":
         assert 0 < len(set(visibility.visible_activities(user))) < Activity.objects.count()
+
+
+def test_a_sales_persons_activities_page_builds_the_contact_and_deal_conditions_once(
+    people, seller_client, monkeypatch
+):
+    """The list, the parts it counts and its page share one build of the conditions on an
+    activity's contact and deal (they depend on the person alone); the rows stay the rule's."""
+    built = []
+    visible_contacts = visibility.visible_contacts
+    monkeypatch.setattr(
+        visibility, "visible_contacts", lambda user, *args: built.append(user) or visible_contacts(user, *args)
+    )
+    lead = LeadFactory(assigned_to=people.seller)
+    ActivityFactory.create_batch(2, lead=lead), ActivityFactory(lead=LeadFactory(assigned_to=people.other))
+    cl = seller_client.get(reverse("admin:crm_activity_changelist")).context["cl"]
+    assert len(built) == 1 and len(cl.queryset.count_parts) == 3
+    assert set(cl.result_list) == set(Activity.objects.filter(lead=lead))
