@@ -11,8 +11,6 @@ object's permissions and `get_user_permissions`/`get_group_permissions` stay Dja
 permission. No library does this; Django's backend is the one subclassed.
 """
 
-from functools import cache
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
@@ -20,26 +18,40 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 
 
-@cache
-def _permissions_sql() -> str:
-    """`(app_label, codename)` of the permissions user %s holds, directly or through a group."""
+# The statement, written once per database vendor (`_permissions_sql`).
+_PERMISSIONS_SQL: dict[str, str] = {}
+
+
+def _permissions_sql(connection) -> str:
+    if connection.vendor not in _PERMISSIONS_SQL:
+        _PERMISSIONS_SQL[connection.vendor] = _written_permissions_sql(connection.ops.quote_name)
+    return _PERMISSIONS_SQL[connection.vendor]
+
+
+def _written_permissions_sql(vendor_quote) -> str:
+    """`(app_label, codename)` of the permissions user %s holds, directly or through a group; the
+    tables and columns are the models' (identifiers quoted by the database's own rule)."""
     user_model = get_user_model()
     own = user_model._meta.get_field("user_permissions").remote_field.through._meta
     member = user_model._meta.get_field("groups").remote_field.through._meta
     granted = Group._meta.get_field("permissions").remote_field.through._meta
     permission, content_type = Permission._meta, ContentType._meta
 
-    def column(meta, name: str) -> str:
-        return meta.get_field(name).column
+    def table(meta) -> str:
+        return vendor_quote(meta.db_table)
 
+    def column(meta, name: str) -> str:
+        return vendor_quote(meta.get_field(name).column)
+
+    # Identifiers from the models, quoted; the user's key is a parameter.
     return (
-        f"SELECT ct.{column(content_type, 'app_label')}, p.{column(permission, 'codename')}"
-        f" FROM {permission.db_table} p"
-        f" JOIN {content_type.db_table} ct ON ct.{content_type.pk.column} = p.{column(permission, 'content_type')}"
-        f" WHERE p.{permission.pk.column} IN ("
-        f"SELECT {column(own, 'permission')} FROM {own.db_table} WHERE {column(own, 'user')} = %s"
-        f" UNION ALL SELECT g.{column(granted, 'permission')} FROM {granted.db_table} g"
-        f" JOIN {member.db_table} m ON m.{column(member, 'group')} = g.{column(granted, 'group')}"
+        f"SELECT ct.{column(content_type, 'app_label')}, p.{column(permission, 'codename')}"  # noqa: S608
+        f" FROM {table(permission)} p JOIN {table(content_type)} ct"
+        f" ON ct.{column(content_type, 'id')} = p.{column(permission, 'content_type')}"
+        f" WHERE p.{column(permission, 'id')} IN ("
+        f"SELECT {column(own, 'permission')} FROM {table(own)} WHERE {column(own, 'user')} = %s"
+        f" UNION ALL SELECT g.{column(granted, 'permission')} FROM {table(granted)} g"
+        f" JOIN {table(member)} m ON m.{column(member, 'group')} = g.{column(granted, 'group')}"
         f" WHERE m.{column(member, 'user')} = %s)"
     )
 
@@ -53,8 +65,8 @@ class ModelBackendInOneQuery(ModelBackend):
             and obj is None
             and not hasattr(user_obj, "_perm_cache")
         ):
-            alias = router.db_for_read(Permission)
-            with connections[alias].cursor() as cursor:
-                cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
-                user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in cursor.fetchall()}
+            connection = connections[router.db_for_read(Permission)]
+            with connection.cursor() as cursor:
+                cursor.execute(_permissions_sql(connection), [user_obj.pk, user_obj.pk])
+                user_obj._perm_cache = {f"{app}.{codename}" for app, codename in cursor.fetchall()}
         return super().get_all_permissions(user_obj, obj)

@@ -652,9 +652,9 @@ def test_a_sales_persons_activities_page_builds_the_contact_and_deal_conditions_
     """The list, the parts it counts and its page share one build of the conditions on an
     activity's contact and deal (they depend on the person alone); the rows stay the rule's."""
     built = []
-    visible_contacts = visibility.visible_contacts
+    contacts = visibility.visible_contacts
     monkeypatch.setattr(
-        visibility, "visible_contacts", lambda user, *args: built.append(user) or visible_contacts(user, *args)
+        visibility, "visible_contacts", lambda user, *a: built.append(user) or contacts(user, *a)
     )
     lead = LeadFactory(assigned_to=people.seller)
     ActivityFactory.create_batch(2, lead=lead), ActivityFactory(lead=LeadFactory(assigned_to=people.other))

@@ -41,7 +41,9 @@ def holding(kind: str):
     return get_user_model().objects.get(pk=user.pk)
 
 
-@pytest.mark.parametrize("kind", ["none", "own", "groups", "own and groups", "sales group", "inactive", "superuser"])
+@pytest.mark.parametrize(
+    "kind", ["none", "own", "groups", "own and groups", "sales group", "inactive", "superuser"]
+)
 def test_the_permissions_are_djangos_whatever_way_they_are_held(kind):
     user = holding(kind)
     expected = ModelBackend().get_all_permissions(get_user_model().objects.get(pk=user.pk))
@@ -71,15 +73,14 @@ def test_a_sales_persons_permissions_are_read_in_one_statement_and_once_per_requ
 def test_ours_is_the_backend_that_reads_the_permissions():
     """Django asks the backends in order: ours before Django's, which then reads ours' result."""
     backends = settings.AUTHENTICATION_BACKENDS
-    ours, djangos = "igv_site.auth_backends.ModelBackendInOneQuery", "django.contrib.auth.backends.ModelBackend"
-    assert backends.index(ours) < backends.index(djangos)
+    ours = backends.index("igv_site.auth_backends.ModelBackendInOneQuery")
+    assert ours < backends.index("django.contrib.auth.backends.ModelBackend")
 
 
 def test_a_sales_person_signs_in_and_works_through_it(client):
     SalesPersonFactory(username="ana")
-    signed_in = client.post(
-        reverse("admin:login"), {"username": "ana", "password": "correct horse battery staple", "next": "/admin/"}
-    )
+    credentials = {"username": "ana", "password": "correct horse battery staple", "next": "/admin/"}
+    signed_in = client.post(reverse("admin:login"), credentials)
     assert signed_in.status_code == 302
     assert client.session[BACKEND_SESSION_KEY] == "igv_site.auth_backends.ModelBackendInOneQuery"
     assert client.get(reverse("admin:crm_lead_changelist")).status_code == 200
