@@ -17,7 +17,6 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 
-
 # The statement, written once per database vendor (`_permissions_sql`).
 _PERMISSIONS_SQL: dict[str, str] = {}
 
