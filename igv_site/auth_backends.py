@@ -9,12 +9,19 @@ Django's own cache (`_perm_cache`), so nothing else changes: a superuser, an ina
 object's permissions and `get_user_permissions`/`get_group_permissions` stay Django's.
 `igv_site/tests/test_auth_backends.py` checks the set against Django's for every way of holding a
 permission. No library does this; Django's backend is the one subclassed.
+
+Django's own backend stays listed after this one, for the sessions opened before it (a session
+names the backend that signed its person in). It would check a refused password a second time
+(another hash, as slow as the first on purpose), so this backend's refusal is final: it stops
+Django's loop over the backends the way Django provides (`PermissionDenied`), and the failed
+sign-in is reported (`user_login_failed`, django-axes) once, as before.
 """
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db import connections, router
 
 # The statement, written once per database vendor (`_permissions_sql`).
@@ -56,6 +63,18 @@ def _written_permissions_sql(vendor_quote) -> str:
 
 
 class ModelBackendInOneQuery(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None and password is not None:
+            raise PermissionDenied  # Django's backend, next in the list, would check it again
+        return user
+
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        user = await super().aauthenticate(request, username=username, password=password, **kwargs)
+        if user is None and password is not None:
+            raise PermissionDenied
+        return user
+
     def get_all_permissions(self, user_obj, obj=None):
         if (
             user_obj.is_active

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -96,3 +97,22 @@ def test_a_session_opened_before_it_still_signs_the_person_in(client):
     session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
     assert client.get(reverse("admin:crm_lead_changelist")).status_code == 200
+
+
+def test_a_refused_password_is_checked_once_and_the_failure_reported_once(client, monkeypatch):
+    """Django's backend, listed after ours for old sessions, is not asked to check it again."""
+    SalesPersonFactory(username="ana")
+    checked, failures = [], []
+    check_password = get_user_model().check_password
+    monkeypatch.setattr(
+        get_user_model(), "check_password", lambda user, raw: checked.append(raw) or check_password(user, raw)
+    )
+    user_login_failed.connect(receiver := lambda **kwargs: failures.append(kwargs["credentials"]["username"]))
+    try:
+        refused = client.post(
+            reverse("admin:login"), {"username": "ana", "password": "wrong", "next": "/admin/"}
+        )
+    finally:
+        user_login_failed.disconnect(receiver)
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
+    assert checked == ["wrong"] and failures == ["ana"]
