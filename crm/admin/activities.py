@@ -113,6 +113,16 @@ class OpenFilter(admin.SimpleListFilter):
 PROBE_EACH_ROW_ABOVE = 10_000
 
 
+class ActivityPaginator(EstimatedCountPaginator):
+    """The activities are a log, narrowed by its filters (state, due, kind, owner) and its search
+    rather than paged through: counted to 2 000 (40 pages), where the prospects are to 10 000. A
+    sales person's activities are counted through their leads, a join the manager's count never
+    makes (at 1 000 000 leads with ten sales persons, their calls to 10 000 took 9.9 ms against
+    the manager's 1.5; to 2 000, 3.0 against 0.9)."""
+
+    count_up_to = 2_000
+
+
 @admin.register(Activity)
 class ActivityAdmin(VisibleToAdmin):
     add_title = _("New activity")
@@ -130,8 +140,8 @@ class ActivityAdmin(VisibleToAdmin):
     actions = ["mark_done"]
     list_per_page = 50
     # Counted as the prospects are (`crm.pagination`): estimated for a manager's whole table, up
-    # to a bound otherwise, and a sales person's part by part (`count_parts`).
-    paginator = EstimatedCountPaginator
+    # to a bound otherwise (a lower one), and a sales person's part by part (`count_parts`).
+    paginator = ActivityPaginator
     show_facets = admin.ShowFacets.NEVER
     Media = CrmMedia
 

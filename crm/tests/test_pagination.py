@@ -196,7 +196,7 @@ def test_a_sales_persons_activity_list_shows_exactly_the_visible_rows_and_their_
 def test_a_sales_persons_activities_are_counted_up_to_the_bound_across_the_parts(
     client, signed_in_seller, activities_of_three_owners, monkeypatch
 ):
-    monkeypatch.setattr(EstimatedCountPaginator, "count_up_to", 3)
+    monkeypatch.setattr(activities_admin.ActivityPaginator, "count_up_to", 3)
     client.cookies["django_language"] = "en"
     response = client.get(reverse("admin:crm_activity_changelist"))
     assert response.context["cl"].paginator.count_is_lower_bound
@@ -210,7 +210,7 @@ def test_the_parts_past_the_one_that_reaches_the_bound_are_not_built(
 ):
     """A part's list (its filters, search, order) is built when the count reads it: the seller's
     2 activities reach a bound of 1, so the unassigned leads' and the deals' parts are never built."""
-    monkeypatch.setattr(EstimatedCountPaginator, "count_up_to", 1)
+    monkeypatch.setattr(activities_admin.ActivityPaginator, "count_up_to", 1)
     built = []
     list_from = CountedInPartsChangeList._list_from
     monkeypatch.setattr(
@@ -221,6 +221,26 @@ def test_the_parts_past_the_one_that_reaches_the_bound_are_not_built(
     cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
     assert cl.paginator.count_is_lower_bound and len(cl.queryset.count_parts) == 3
     assert len(built) == 1 and set(built[0]) == set(visibility.visible_activity_parts(signed_in_seller)[0])
+
+
+@pytest.mark.parametrize("user", ["signed_in_boss", "signed_in_seller"])
+def test_the_activities_are_counted_to_2000_where_the_prospects_are_to_10000(client, request, user):
+    """A log is narrowed by its filters, not paged through: past 2 000 rows the activities say
+    "more than 2 000" (40 pages); the prospects' bound stays 10 000."""
+    seller = request.getfixturevalue(user)
+    lead = LeadFactory(assigned_to=seller if not seller.is_superuser else None)
+    now = timezone.now()
+    Activity.objects.bulk_create(
+        Activity(lead=lead, kind=ActivityKind.NOTE, subject=f"Note {n}", done_at=now) for n in range(2_001)
+    )
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("admin:crm_activity_changelist"), {"kind__exact": ActivityKind.NOTE})
+    cl = response.context["cl"]
+    assert cl.result_count == 2_000 and cl.paginator.count_is_lower_bound
+    assert response.content.decode().count("more than 2,000 activities") == 2  # pagination, search bar
+    assert cl.paginator.num_pages == 40
+    prospects = client.get(reverse("admin:crm_lead_changelist")).context["cl"].paginator
+    assert prospects.count_up_to == 10_000
 
 
 def test_a_managers_activities_are_one_part(client, signed_in_boss, activities_of_three_owners):
