@@ -18,8 +18,8 @@ every matching row (MVCC keeps no row count), so the count grows with the table:
   each part is counted up to the bound on its own, from its own index, and the counts added;
   a part is built (`ListsFrom`) only if the count reaches it.
 - The page is then read from the form of the list cheapest for it (`CountedInPartsChangeList`):
-  - a short list (up to 1 000 rows) by the ids its parts give, each part as cheap as its count,
-    then sorted: through the `OR`, a sales person who sees 2 leads had their 203 activities
+  - a short list (up to 1 000 rows) by the ids its parts give (read first, each part as cheap as
+    its count), then sorted: through the `OR`, a sales person who sees 2 leads had their 203 activities
     walked by date across the 550 000 (8 ms a page), and their search with one match read
     without a LIMIT (Django reads a one-page list whole) walked them all (320 ms, now 3);
   - a longer one from the admin's `page_root(request)` if it gives one: a sales person's
@@ -147,12 +147,14 @@ class CountedInPartsChangeList(ChangeList):
             # The count has just shown the list short: its rows by the ids of its parts, in the
             # list's order. The ids are the list's rows (each part holds its share of the
             # visibility, filters and search), so the list's own conditions are dropped, not
-            # read again for each row: its order, joins and related rows stay.
-            first, *others = [part.order_by().values("pk") for part in parts]
+            # read again for each row: its order, joins and related rows stay. The ids are read
+            # first (at most `read_by_ids_up_to`): the page's joins planned over the parts'
+            # union took PostgreSQL 2.2 ms, over a list of ids 0.3.
+            first, *others = [part.order_by().values_list("pk", flat=True) for part in parts]
             self.rows_read_from = "ids"
             rows = self.queryset.all()
             rows.query.clear_where()
-            return rows.filter(pk__in=first.union(*others, all=True))
+            return rows.filter(pk__in=list(first.union(*others, all=True)))
         page_root = getattr(self.model_admin, "page_root", None)
         root = page_root(request) if page_root is not None else None
         if root is None:

@@ -369,6 +369,20 @@ def test_a_sales_person_seeing_few_leads_has_their_activity_page_read_as_the_lis
     assert cl.rows_read_from == "list" and len(cl.queryset.count_parts) == 3
 
 
+def read_by_listed_ids(cl) -> bool:
+    """The page's rows are those of a list of ids the parts gave (read before the page), and
+    nothing else narrows them: no subquery for the page's joins to be planned over."""
+    children = cl.result_list.query.where.children
+    if len(children) != 1:
+        return False
+    (condition,) = children
+    return (
+        condition.lookup_name == "in"
+        and condition.lhs.target.primary_key
+        and isinstance(condition.rhs, (list, tuple, set))
+    )
+
+
 @pytest.mark.parametrize("query", ["", "?q=activity", "?all=&kind__exact=task"])
 def test_a_sales_persons_list_that_fits_on_one_page_is_read_by_its_parts_ids(
     client, signed_in_seller, activities_of_three_owners, query
@@ -380,7 +394,7 @@ def test_a_sales_persons_list_that_fits_on_one_page_is_read_by_its_parts_ids(
     cl = client.get(reverse("admin:crm_activity_changelist") + query).context["cl"]
     assert not cl.multi_page
     assert cl.rows_read_from == "ids"
-    assert "UNION ALL" in str(cl.result_list.query)  # the ids of its parts
+    assert read_by_listed_ids(cl)  # the ids of its parts
     assert list(cl.result_list) == list(cl.queryset)
     assert len(cl.result_list) == cl.result_count > 0
 
@@ -406,7 +420,7 @@ def test_each_page_of_a_sales_persons_short_list_is_read_by_its_parts_ids_in_the
     assert pages == 3  # 6 rows
     for number in range(pages):
         cl = client.get(f"{url}?p={number + 1}{order}").context["cl"]
-        assert cl.rows_read_from == "ids" and "UNION ALL" in str(cl.result_list.query)
+        assert cl.rows_read_from == "ids" and read_by_listed_ids(cl)
         assert list(cl.result_list) == list(cl.queryset)[number * 2 : number * 2 + 2]
 
 
@@ -417,7 +431,7 @@ def test_a_sales_persons_list_longer_than_the_bound_is_read_in_its_own_order(
     monkeypatch.setattr(CountedInPartsChangeList, "read_by_ids_up_to", 5)
     cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
     assert cl.result_count == 6
-    assert cl.rows_read_from != "ids" and "UNION ALL" not in str(cl.result_list.query)
+    assert cl.rows_read_from != "ids" and not read_by_listed_ids(cl)
     assert list(cl.result_list) == list(cl.queryset)
 
 
