@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import visibility
+from crm import pagination, visibility
 from crm.admin import activities as activities_admin
 from crm.models import Activity, ActivityKind, Lead, LeadStage
 from crm.pagination import CountedInPartsChangeList, EstimatedCountPaginator
@@ -262,6 +262,44 @@ def test_a_sales_persons_activity_list_makes_as_many_queries_for_6_rows_as_for_6
 
     few = queries_for(3)
     assert queries_for(27) == few
+
+
+def test_a_short_lists_ids_are_read_with_its_count_not_by_a_query_of_their_own(
+    client, signed_in_seller, activities_of_three_owners
+):
+    """Each part's count statement brings its ids (at most `read_by_ids_up_to`): the page then
+    reads its rows by them, and no statement reads the parts again."""
+    with CaptureQueriesContext(connection) as queries:
+        cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
+    visible = visibility.visible_activities(signed_in_seller)
+    assert sorted(cl.paginator.ids) == sorted(visible.values_list("pk", flat=True))
+    assert cl.rows_read_from == "ids" and set(cl.result_list) == set(visible)
+    counts = [query["sql"] for query in queries if "COUNT(*)" in query["sql"]]
+    assert len(counts) == 3  # one per part, each with its ids
+    assert not any("UNION" in query["sql"] and "crm_activity" in query["sql"] for query in queries)
+
+
+def test_a_list_longer_than_the_ids_bound_is_counted_without_its_ids(
+    client, signed_in_seller, activities_of_three_owners, monkeypatch
+):
+    monkeypatch.setattr(CountedInPartsChangeList, "read_by_ids_up_to", 5)
+    cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
+    assert cl.result_count == 6 and cl.paginator.ids is None and cl.rows_read_from != "ids"
+
+
+def test_a_list_with_no_row_is_read_by_its_empty_ids(client, signed_in_seller, activities_of_three_owners):
+    cl = client.get(reverse("admin:crm_activity_changelist"), {"q": "no activity says this"}).context["cl"]
+    assert cl.result_count == 0 and cl.paginator.ids == [] and list(cl.result_list) == []
+
+
+@pytest.mark.parametrize(("ids_up_to", "expected"), [(3, [0, 1, 2]), (2, None)])
+def test_a_part_is_counted_with_its_ids_when_it_has_no_more_than_asked(ids_up_to, expected):
+    leads = LeadFactory.create_batch(3)
+    found, ids = pagination._count_and_ids(Lead.objects.order_by(), 11, ids_up_to)
+    assert found == 3
+    assert ids == (None if expected is None else sorted(ids)) and (
+        expected is None or sorted(ids) == sorted(leads[index].pk for index in expected)
+    )
 
 
 # --- A sales person's prospects: counted part by part (`visibility.visible_lead_parts`) ---
