@@ -292,14 +292,20 @@ def test_a_list_with_no_row_is_read_by_its_empty_ids(client, signed_in_seller, a
     assert cl.result_count == 0 and cl.paginator.ids == [] and list(cl.result_list) == []
 
 
-@pytest.mark.parametrize(("ids_up_to", "expected"), [(3, [0, 1, 2]), (2, None)])
-def test_a_part_is_counted_with_its_ids_when_it_has_no_more_than_asked(ids_up_to, expected):
+@pytest.mark.parametrize(
+    ("limit", "ids_up_to", "found", "read"),
+    [(11, 3, 3, True), (11, 2, 3, False), (3, 3, 3, True), (2, 3, 2, True)],
+)
+def test_a_part_is_counted_up_to_its_limit_with_its_ids_when_it_has_no_more_than_asked(
+    limit, ids_up_to, found, read
+):
     leads = LeadFactory.create_batch(3)
-    found, ids = pagination._count_and_ids(Lead.objects.order_by(), 11, ids_up_to)
-    assert found == 3
-    assert ids == (None if expected is None else sorted(ids)) and (
-        expected is None or sorted(ids) == sorted(leads[index].pk for index in expected)
-    )
+    counted, ids = pagination._count_and_ids(Lead.objects.order_by("pk"), limit, ids_up_to)
+    assert counted == found
+    if read:
+        assert len(ids) == found and set(ids) <= {lead.pk for lead in leads}
+    else:
+        assert ids is None
 
 
 # --- A sales person's prospects: counted part by part (`visibility.visible_lead_parts`) ---
@@ -408,7 +414,7 @@ def test_a_sales_person_seeing_few_leads_has_their_activity_page_read_as_the_lis
 
 
 def read_by_listed_ids(cl) -> bool:
-    """The page's rows are those of a list of ids the parts gave (read before the page), and
+    """The page's rows are those of a list of ids the parts gave (read with their counts), and
     nothing else narrows them: no subquery for the page's joins to be planned over."""
     children = cl.result_list.query.where.children
     if len(children) != 1:
