@@ -308,6 +308,20 @@ def test_a_part_is_counted_up_to_its_limit_with_its_ids_when_it_has_no_more_than
         assert ids is None
 
 
+@pytest.mark.postgres_only
+def test_a_long_parts_ids_are_never_read():
+    """The ids' subquery runs only for a part short enough to be read by them: aggregated beside
+    every count, they made a long list's count read its rows where an index alone counted them."""
+    LeadFactory.create_batch(5)
+    with CaptureQueriesContext(connection) as queries:
+        assert pagination._count_and_ids(Lead.objects.order_by(), 11, 2) == (5, None)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    (init_plan,) = [line for line in plan.splitlines() if "Aggregate" in line and "never executed" in line]
+    assert init_plan
+
+
 # --- A sales person's prospects: counted part by part (`visibility.visible_lead_parts`) ---
 
 
