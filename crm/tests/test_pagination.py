@@ -294,7 +294,14 @@ def test_a_list_with_no_row_is_read_by_its_empty_ids(client, signed_in_seller, a
 
 @pytest.mark.parametrize(
     ("limit", "ids_up_to", "found", "read"),
-    [(11, 3, 3, True), (11, 2, 3, False), (3, 3, 3, True), (2, 3, 2, True)],
+    [
+        (11, 3, 3, True),
+        (11, 2, 3, False),
+        (3, 3, 3, True),
+        (2, 3, 2, True),
+        (10_001, 3, 3, True),  # past `_IDS_BESIDE_UP_TO`: the ids by their own subquery
+        (10_001, 2, 3, False),
+    ],
 )
 def test_a_part_is_counted_up_to_its_limit_with_its_ids_when_it_has_no_more_than_asked(
     limit, ids_up_to, found, read
@@ -309,12 +316,13 @@ def test_a_part_is_counted_up_to_its_limit_with_its_ids_when_it_has_no_more_than
 
 
 @pytest.mark.postgres_only
-def test_a_long_parts_ids_are_never_read():
-    """The ids' subquery runs only for a part short enough to be read by them: aggregated beside
-    every count, they made a long list's count read its rows where an index alone counted them."""
+def test_a_long_parts_ids_are_never_read_past_the_bound_of_the_ids_beside_the_count():
+    """Past `_IDS_BESIDE_UP_TO` (the prospects' 10 000), the ids' subquery runs only for a part
+    short enough to be read by them: aggregated beside every count, they made a long list's count
+    read its rows where an index alone counted them."""
     LeadFactory.create_batch(5)
     with CaptureQueriesContext(connection) as queries:
-        assert pagination._count_and_ids(Lead.objects.order_by(), 11, 2) == (5, None)
+        assert pagination._count_and_ids(Lead.objects.order_by(), 10_001, 2) == (5, None)
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + queries[-1]["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
