@@ -72,21 +72,22 @@ class EstimatedCountPaginator(Paginator):
             if row is not None and row[0] > self.estimate_above:
                 self.count_is_estimate = True
                 return row[0]
-        # A list its changelist reads by ids when short has them read with its count.
-        ids_up_to = min(getattr(queryset, "ids_up_to", -1), self.count_up_to)
-        counted, ids = 0, []
+        # A list its changelist reads by ids when short has them read with its count: None once
+        # a part has more than the ids' bound leaves for it (or if the list asked for none).
+        ids_up_to = getattr(queryset, "ids_up_to", None)
+        counted, ids = 0, (None if ids_up_to is None else [])
         for part in getattr(queryset, "count_parts", None) or [queryset]:  # each built as it is read
             rows, limit = part.order_by(), self.count_up_to + 1 - counted
-            if ids is not None and counted <= ids_up_to:
-                found, part_ids = _count_and_ids(rows, limit, ids_up_to - counted)
-                ids = None if part_ids is None else ids + part_ids
-            else:
+            if ids is None:
                 found = rows[:limit].count()
+            else:
+                found, part_ids = _count_and_ids(rows, limit, min(ids_up_to, self.count_up_to) - counted)
+                ids = None if part_ids is None else ids + part_ids
             counted += found
             if counted > self.count_up_to:
                 break
         self.count_is_lower_bound = counted > self.count_up_to
-        self.ids = ids if ids is not None and counted <= ids_up_to else None
+        self.ids = ids
         return min(counted, self.count_up_to)  # the pages offered: the first `count_up_to` rows
 
 
@@ -186,8 +187,7 @@ class CountedInPartsChangeList(ChangeList):
 
     def get_results(self, request):
         super().get_results(request)
-        parts = getattr(self.queryset, "count_parts", None)
-        rows = self._rows(request, parts) if parts else None
+        rows = self._rows(request) if getattr(self.queryset, "count_parts", None) else None
         if rows is None:
             return  # the page Django cut from the list's own query
         if (self.show_all and self.can_show_all) or not self.multi_page:
@@ -196,7 +196,7 @@ class CountedInPartsChangeList(ChangeList):
             page = self.paginator.page(self.page_num)
             self.result_list = rows[page.start_index() - 1 : page.end_index()]
 
-    def _rows(self, request, parts: list[QuerySet]) -> QuerySet | None:
+    def _rows(self, request) -> QuerySet | None:
         """The list's rows in the form its page is cheapest to read from (None: its own query)."""
         ids = self.paginator.ids
         if ids is not None:
