@@ -94,6 +94,21 @@ def recreate_database(database_url: str) -> None:
         connection.execute(f'CREATE DATABASE "{name}"')
 
 
+def signed_in_session(user) -> str:
+    """The key of a new session of `user`, as a sign-in makes it (`igv_site.auth_backends`), for a
+    bench's client to send as its cookie. Made in the process that serves it: its signature is
+    that run's SECRET_KEY."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "igv_site.auth_backends.ModelBackendInOneQuery"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+
 def prepare(env: dict[str, str], leads: int) -> str:
     """Migrate, create the cache table, a superuser and `leads` leads; return a session cookie."""
     manage = [sys.executable, "manage.py"]
@@ -101,9 +116,9 @@ def prepare(env: dict[str, str], leads: int) -> str:
     subprocess.run([*manage, "createcachetable"], cwd=BASE_DIR, env=env, check=True)
     script = f"""
 import datetime, random
-from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import get_user_model
 from django.utils import timezone
+from bench.load import signed_in_session
 from crm.models import Lead, Source
 from mini_analysis.keys import identity_key
 user = get_user_model().objects.create_superuser("bench", "bench@example.com", "unused-password-123")
@@ -126,12 +141,7 @@ Lead.objects.bulk_create(batch)
 from django.db import connection
 with connection.cursor() as cursor:
     cursor.execute("VACUUM ANALYZE leads")
-session = SessionStore()
-session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "igv_site.auth_backends.ModelBackendInOneQuery"
-session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-session.create()
-print(session.session_key)
+print(signed_in_session(user))
 """
     done = subprocess.run(
         [*manage, "shell", "-c", script], cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True

@@ -51,7 +51,14 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.load import Client, environment, recreate_database, start_server, stop_server  # noqa: E402
+from bench.load import (  # noqa: E402
+    Client,
+    environment,
+    recreate_database,
+    signed_in_session,
+    start_server,
+    stop_server,
+)
 
 OURS = "/admin/crm/lead/"
 STOCK = "/bench/stock-admin/crm/lead/"
@@ -225,10 +232,10 @@ BRAND_WORDS = [
 
 FILL_SCRIPT = """
 import itertools
-from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
+from bench.load import signed_in_session
 from crm.models import Lead
 from mini_analysis.models import Language, Status
 from crm.models import Source
@@ -315,15 +322,7 @@ with connection.cursor() as cursor:
         "(ARRAY(SELECT id FROM crm_opportunitystage ORDER BY id))[1 + c.id % 6] FROM crm_contact AS c",
     )
     cursor.execute("VACUUM ANALYZE")
-keys = []
-for person in [user, get_user_model().objects.get(username="sales1")]:
-    session = SessionStore()
-    session[SESSION_KEY] = str(person.pk)
-    session[BACKEND_SESSION_KEY] = "igv_site.auth_backends.ModelBackendInOneQuery"
-    session[HASH_SESSION_KEY] = person.get_session_auth_hash()
-    session.create()
-    keys.append(session.session_key)
-print(*keys)
+print(signed_in_session(user), signed_in_session(get_user_model().objects.get(username="sales1")))
 """
 
 
@@ -361,19 +360,10 @@ def fill(env: dict[str, str], size: int) -> tuple[str, str]:
 
 def signed_in_sessions() -> tuple[str, str]:
     """New session keys of the superuser and of sales1, in a database `fill` filled earlier."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.auth import get_user_model
 
-    keys = []
-    for username in ("bench", "sales1"):
-        person = get_user_model().objects.get(username=username)
-        session = SessionStore()
-        session[SESSION_KEY] = str(person.pk)
-        session[BACKEND_SESSION_KEY] = "igv_site.auth_backends.ModelBackendInOneQuery"
-        session[HASH_SESSION_KEY] = person.get_session_auth_hash()
-        session.create()
-        keys.append(session.session_key)
-    return keys[0], keys[1]
+    people = get_user_model().objects
+    return signed_in_session(people.get(username="bench")), signed_in_session(people.get(username="sales1"))
 
 
 def distribute(owners: str, lead: int) -> None:

@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.load import environment, recreate_database  # noqa: E402
+from bench.load import environment, recreate_database, signed_in_session  # noqa: E402
 
 TEMPLATES = 180  # distinct (status, source, language, sector) leads the bulk insert copies from
 FIRST_NAMES = [
@@ -237,16 +237,9 @@ def fill(env: dict[str, str], options) -> None:
 
 def sign_in(username: str) -> str:
     """A session of this user (made in this process: its signature is this run's SECRET_KEY)."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.auth import get_user_model
 
-    user = get_user_model().objects.get(username=username)
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "igv_site.auth_backends.ModelBackendInOneQuery"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return session.session_key
+    return signed_in_session(get_user_model().objects.get(username=username))
 
 
 def queries(options, rng: random.Random) -> dict[str, object]:
