@@ -11,7 +11,8 @@ anonymous request can resemble anything):
 - a company: they own it, or it is the company of an opportunity they own or of a contact they
   see (so every record a visible one shows is visible: a contact's company, a deal's parties);
 - an activity: exactly when every record it is on (lead, contact, opportunity) is visible, so it
-  follows its lead when the lead is reassigned, whoever owns or created it;
+  follows its lead when the lead is reassigned, whoever owns or created it (its lead's owner is
+  read from `Activity.lead_owner`, the copy the database keeps);
 - a request (mini-analysis): unless a lead they may not see is of its person and brand, or is
   linked to it (a request with no lead yet is everyone's, as an unassigned lead is); a failed
   automatic lead, when its request is visible.
@@ -41,9 +42,10 @@ def sees_everything(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
-def _lead_parts(user: User) -> list[Q]:
-    """A sales person's leads, as the disjoint parts whose union they are."""
-    return [Q(assigned_to=user.pk), Q(assigned_to__isnull=True)]
+def _lead_parts(user: User, owner: str = "assigned_to") -> list[Q]:
+    """A sales person's leads, as the disjoint parts whose union they are: by the lead's
+    `assigned_to`, or by an activity's copy of it (`owner="lead_owner"`, NULL on no lead too)."""
+    return [Q(**{owner: user.pk}), Q(**{f"{owner}__isnull": True})]
 
 
 def _assigned_or_unassigned(user: User) -> Q:
@@ -147,78 +149,53 @@ def _of_own_opportunities(user: User, field: str) -> QuerySet:
     return Opportunity.objects.filter(owner=user.pk, **{f"{field}__isnull": False}).values(field)
 
 
-def visible_activities(
-    user: User, activities: QuerySet[Activity] | None = None, *, each_row: bool = False
-) -> QuerySet[Activity]:
-    """`each_row`: the same rows, each probed on its own (`_ExistsPerRow`), for a page of a long
-    list, read until its first rows are found (`ActivityAdmin.page_root`)."""
+def visible_activities(user: User, activities: QuerySet[Activity] | None = None) -> QuerySet[Activity]:
     activities = Activity.objects.all() if activities is None else activities
     if not user.is_authenticated:
         return activities.none()
     if sees_everything(user):
         return activities
-    # The lead: one `EXISTS` per part of the visible leads, each a probe of the index
-    # `lead_assigned_id` (crm/migrations/0032). The planner hashes a part's keys once (read from
-    # that index alone) for a long list, and probes row by row for a few rows (a prospect's
-    # timeline, one person's tasks); an `IN` over the `OR` built the set of every visible lead
-    # from their rows (180 000 of 1 000 000 with ten sales persons), even for one prospect's
-    # 200 activities (262 ms against 3). Contacts and opportunities: one `IN` each, read once.
-    # The planner prices the hash against every row of the list, not the LIMIT of a page that
-    # stops after a few hundred: with ten sales persons it hashed 180 000 keys for 50 activities
-    # (70 ms against 4), hence `each_row` for the pages.
-    exists = _ExistsPerRow if each_row else Exists
-    lead_parts = [exists(leads.filter(pk=OuterRef("lead_id"))) for leads in visible_lead_parts(user)]
-    lead_visible = Q(lead__isnull=True) | reduce(or_, lead_parts)
+    # The lead by its owner's copy on the activity (`Activity.lead_owner`, kept by the database):
+    # theirs or NULL (an unassigned lead, or none), a column of the row, no join. Contacts and
+    # opportunities: one `IN` each, read once.
+    lead_visible = reduce(or_, _lead_parts(user, "lead_owner"))
     return activities.filter(lead_visible, *_activity_other_records_visible(user))
 
 
 def visible_activity_parts(
     user: User, activities: QuerySet[Activity] | None = None
 ) -> list[QuerySet[Activity]]:
-    """`visible_activities` as disjoint querysets whose union it is: the activities of each part of
-    `visible_lead_parts` (a semi-join the planner may start from that part's index, then reach the
-    activities by their lead), and those on no lead. A count that must stay small (a sales person's
-    list, `crm.pagination`) reads each part on its own, where the `OR` would make it read every
-    activity against the set of all visible leads."""
+    """`visible_activities` as disjoint querysets whose union it is, each one range of the index
+    `activity_lead_owner` (theirs, then NULL): a count that must stay small (a sales person's list,
+    `crm.pagination`) reads each range on its own, where the `OR` would read and drop every
+    colleague's activity."""
     activities = Activity.objects.all() if activities is None else activities
     if not user.is_authenticated:
         return []
     if sees_everything(user):
         return [activities]
     # The contact and deal conditions resolved once (their subqueries copied and renamed), then
-    # shared by each part: resolved per part, they cost 0.4 ms each. Each as an `EXISTS`: with
-    # `IN`, PostgreSQL charged the hash of the person's contacts and deals to every probe of a
-    # nested loop, so a sales person's 2 000 leads were joined to all 550 000 activities read in
-    # full (50 ms a part) rather than probed in the activities' index by lead (2-4 ms).
-    others_visible = activities.filter(*_activity_other_records_visible(user, exists=True))
-    return [
-        *(others_visible.filter(lead__in=leads.values("pk")) for leads in visible_lead_parts(user)),
-        others_visible.filter(lead__isnull=True),
-    ]
+    # shared by each part: resolved per part, they cost 0.4 ms each. As `IN`, each a hash read
+    # once: as `EXISTS`, PostgreSQL priced a probe for every row of the range (its cost model
+    # charges each condition to every row scanned, before the kind's filter drops it), so it
+    # preferred a bitmap of every call of the table to the range it stops early (24 ms against 0.6).
+    others_visible = activities.filter(*_activity_other_records_visible(user))
+    return [others_visible.filter(part) for part in _lead_parts(user, "lead_owner")]
 
 
-def _activity_other_records_visible(user: User, *, exists: bool = False) -> list[Q]:
-    """An activity's contact and opportunity: each none, or one the user sees; as `IN` the set of
-    those they see, or `exists`: as `EXISTS` of the one it is on (the same rows; the planner
-    prices them apart). Built once per user object (a request's): a sales person's activities
-    page asks for them three times (its list, the parts it counts, its page), 0.3-0.6 ms each.
-    The conditions depend on the user's key alone, and a query that uses them copies their
+def _activity_other_records_visible(user: User) -> list[Q]:
+    """An activity's contact and opportunity: each none, or one of those the user sees (`IN`, each
+    set read once per query). Built once per user object (a request's): a sales person's
+    activities page asks for them three times (its list, the parts it counts, its page), 0.3-0.6
+    ms each. The conditions depend on the user's key alone, and a query that uses them copies their
     subqueries (`Query.resolve_expression`)."""
     built = user.__dict__.setdefault("_crm_visibility", {})
     if "activity_other_records" not in built:
-        contacts, opportunities = visible_contacts(user), visible_opportunities(user)
-        no_contact, no_opportunity = Q(contact__isnull=True), Q(opportunity__isnull=True)
-        built["activity_other_records"] = {
-            False: [
-                no_contact | Q(contact__in=contacts.values("pk")),
-                no_opportunity | Q(opportunity__in=opportunities.values("pk")),
-            ],
-            True: [
-                no_contact | Exists(contacts.filter(pk=OuterRef("contact_id"))),
-                no_opportunity | Exists(opportunities.filter(pk=OuterRef("opportunity_id"))),
-            ],
-        }
-    return built["activity_other_records"][exists]
+        built["activity_other_records"] = [
+            Q(contact__isnull=True) | Q(contact__in=visible_contacts(user).values("pk")),
+            Q(opportunity__isnull=True) | Q(opportunity__in=visible_opportunities(user).values("pk")),
+        ]
+    return built["activity_other_records"]
 
 
 def visible_mini_analyses(

@@ -108,11 +108,6 @@ class OpenFilter(admin.SimpleListFilter):
         return queryset
 
 
-# A sales person seeing more leads than this has a page of activities read row by row
-# (`ActivityAdmin.page_root`); the bounded count that decides is an index range per part.
-PROBE_EACH_ROW_ABOVE = 10_000
-
-
 class ActivityPaginator(EstimatedCountPaginator):
     """The activities are a log, narrowed by its filters (state, due, kind, owner) and its search
     rather than paged through: counted to 2 000 (40 pages), where the prospects are to 10 000. A
@@ -151,23 +146,6 @@ class ActivityAdmin(VisibleToAdmin):
     def count_parts(self, request: HttpRequest) -> list[QuerySet[Activity]]:
         """The activities `get_queryset` gives, as `visibility.visible_activity_parts`."""
         return visibility.visible_activity_parts(request.user, admin.ModelAdmin.get_queryset(self, request))
-
-    def page_root(self, request: HttpRequest) -> QuerySet[Activity] | None:
-        """The activities `get_queryset` gives, each row's lead probed on its own, for a sales
-        person who sees more than `PROBE_EACH_ROW_ABOVE` leads: hashing their keys would cost
-        more than the page (180 000 keys, 70 ms, for 50 activities). With fewer, the hash is
-        cheap and a page of a sparse list walks thousands of rows: probes would cost more (an
-        activity search of a sales person seeing 200 of 550 000 activities: 1 s against 0.1).
-        None: the list's own query (the planner's choice)."""
-        leads = visibility.visible_lead_parts(request.user)
-        seen = 0
-        for part in leads if len(leads) > 1 else []:
-            seen += part.order_by().values("pk")[: PROBE_EACH_ROW_ABOVE + 1 - seen].count()
-            if seen > PROBE_EACH_ROW_ABOVE:
-                return visibility.visible_activities(
-                    request.user, admin.ModelAdmin.get_queryset(self, request), each_row=True
-                )
-        return None
 
     def save_model(self, request: HttpRequest, obj: Activity, form, change: bool) -> None:
         services.record_activity(obj, user=request.user)

@@ -118,7 +118,7 @@ def test_a_search_on_a_sales_persons_activities_is_counted_to_the_search_bound_a
     monkeypatch.setattr(EstimatedCountPaginator, "search_count_up_to", 3)
     Activity.objects.update(subject="Appel de suivi")
     cl = client.get(reverse("admin:crm_activity_changelist"), {"q": "suivi"}).context["cl"]
-    assert len(cl.queryset.count_parts) == 3
+    assert len(cl.queryset.count_parts) == 2
     assert cl.result_count == 3 and cl.paginator.count_is_lower_bound  # 6 visible, counted to 3
 
 
@@ -190,7 +190,7 @@ def test_a_sales_persons_activity_list_shows_exactly_the_visible_rows_and_their_
     visible = set(visibility.visible_activities(signed_in_seller).filter(among))
     assert set(cl.result_list) == visible and len(visible) == expected
     assert cl.result_count == expected and not cl.paginator.count_is_lower_bound
-    assert len(cl.queryset.count_parts) == 3  # their leads', the unassigned ones', on no lead
+    assert len(cl.queryset.count_parts) == 2  # on their leads; on unassigned ones or none (NULL)
 
 
 def test_a_sales_persons_activities_are_counted_up_to_the_bound_across_the_parts(
@@ -209,7 +209,7 @@ def test_the_parts_past_the_one_that_reaches_the_bound_are_not_built(
     client, signed_in_seller, activities_of_three_owners, monkeypatch
 ):
     """A part's list (its filters, search, order) is built when the count reads it: the seller's
-    2 activities reach a bound of 1, so the unassigned leads' and the deals' parts are never built."""
+    2 activities reach a bound of 1, so the other part (on unassigned leads or none) is never built."""
     monkeypatch.setattr(activities_admin.ActivityPaginator, "count_up_to", 1)
     built = []
     list_from = CountedInPartsChangeList._list_from
@@ -219,7 +219,7 @@ def test_the_parts_past_the_one_that_reaches_the_bound_are_not_built(
         lambda self, request, root: built.append(root) or list_from(self, request, root),
     )
     cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
-    assert cl.paginator.count_is_lower_bound and len(cl.queryset.count_parts) == 3
+    assert cl.paginator.count_is_lower_bound and len(cl.queryset.count_parts) == 2
     assert len(built) == 1 and set(built[0]) == set(visibility.visible_activity_parts(signed_in_seller)[0])
 
 
@@ -275,7 +275,7 @@ def test_a_short_lists_ids_are_read_with_its_count_not_by_a_query_of_their_own(
     assert sorted(cl.paginator.ids) == sorted(visible.values_list("pk", flat=True))
     assert cl.rows_read_from == "ids" and set(cl.result_list) == set(visible)
     counts = [query["sql"] for query in queries if "COUNT(*)" in query["sql"]]
-    assert len(counts) == 3  # one per part, each with its ids
+    assert len(counts) == 2  # one per part, each with its ids
     assert not any("UNION" in query["sql"] and "crm_activity" in query["sql"] for query in queries)
 
 
@@ -402,14 +402,13 @@ def test_a_sales_persons_activity_pages_hold_the_rows_of_the_list_in_its_order(
     whatever the order asked."""
     model_admin = admin.site._registry[Activity]
     monkeypatch.setattr(model_admin, "list_per_page", 2)
-    monkeypatch.setattr(activities_admin, "PROBE_EACH_ROW_ABOVE", 1)  # the seller sees 2 + 4 leads
     monkeypatch.setattr(CountedInPartsChangeList, "read_by_ids_up_to", 1)  # 6 rows: a long list
     url = reverse("admin:crm_activity_changelist")
     pages = client.get(url).context["cl"].paginator.num_pages
     assert pages >= 3
     for number in range(pages):
         cl = client.get(f"{url}?p={number + 1}{order}").context["cl"]
-        assert cl.rows_read_from == "page_root"
+        assert cl.rows_read_from == "list"
         assert list(cl.result_list) == list(cl.queryset)[number * 2 : number * 2 + 2]
 
 
@@ -423,16 +422,6 @@ def test_a_sales_persons_list_reads_its_filters_choices_once_for_all_its_parts(
     assert len(response.context["cl"].queryset.count_parts) >= 2
     staff = [query for query in queries if 'FROM "auth_user" WHERE "auth_user"."is_staff"' in query["sql"]]
     assert len(staff) == 1
-
-
-def test_a_sales_person_seeing_few_leads_has_their_activity_page_read_as_the_list(
-    client, signed_in_seller, activities_of_three_owners, monkeypatch
-):
-    """Below `PROBE_EACH_ROW_ABOVE` visible leads the page is the list's own query (the hash of
-    a few keys is cheap); the rows are the same either way (above)."""
-    monkeypatch.setattr(CountedInPartsChangeList, "read_by_ids_up_to", 1)  # 6 rows: a long list
-    cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
-    assert cl.rows_read_from == "list" and len(cl.queryset.count_parts) == 3
 
 
 def read_by_listed_ids(cl) -> bool:
@@ -499,13 +488,3 @@ def test_a_sales_persons_list_longer_than_the_bound_is_read_in_its_own_order(
     assert cl.result_count == 6
     assert cl.rows_read_from != "ids" and not read_by_listed_ids(cl)
     assert list(cl.result_list) == list(cl.queryset)
-
-
-def test_a_short_list_never_builds_the_long_lists_page_root(
-    client, signed_in_seller, activities_of_three_owners, monkeypatch
-):
-    """`page_root` costs a query and a queryset: built only for a list read page by page."""
-    calls = []
-    monkeypatch.setattr(activities_admin.ActivityAdmin, "page_root", lambda self, request: calls.append(1))
-    cl = client.get(reverse("admin:crm_activity_changelist")).context["cl"]
-    assert cl.rows_read_from == "ids" and calls == []

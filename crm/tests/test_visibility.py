@@ -641,7 +641,6 @@ def test_the_parts_of_the_visible_activities_are_disjoint_and_make_up_the_visibl
     parts = [set(part) for part in visibility.visible_activity_parts(user)]
     assert sum(len(part) for part in parts) == len(set().union(*parts))
     assert set().union(*parts) == set(visibility.visible_activities(user))
-    assert set(visibility.visible_activities(user, each_row=True)) == set(visibility.visible_activities(user))
     if who == "seller":
         assert 0 < len(set(visibility.visible_activities(user))) < Activity.objects.count()
 
@@ -659,5 +658,5 @@ def test_a_sales_persons_activities_page_builds_the_contact_and_deal_conditions_
     lead = LeadFactory(assigned_to=people.seller)
     ActivityFactory.create_batch(2, lead=lead), ActivityFactory(lead=LeadFactory(assigned_to=people.other))
     cl = seller_client.get(reverse("admin:crm_activity_changelist")).context["cl"]
-    assert len(built) == 1 and len(cl.queryset.count_parts) == 3
+    assert len(built) == 1 and len(cl.queryset.count_parts) == 2  # theirs, and NULL
     assert set(cl.result_list) == set(Activity.objects.filter(lead=lead))
