@@ -246,8 +246,8 @@ class Lead(KeyedModel):
             models.Index(
                 fields=["sector"], condition=models.Q(assigned_to__isnull=True), name="lead_unassigned_sector"
             ),
-            # The keys of a sales person's leads, part by part, from the index alone: what an
-            # activity's visibility reads (`visibility.visible_activities`).
+            # The keys of a sales person's leads, part by part, from the index alone: the ids a
+            # short list of their prospects reads with its count (`pagination._count_and_ids`).
             models.Index(fields=["assigned_to", "id"], name="lead_assigned_id"),
             # A sales person's prospects of one status or stage, counted part by part from the
             # index alone (`LeadAdmin.count_parts`): theirs (`= id`) and the unassigned (`IS NULL`).

@@ -7,8 +7,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from crm.imports.fields import simple_key
+from crm.models import Lead
 
-from .factories import UserFactory
+from .factories import ContactFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.slow  # each test migrates the database back and forth: collected first (conftest.py)
 
@@ -110,4 +111,39 @@ def test_the_lifecycle_table_is_seeded_with_other_tools_labels_in_three_language
     assert {"view_importmapping", "view_lifecyclestagemapping"} <= set(
         sales.permissions.values_list("codename", flat=True)
     )
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+BEFORE_LEAD_OWNER = [("crm", "0038_activity_subject_trigram_index")]
+AFTER_LEAD_OWNER = [("crm", "0039_activity_lead_owner")]
+
+
+def test_a_databases_activities_take_their_leads_owner_and_the_triggers_go_when_migrated_back(
+    transactional_db,
+):
+    """crm 0039 copies each existing activity's lead owner, then the triggers keep it; going back
+    drops them with the column, so a reassignment still writes (no trigger left on a lost column)."""
+    migrate(BEFORE_LEAD_OWNER)
+    activity = (
+        MigrationExecutor(connection)
+        .loader.project_state(BEFORE_LEAD_OWNER)
+        .apps.get_model("crm", "Activity")
+    )
+    seller, other = UserFactory(), UserFactory()
+    theirs, pool = LeadFactory(assigned_to=seller), LeadFactory(assigned_to=None)
+    now = dt.datetime(2026, 12, 5, 9, tzinfo=dt.UTC)
+    for subject, lead in [("theirs", theirs), ("pool", pool)]:
+        activity.objects.create(kind="call", subject=subject, lead_id=lead.pk, done_at=now)
+    activity.objects.create(kind="note", subject="contact", contact_id=ContactFactory().pk, done_at=now)
+
+    apps = migrate(AFTER_LEAD_OWNER)
+
+    copies = apps.get_model("crm", "Activity").objects.values_list("subject", "lead_owner_id")
+    assert dict(copies.all()) == {"theirs": seller.pk, "pool": None, "contact": None}
+    Lead.objects.filter(pk=pool.pk).update(assigned_to=other)
+    assert dict(copies.all())["pool"] == other.pk
+
+    migrate(BEFORE_LEAD_OWNER)
+    assert Lead.objects.filter(pk__in=[theirs.pk, pool.pk]).update(assigned_to=None) == 2
+    activity.objects.create(kind="call", subject="after", lead_id=theirs.pk, done_at=now)
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
