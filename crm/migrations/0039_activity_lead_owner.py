@@ -10,18 +10,25 @@ activities become two ranges of one index (`activity_lead_owner`; open tasks by 
 `activity_lead_owner_open_task`).
 
 The copy is the database's to keep, whatever writes the lead or the activity (the admin, a
-service, `QuerySet.update`, `bulk_create`, an import, raw SQL, a user deleted and their leads set
-free): triggers, not Django code that a bulk write skips. On PostgreSQL a `BEFORE` trigger sets an
-activity's copy from its lead on every insert and every update of its lead or copy (a stale value
-written back by `save()` is overwritten), and a statement trigger on the leads copies a new owner
-to their activities in one join over the statement's changed rows (a reassignment of 100 000 leads
-is one `UPDATE`, not 100 000). SQLite's triggers cannot change the row being written: theirs
-correct it just after, in the same statement. Django has no operation for triggers (nor a
-well-kept library for both vendors: django-pgtrigger is PostgreSQL's), hence SQL here.
+service, `QuerySet.update`, `bulk_create`, an import, `loaddata`, raw SQL, a user deleted and their
+leads set free): triggers, not Django code that a bulk write skips.
+- PostgreSQL: a `BEFORE` trigger sets an activity's copy from its lead on every insert and every
+  update of its lead or copy (a stale value written back by `save()` is overwritten). It reads the
+  lead `FOR SHARE`: a reassignment not yet committed is waited for, then read, and one that comes
+  later waits for the activity, then sees it (a plain read would copy the old owner while the
+  reassignment's trigger missed the new activity). Statement triggers on the leads copy a new
+  owner to their activities in one join over the statement's rows (a reassignment of 100 000
+  leads is one `UPDATE`, not 100 000), and an inserted lead's owner to activities written before
+  it (`loaddata` writes the activities first, a restore may too).
+- SQLite's triggers cannot change the row being written: theirs correct it just after, in the
+  same statement. (SQLite has one writer at a time: nothing to wait for.)
+Django has no operation for triggers (nor a well-kept library for both vendors: django-pgtrigger
+is PostgreSQL's), hence SQL here.
 
-On SQLite, a later migration that makes Django rebuild `crm_activity` or `leads` (most field
-changes: it copies the table into a new one) drops their triggers with the old table; it must
-create them again (`TRIGGERS["sqlite"]`). crm/tests/test_activity_lead_owner.py fails if it does not.
+On SQLite, a later migration that makes Django rebuild `crm_activity` or `leads` (most field and
+constraint changes: it copies the table into a new one, drops the old one and renames the new)
+fails while renaming ("error in trigger …: no such table"), each table's triggers naming the
+other: it must run `DROP["sqlite"]` first and `TRIGGERS["sqlite"]` and `COPY` after.
 """
 
 import django.db.models.deletion
@@ -29,13 +36,20 @@ from django.conf import settings
 from django.db import migrations, models
 
 _OWNER_OF_NEW_LEAD = "(SELECT assigned_to_id FROM leads WHERE id = NEW.lead_id)"
+COPY = (
+    "UPDATE crm_activity SET lead_owner_id = "
+    "(SELECT assigned_to_id FROM leads WHERE leads.id = crm_activity.lead_id) WHERE lead_id IS NOT NULL"
+)
 
 TRIGGERS = {
     "postgresql": [
-        f"""
+        """
         CREATE FUNCTION crm_activity_lead_owner() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            NEW.lead_owner_id := {_OWNER_OF_NEW_LEAD};
+            NEW.lead_owner_id := NULL;
+            IF NEW.lead_id IS NOT NULL THEN
+                SELECT assigned_to_id INTO NEW.lead_owner_id FROM leads WHERE id = NEW.lead_id FOR SHARE;
+            END IF;
             RETURN NEW;
         END
         $$
@@ -60,6 +74,22 @@ TRIGGERS = {
         REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
         FOR EACH STATEMENT EXECUTE FUNCTION leads_owner_to_activities()
         """,
+        """
+        CREATE FUNCTION leads_owner_to_earlier_activities() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE crm_activity AS activity SET lead_owner_id = added.assigned_to_id
+            FROM new_leads AS added
+            WHERE activity.lead_id = added.id AND added.assigned_to_id IS NOT NULL
+                AND activity.lead_owner_id IS DISTINCT FROM added.assigned_to_id;
+            RETURN NULL;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER leads_owner_to_earlier_activities AFTER INSERT ON leads
+        REFERENCING NEW TABLE AS new_leads
+        FOR EACH STATEMENT EXECUTE FUNCTION leads_owner_to_earlier_activities()
+        """,
     ],
     "sqlite": [
         f"""
@@ -83,16 +113,26 @@ TRIGGERS = {
             UPDATE crm_activity SET lead_owner_id = NEW.assigned_to_id WHERE lead_id = NEW.id;
         END
         """,
+        """
+        CREATE TRIGGER leads_owner_to_earlier_activities AFTER INSERT ON leads
+        WHEN NEW.assigned_to_id IS NOT NULL
+        BEGIN
+            UPDATE crm_activity SET lead_owner_id = NEW.assigned_to_id WHERE lead_id = NEW.id;
+        END
+        """,
     ],
 }
 DROP = {
     "postgresql": [
+        "DROP TRIGGER IF EXISTS leads_owner_to_earlier_activities ON leads",
+        "DROP FUNCTION IF EXISTS leads_owner_to_earlier_activities()",
         "DROP TRIGGER IF EXISTS leads_owner_to_activities ON leads",
         "DROP FUNCTION IF EXISTS leads_owner_to_activities()",
         "DROP TRIGGER IF EXISTS crm_activity_lead_owner ON crm_activity",
         "DROP FUNCTION IF EXISTS crm_activity_lead_owner()",
     ],
     "sqlite": [
+        "DROP TRIGGER IF EXISTS leads_owner_to_earlier_activities",
         "DROP TRIGGER IF EXISTS leads_owner_to_activities",
         "DROP TRIGGER IF EXISTS crm_activity_lead_owner_update",
         "DROP TRIGGER IF EXISTS crm_activity_lead_owner_insert",
@@ -105,10 +145,7 @@ def create_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for statement in TRIGGERS.get(vendor, []):
         schema_editor.execute(statement)
-    schema_editor.execute(
-        "UPDATE crm_activity SET lead_owner_id = "
-        "(SELECT assigned_to_id FROM leads WHERE leads.id = crm_activity.lead_id) WHERE lead_id IS NOT NULL"
-    )
+    schema_editor.execute(COPY)
 
 
 def analyze(apps, schema_editor):

@@ -2,8 +2,14 @@
 (crm/migrations/0039) whatever writes the lead or the activity: the visibility of activities reads
 it, so a copy out of step would show a sales person a colleague's calls, or hide their own."""
 
+import importlib
+import threading
+import time
+
 import pytest
-from django.db import connection
+from django.core import serializers
+from django.core.management import call_command
+from django.db import connection, connections, models, transaction
 from django.db.models import F, Q
 
 from crm import services
@@ -117,4 +123,100 @@ def test_the_record_activity_service_keeps_the_copy_of_a_task_planned_on_a_lead(
         Activity(kind=ActivityKind.TASK, subject="Call back", lead=lead, due_at=lead.created_at), user=seller
     )
     assert copy_of(task) == seller.pk
+    assert out_of_step() == []
+
+
+def test_activities_loaded_before_their_lead_take_its_owner_when_it_comes(tmp_path):
+    """`dumpdata crm` writes the activities before the leads, and `loaddata` reads them in that
+    order: each activity is written while its lead is missing (NULL, which every sales person
+    sees), then the lead's insert gives them its owner."""
+    seller = UserFactory()
+    lead = LeadFactory(assigned_to=seller)
+    calls = ActivityFactory.create_batch(2, lead=lead)
+    fixture = tmp_path / "activities-first.json"
+    fixture.write_text(serializers.serialize("json", [*calls, lead]))
+    Lead.objects.filter(pk=lead.pk).delete()  # its activities with it
+    assert not Activity.objects.exists()
+
+    call_command("loaddata", str(fixture), verbosity=0)
+
+    assert {copy_of(call) for call in calls} == {seller.pk}
+    assert out_of_step() == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="Django rebuilds a table to alter it on SQLite")
+@pytest.mark.django_db(transaction=True)
+def test_a_sqlite_rebuild_of_the_activities_needs_the_triggers_dropped_then_made_again():
+    """What crm 0039's docstring asks of a later migration that changes `crm_activity` or `leads`
+    on SQLite: the rebuild fails while the triggers name the table, and works between `DROP`, and
+    `TRIGGERS` and `COPY`; the copy is kept after it."""
+    lead_owner = importlib.import_module("crm.migrations.0039_activity_lead_owner")
+    subject = Activity._meta.get_field("subject")
+    longer = models.CharField(max_length=subject.max_length + 1)
+    longer.set_attributes_from_name("subject")
+    longer.model = Activity
+
+    def rebuilt(old, new) -> None:
+        with connection.schema_editor() as editor:
+            for statement in lead_owner.DROP["sqlite"]:
+                editor.execute(statement)
+            editor.alter_field(Activity, old, new)
+            for statement in [*lead_owner.TRIGGERS["sqlite"], lead_owner.COPY]:
+                editor.execute(statement)
+
+    with pytest.raises(Exception, match="error in trigger"), connection.schema_editor() as editor:
+        editor.alter_field(Activity, subject, longer)
+    rebuilt(subject, longer)
+    try:
+        seller = UserFactory()
+        activity = ActivityFactory(lead=LeadFactory(assigned_to=None))
+        Lead.objects.filter(pk=activity.lead_id).update(assigned_to=seller)
+        assert copy_of(activity) == seller.pk
+    finally:
+        rebuilt(longer, subject)
+
+
+def _in_a_thread(target) -> threading.Thread:
+    def run() -> None:
+        try:
+            target()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["reassignment", "activity"])
+def test_an_activity_written_while_its_lead_is_reassigned_takes_the_new_owner(first):
+    """Two transactions at once, either first: the activity's trigger reads the lead `FOR SHARE`,
+    so it waits for a reassignment not yet committed, and a reassignment waits for an activity not
+    yet committed, whose row its trigger then sees. A plain read copied the old owner."""
+    before, after = UserFactory(), UserFactory()
+    lead = LeadFactory(assigned_to=before)
+    started = threading.Event()
+    written: list[Activity] = []
+
+    def reassign() -> None:
+        with transaction.atomic():
+            Lead.objects.filter(pk=lead.pk).update(assigned_to=after)
+            started.set()
+            time.sleep(0.5)  # the other transaction runs into this one, uncommitted
+
+    def log_a_call() -> None:
+        with transaction.atomic():
+            written.append(ActivityFactory(lead_id=lead.pk))
+            started.set()
+            time.sleep(0.5)
+
+    first_one, second_one = (reassign, log_a_call) if first == "reassignment" else (log_a_call, reassign)
+    threads = [_in_a_thread(first_one)]
+    assert started.wait(timeout=10)
+    threads.append(_in_a_thread(second_one))
+    for thread in threads:
+        thread.join(timeout=30)
+    assert copy_of(written[0]) == after.pk
     assert out_of_step() == []
