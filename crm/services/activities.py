@@ -155,7 +155,7 @@ def _lock_leads(activities: list[Activity]) -> None:
     through crm 0039's trigger the lead's activities): writing the activity first, then locking its
     lead to refresh the next action, took the two locks in the other order, and the two writers
     could deadlock on PostgreSQL."""
-    leads = sorted({activity.lead_id for activity in activities if activity.lead_id})
+    leads = {activity.lead_id for activity in activities if activity.lead_id}
     if leads:
         list(Lead.objects.select_for_update().filter(pk__in=leads).order_by("pk").values_list("pk"))
 

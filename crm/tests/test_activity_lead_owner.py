@@ -10,7 +10,8 @@ import pytest
 from django.core import serializers
 from django.core.management import call_command
 from django.db import connection, connections, models, transaction
-from django.db.models import F, Q
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from crm import services
 from crm.models import Activity, ActivityKind, Lead
@@ -21,15 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 def out_of_step() -> list[tuple]:
-    """Every activity whose copy is not its lead's owner (NULL on none), read in SQL."""
-    differs = Q(lead__isnull=True, lead_owner__isnull=False) | Q(
-        lead__isnull=False, lead_owner__isnull=True, lead__assigned_to__isnull=False
-    )
-    differs |= Q(lead__assigned_to__isnull=True, lead_owner__isnull=False, lead__isnull=False)
-    differs |= Q(lead_owner__isnull=False, lead__assigned_to__isnull=False) & ~Q(
-        lead_owner=F("lead__assigned_to")
-    )
-    return list(Activity.objects.filter(differs).values_list("pk", "lead_id", "lead_owner_id"))
+    """Every activity whose copy is not its lead's owner (None on no lead: the join's NULL)."""
+    rows = Activity.objects.values_list("pk", "lead_owner_id", "lead__assigned_to")
+    return [row for row in rows if row[1] != row[2]]
 
 
 def copy_of(activity: Activity) -> int | None:
@@ -220,3 +215,30 @@ def test_an_activity_written_while_its_lead_is_reassigned_takes_the_new_owner(fi
         thread.join(timeout=30)
     assert copy_of(written[0]) == after.pk
     assert out_of_step() == []
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("write", ["record", "complete", "reschedule", "delete"])
+def test_a_service_locks_the_lead_before_writing_its_activity_as_a_reassignment_does(write):
+    """A reassignment locks the lead, then (its trigger) the lead's activities: a service that
+    wrote the activity first, then locked the lead for its next action, could deadlock with it."""
+    lead = LeadFactory(assigned_to=UserFactory())
+    task = ActivityFactory(lead=lead, kind=ActivityKind.TASK, done_at=None, due_at=timezone.now())
+    writes = {
+        "record": lambda: services.record_activity(
+            Activity(kind=ActivityKind.CALL, subject="Called", lead=lead), user=None
+        ),
+        "complete": lambda: services.complete_task(task, user=None),
+        "reschedule": lambda: services.reschedule_task(task, user=None, due_at=timezone.now()),
+        "delete": lambda: services.delete_activities([task], user=None),
+    }
+    with CaptureQueriesContext(connection) as queries:
+        writes[write]()
+    statements = [query["sql"] for query in queries]
+    locked = next(i for i, sql in enumerate(statements) if 'FROM "leads"' in sql and "FOR UPDATE" in sql)
+    written = next(
+        i
+        for i, sql in enumerate(statements)
+        if sql.startswith(("INSERT", "UPDATE", "DELETE")) and "crm_activity" in sql
+    )
+    assert locked < written
