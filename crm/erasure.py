@@ -43,6 +43,7 @@ from mini_analysis.models import MiniAnalysis
 from mini_analysis.tasks import generate_mini_analysis, send_analysis_email
 
 from .erasure_files import existing_files
+from .locks import lock_leads
 from .models import Activity, Company, Contact, Lead, LeadSyncFailure, Opportunity
 from .names import person_name
 from .redaction import REDACTED, PersonValues, person_values
@@ -116,6 +117,7 @@ class ErasurePlan:
 
     def apply(self) -> None:
         """Write the plan (inside the caller's transaction); the files are the caller's."""
+        lock_leads(self.leads)  # before their activities are written or deleted (`crm.locks`)
         for update in [*self.mentions, *self.anonymised]:
             update.apply()
         DBTaskResult.objects.filter(pk__in=self.job_results).delete()

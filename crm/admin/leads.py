@@ -10,6 +10,7 @@ from functools import partial
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Min, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -31,6 +32,7 @@ from mini_analysis.pdf import is_linkable_pdf_url
 from mini_analysis.sectors import sector_label
 
 from .. import display, selectors, services, visibility
+from ..locks import lock_leads
 from ..models import DisqualificationReason, Lead, LeadStage
 from ..pagination import CountedInPartsChangeList, EstimatedCountPaginator
 from ..search import SEARCHED_FIELDS
@@ -217,6 +219,17 @@ class LeadAdmin(
             services.save_lead(obj, user=request.user, changed=form.changed_data if change else None)
         except services.PipelineError as error:
             self.message_user(request, str(error), messages.ERROR)
+
+    def delete_model(self, request: HttpRequest, obj: Lead) -> None:
+        """Its lead locked before Django's cascade deletes its activities (`crm.locks`)."""
+        with transaction.atomic():
+            lock_leads([obj.pk])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        with transaction.atomic():
+            lock_leads(queryset.values_list("pk", flat=True))
+            super().delete_queryset(request, queryset)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is not ActivityInline.model:

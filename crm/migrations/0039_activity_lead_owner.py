@@ -79,8 +79,7 @@ TRIGGERS = {
         BEGIN
             UPDATE crm_activity AS activity SET lead_owner_id = added.assigned_to_id
             FROM new_leads AS added
-            WHERE activity.lead_id = added.id AND added.assigned_to_id IS NOT NULL
-                AND activity.lead_owner_id IS DISTINCT FROM added.assigned_to_id;
+            WHERE activity.lead_id = added.id AND activity.lead_owner_id IS DISTINCT FROM added.assigned_to_id;
             RETURN NULL;
         END
         $$
@@ -115,9 +114,9 @@ TRIGGERS = {
         """,
         """
         CREATE TRIGGER leads_owner_to_earlier_activities AFTER INSERT ON leads
-        WHEN NEW.assigned_to_id IS NOT NULL
         BEGIN
-            UPDATE crm_activity SET lead_owner_id = NEW.assigned_to_id WHERE lead_id = NEW.id;
+            UPDATE crm_activity SET lead_owner_id = NEW.assigned_to_id
+            WHERE lead_id = NEW.id AND lead_owner_id IS NOT NEW.assigned_to_id;
         END
         """,
     ],

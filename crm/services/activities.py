@@ -11,6 +11,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..locks import lock_leads
 from ..models import (
     Activity,
     ActivityKind,
@@ -108,7 +109,9 @@ def record_activity(
         if activity.owner_id is None:
             activity.owner = user
     with transaction.atomic():
-        _lock_leads([activity])
+        # The lead it is on, and the one it leaves if it moves (refreshed by the caller after).
+        stored = Activity.objects.filter(pk=activity.pk) if activity.pk else Activity.objects.none()
+        lock_leads([activity.lead_id, *stored.values_list("lead_id", flat=True)])
         activity.save()
         activity_changed(activity, user=user)
     return activity
@@ -122,7 +125,7 @@ def complete_task(
     if activity.done_at is None:
         activity.done_at = now or timezone.now()
         with transaction.atomic():
-            _lock_leads([activity])
+            lock_leads([activity.lead_id])
             activity.save(update_fields=["done_at"])
             activity_changed(activity, user=user)
     return activity
@@ -133,7 +136,7 @@ def reschedule_task(activity: Activity, *, user: AbstractBaseUser | None, due_at
     if activity.done_at is None and activity.due_at != due_at:
         activity.due_at = due_at
         with transaction.atomic():
-            _lock_leads([activity])
+            lock_leads([activity.lead_id])
             activity.save(update_fields=["due_at"])
             activity_changed(activity, user=user)
     return activity
@@ -143,21 +146,11 @@ def delete_activities(activities, *, user: AbstractBaseUser | None) -> int:
     """Delete activities; the next actions and last contacts of their records are recomputed."""
     activities = list(activities)
     with transaction.atomic():
-        _lock_leads(activities)
+        lock_leads(activity.lead_id for activity in activities)
         for activity in activities:
             activity.delete()
             activity_changed(activity, user=user)
     return len(activities)
-
-
-def _lock_leads(activities: list[Activity]) -> None:
-    """Lock the activities' leads before writing them, as a reassignment does (its lead, then
-    through crm 0039's trigger the lead's activities): writing the activity first, then locking its
-    lead to refresh the next action, took the two locks in the other order, and the two writers
-    could deadlock on PostgreSQL."""
-    leads = {activity.lead_id for activity in activities if activity.lead_id}
-    if leads:
-        list(Lead.objects.select_for_update().filter(pk__in=leads).order_by("pk").values_list("pk"))
 
 
 def activity_changed(activity: Activity, *, user: AbstractBaseUser | None) -> None:

@@ -3,18 +3,22 @@
 it, so a copy out of step would show a sales person a colleague's calls, or hide their own."""
 
 import importlib
+import re
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import serializers
 from django.core.management import call_command
 from django.db import connection, connections, models, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from crm import services
 from crm.models import Activity, ActivityKind, Lead
+from crm.privacy import erase_personal_data
 
 from .factories import ActivityFactory, ContactFactory, LeadFactory, UserFactory
 
@@ -183,54 +187,107 @@ def _in_a_thread(target) -> threading.Thread:
     return thread
 
 
+def _a_backend_waits_for_a_lock(timeout: float = 10.0) -> bool:
+    """True once another connection to this database waits for a row lock (`pg_stat_activity`)."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone():
+                return True
+            time.sleep(0.02)
+    return False
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("first", ["reassignment", "activity"])
 def test_an_activity_written_while_its_lead_is_reassigned_takes_the_new_owner(first):
     """Two transactions at once, either first: the activity's trigger reads the lead `FOR SHARE`,
     so it waits for a reassignment not yet committed, and a reassignment waits for an activity not
-    yet committed, whose row its trigger then sees. A plain read copied the old owner."""
+    yet committed, whose row its trigger then sees. The first holds its transaction open until the
+    second is seen waiting; a plain read waited for nothing and copied the old owner."""
     before, after = UserFactory(), UserFactory()
     lead = LeadFactory(assigned_to=before)
-    started = threading.Event()
+    started, release = threading.Event(), threading.Event()
     written: list[Activity] = []
 
     def reassign() -> None:
         with transaction.atomic():
             Lead.objects.filter(pk=lead.pk).update(assigned_to=after)
             started.set()
-            time.sleep(0.5)  # the other transaction runs into this one, uncommitted
+            release.wait(timeout=30)
 
     def log_a_call() -> None:
         with transaction.atomic():
             written.append(ActivityFactory(lead_id=lead.pk))
             started.set()
-            time.sleep(0.5)
+            release.wait(timeout=30)
 
     first_one, second_one = (reassign, log_a_call) if first == "reassignment" else (log_a_call, reassign)
     threads = [_in_a_thread(first_one)]
     assert started.wait(timeout=10)
+    started.clear()
     threads.append(_in_a_thread(second_one))
-    for thread in threads:
-        thread.join(timeout=30)
+    try:
+        assert _a_backend_waits_for_a_lock(), "the second transaction did not wait for the first"
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(timeout=30)
     assert copy_of(written[0]) == after.pk
     assert out_of_step() == []
 
 
+WRITES = [
+    "record",
+    "move",
+    "complete",
+    "reschedule",
+    "delete",
+    "delete the lead",
+    "delete the selected leads",
+    "erase",
+    "anonymise",
+]
+
+
 @pytest.mark.postgres_only
-@pytest.mark.parametrize("write", ["record", "complete", "reschedule", "delete"])
-def test_a_service_locks_the_lead_before_writing_its_activity_as_a_reassignment_does(write):
-    """A reassignment locks the lead, then (its trigger) the lead's activities: a service that
-    wrote the activity first, then locked the lead for its next action, could deadlock with it."""
-    lead = LeadFactory(assigned_to=UserFactory())
+@pytest.mark.parametrize("write", WRITES)
+def test_a_writer_locks_the_leads_before_writing_their_activities_as_a_reassignment_does(write, admin_client):
+    """A reassignment locks the lead, then (its trigger) the lead's activities: a writer that took
+    an activity first, then its lead (a service refreshing the next action, the cascade of a lead
+    deleted, an erasure), could deadlock with it (`crm.locks`). Each locks every lead it touches
+    (a moved activity's two) before its first write to the activities."""
+    lead, other = LeadFactory(assigned_to=UserFactory()), LeadFactory()
     task = ActivityFactory(lead=lead, kind=ActivityKind.TASK, done_at=None, due_at=timezone.now())
+
+    def moved() -> None:
+        task.lead = other
+        services.record_activity(task, user=None)
+
     writes = {
         "record": lambda: services.record_activity(
             Activity(kind=ActivityKind.CALL, subject="Called", lead=lead), user=None
         ),
+        "move": moved,
         "complete": lambda: services.complete_task(task, user=None),
-        "reschedule": lambda: services.reschedule_task(task, user=None, due_at=timezone.now()),
+        "reschedule": lambda: services.reschedule_task(
+            task, user=None, due_at=task.due_at + timedelta(hours=1)
+        ),
         "delete": lambda: services.delete_activities([task], user=None),
+        "delete the lead": lambda: admin_client.post(
+            reverse("admin:crm_lead_delete", args=[lead.pk]), {"post": "yes"}
+        ),
+        "delete the selected leads": lambda: admin_client.post(
+            reverse("admin:crm_lead_changelist"),
+            {"action": "delete_selected", "_selected_action": [lead.pk], "post": "yes"},
+        ),
+        "erase": lambda: erase_personal_data(lead.email),
+        "anonymise": lambda: erase_personal_data(lead.email, anonymise=True),
     }
     with CaptureQueriesContext(connection) as queries:
         writes[write]()
@@ -242,3 +299,5 @@ def test_a_service_locks_the_lead_before_writing_its_activity_as_a_reassignment_
         if sql.startswith(("INSERT", "UPDATE", "DELETE")) and "crm_activity" in sql
     )
     assert locked < written
+    keys = re.search(r'"leads"\."id" IN \(([^)]*)\)', statements[locked]).group(1)
+    assert {int(key) for key in keys.split(",")} == ({lead.pk, other.pk} if write == "move" else {lead.pk})
