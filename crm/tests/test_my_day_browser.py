@@ -28,19 +28,23 @@ SALES = ["view_lead", "change_lead", "view_contact", "view_opportunity", "view_a
 TITLE = {"fr": "Ma journée", "en": "My day", "he": "היום שלי"}
 
 
-def alices_day():
-    """Rows as wide as real ones: long brands, a Hebrew one, a contact with a long email."""
+def acme_is_overdue(now) -> bool:
+    """Acme's task is due in 30 minutes, later today; in the day's last hour (the server's time)
+    that would be tomorrow, so it is then due two hours ago: one overdue task more."""
+    return timezone.localtime(now).hour >= 23
+
+
+def alices_day(now=None):
+    """Rows as wide as real ones: long brands, a Hebrew one, a contact with a long email. Three
+    overdue tasks (four in the day's last hour: `acme_is_overdue`)."""
     # A live-server test empties the tables, the Sales group's rows with them: its permissions, then.
     alice = UserFactory(username="alice")
     alice.user_permissions.add(*Permission.objects.filter(content_type__app_label="crm", codename__in=SALES))
-    now = timezone.now()
+    now = now or timezone.now()
     for brand, due_at in [
         ("Boulangerie Lumière du Marais et Fils", now - timedelta(days=3)),
         ("שוקולד תל אביב", now - timedelta(hours=1)),
-        (
-            "Acme",
-            now + timedelta(minutes=30) if timezone.localtime(now).hour < 23 else now - timedelta(hours=2),
-        ),
+        ("Acme", now - timedelta(hours=2) if acme_is_overdue(now) else now + timedelta(minutes=30)),
     ]:
         lead = LeadFactory(
             brand_name=brand, assigned_to=alice, email="contact.commercial@boulangerie.example"
@@ -100,7 +104,9 @@ def assert_no_sideways_scroll(page: Page) -> None:
 
 @pytest.mark.parametrize("language", ["fr", "en", "he"])
 def test_my_day_is_one_click_from_the_dashboard_and_from_a_list_and_fits_1366_by_768(open_as_alice, language):
-    alices_day()
+    now = timezone.now()
+    alices_day(now)
+    overdue = 4 if acme_is_overdue(now) else 3
     page = open_as_alice(language, WIDE)
 
     # From the dashboard: the overdue count opens My day.
@@ -109,7 +115,7 @@ def test_my_day_is_one_click_from_the_dashboard_and_from_a_list_and_fits_1366_by
     page.locator(".crm-dash-bars .crm-dash-overdue + .crm-dash-bar-value a").click()
     expect(page.locator("h1")).to_have_text(TITLE[language])
     assert page.url.endswith("/admin/crm/my-day/")
-    expect(page.locator("#my-day-overdue .crm-my-day-count")).to_have_text("3")
+    expect(page.locator("#my-day-overdue .crm-my-day-count")).to_have_text(str(overdue))
 
     # From a list page: the navigation sidebar's "My day".
     page.goto("/admin/crm/lead/")
@@ -125,7 +131,7 @@ def test_my_day_is_one_click_from_the_dashboard_and_from_a_list_and_fits_1366_by
     # One click: done, back on My day with a message and one overdue task fewer.
     page.locator(".crm-my-day-done").first.click()
     expect(page.locator(".messagelist .success")).to_be_visible()
-    expect(page.locator("#my-day-overdue .crm-my-day-count")).to_have_text("2")
+    expect(page.locator("#my-day-overdue .crm-my-day-count")).to_have_text(str(overdue - 1))
     assert_no_csp_violation(page)
 
 
