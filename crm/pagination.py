@@ -181,7 +181,7 @@ class CountedInPartsChangeList(ChangeList):
 
     def get_results(self, request):
         super().get_results(request)
-        ids = self.paginator.ids if getattr(self.queryset, "count_parts", None) else None
+        ids = getattr(self.paginator, "ids", None)  # read with a short list's count (`ids_up_to`)
         if ids is None:
             return  # the page Django cut from the list's own query
         # The count has just shown the list short and read its parts' ids: its rows by them, in

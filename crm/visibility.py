@@ -48,8 +48,8 @@ def _lead_parts(user: User, owner: str = "assigned_to") -> list[Q]:
     return [Q(**{owner: user.pk}), Q(**{f"{owner}__isnull": True})]
 
 
-def _assigned_or_unassigned(user: User) -> Q:
-    return reduce(or_, _lead_parts(user))
+def _assigned_or_unassigned(user: User, owner: str = "assigned_to") -> Q:
+    return reduce(or_, _lead_parts(user, owner))
 
 
 def visible_leads(user: User, leads: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
@@ -158,8 +158,9 @@ def visible_activities(user: User, activities: QuerySet[Activity] | None = None)
     # The lead by its owner's copy on the activity (`Activity.lead_owner`, kept by the database):
     # theirs or NULL (an unassigned lead, or none), a column of the row, no join. Contacts and
     # opportunities: one `IN` each, read once.
-    lead_visible = reduce(or_, _lead_parts(user, "lead_owner"))
-    return activities.filter(lead_visible, *_activity_other_records_visible(user))
+    return activities.filter(
+        _assigned_or_unassigned(user, "lead_owner"), *_activity_other_records_visible(user)
+    )
 
 
 def visible_activity_parts(
